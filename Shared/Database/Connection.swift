@@ -1,0 +1,172 @@
+import CLibPQ
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One libpq connection. Not thread-safe: a function process or a worker thread owns one.
+///
+/// Statements are always parameterized (`PQexecParams`/`PQexecPrepared`). With
+/// `prepareStatements` the connection prepares each distinct statement once and reuses it,
+/// which a long-lived FastCGI process connected straight to PostgreSQL benefits from; CGI
+/// processes go through PgBouncer in transaction mode and use unnamed statements.
+public final class Connection {
+    private var handle: OpaquePointer?
+    private let prepareStatements: Bool
+    private var prepared: [String: String] = [:]
+    private var transactionDepth = 0
+
+    /// Opens a connection from a libpq URL or keyword string (`postgresql://...`).
+    public init(url: String, prepareStatements: Bool = false) throws {
+        self.prepareStatements = prepareStatements
+        handle = PQconnectdb(url)
+        guard let handle, PQstatus(handle) == CONNECTION_OK else {
+            let message = handle.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
+            if let handle { PQfinish(handle) }
+            self.handle = nil
+            throw DatabaseError(.unavailable, message: Connection.firstLine(message))
+        }
+        // TimeZone=UTC, DateStyle=ISO and the statement timeout are database defaults set by
+        // migration 0001, so connecting costs no extra round trips (and works under PgBouncer).
+    }
+
+    deinit {
+        if let handle { PQfinish(handle) }
+    }
+
+    public var isHealthy: Bool {
+        guard let handle else { return false }
+        return PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) == PQTRANS_IDLE
+    }
+
+    /// Runs a statement and returns its rows.
+    @discardableResult
+    public func query(_ sql: SQL) throws -> QueryResult {
+        guard let handle else { throw DatabaseError(.unavailable, message: "connection closed") }
+        let result: OpaquePointer?
+        if prepareStatements {
+            let name = try statementName(for: sql)
+            result = withParameters(sql.binds) { count, values in
+                PQexecPrepared(handle, name, count, values, nil, nil, 0)
+            }
+        } else {
+            result = withParameters(sql.binds) { count, values in
+                PQexecParams(handle, sql.text, count, nil, values, nil, nil, 0)
+            }
+        }
+        return try consume(result, handle: handle)
+    }
+
+    /// Runs a statement and returns the number of rows it affected.
+    @discardableResult
+    public func execute(_ sql: SQL) throws -> Int {
+        try query(sql).affectedRows
+    }
+
+    /// Runs `body` inside BEGIN/COMMIT; any thrown error rolls back and is rethrown.
+    /// Nested calls join the outer transaction.
+    public func transaction<T>(_ body: (Connection) throws -> T) throws -> T {
+        if transactionDepth > 0 {
+            transactionDepth += 1
+            defer { transactionDepth -= 1 }
+            return try body(self)
+        }
+        try simple("BEGIN")
+        transactionDepth = 1
+        do {
+            let value = try body(self)
+            transactionDepth = 0
+            try simple("COMMIT")
+            return value
+        } catch {
+            transactionDepth = 0
+            try? simple("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Runs a script of several statements with no parameters (migrations only).
+    public func runScript(_ text: String) throws {
+        try simple(text)
+    }
+
+    private func simple(_ text: String) throws {
+        guard let handle else { throw DatabaseError(.unavailable, message: "connection closed") }
+        _ = try consume(PQexec(handle, text), handle: handle)
+    }
+
+    private func statementName(for sql: SQL) throws -> String {
+        if let name = prepared[sql.text] { return name }
+        guard let handle else { throw DatabaseError(.unavailable, message: "connection closed") }
+        let name = "s\(prepared.count + 1)"
+        let result = PQprepare(handle, name, sql.text, Int32(sql.binds.count), nil)
+        _ = try consume(result, handle: handle)
+        prepared[sql.text] = name
+        return name
+    }
+
+    private func withParameters<R>(
+        _ binds: [String?], _ body: (Int32, UnsafePointer<UnsafePointer<CChar>?>?) -> R
+    ) -> R {
+        var pointers: [UnsafeMutablePointer<CChar>?] = binds.map { $0.flatMap { strdup($0) } }
+        defer { pointers.forEach { free($0) } }
+        return pointers.withUnsafeMutableBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(binds.count, 1)) {
+                body(Int32(binds.count), binds.isEmpty ? nil : $0)
+            }
+        }
+    }
+
+    private func consume(_ result: OpaquePointer?, handle: OpaquePointer) throws -> QueryResult {
+        guard let result else {
+            throw DatabaseError(.unavailable, message: Connection.firstLine(String(cString: PQerrorMessage(handle))))
+        }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+            break
+        default:
+            let state = field(result, diagnostic("C"))
+            let message = field(result, diagnostic("M")) ?? String(cString: PQerrorMessage(handle))
+            var error = DatabaseError.from(sqlState: state, constraint: field(result, diagnostic("n")), message: message)
+            if PQstatus(handle) != CONNECTION_OK {
+                error.kind = .unavailable
+            }
+            throw error
+        }
+        let rowCount = Int(PQntuples(result))
+        let columnCount = Int(PQnfields(result))
+        var columns: [String: Int] = [:]
+        for column in 0..<columnCount {
+            columns[String(cString: PQfname(result, Int32(column)))] = column
+        }
+        var rows: [Row] = []
+        rows.reserveCapacity(rowCount)
+        for row in 0..<rowCount {
+            var values: [String?] = []
+            values.reserveCapacity(columnCount)
+            for column in 0..<columnCount {
+                if PQgetisnull(result, Int32(row), Int32(column)) == 1 {
+                    values.append(nil)
+                } else {
+                    values.append(String(cString: PQgetvalue(result, Int32(row), Int32(column))))
+                }
+            }
+            rows.append(Row(columns: columns, values: values))
+        }
+        let affected = Int(String(cString: PQcmdTuples(result))) ?? rowCount
+        return QueryResult(rows: rows, affectedRows: affected)
+    }
+
+    private func field(_ result: OpaquePointer, _ code: Int32) -> String? {
+        guard let pointer = PQresultErrorField(result, code) else { return nil }
+        return String(cString: pointer)
+    }
+
+    static func firstLine(_ text: String) -> String {
+        String(text.split(separator: "\n", omittingEmptySubsequences: true).first ?? "")
+    }
+}
+
+/// libpq's `PG_DIAG_*` codes are character macros that Swift does not import.
+private func diagnostic(_ code: Unicode.Scalar) -> Int32 { Int32(code.value) }

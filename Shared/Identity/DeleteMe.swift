@@ -1,0 +1,42 @@
+import Auth
+import Crypto
+import Database
+import Runtime
+
+/// `DELETE /api/v1/users/me`: with the password, closes the account. Personal data is erased;
+/// the row stays, anonymized, so records kept for accounting (payments, invoices) still point
+/// at it. The email address becomes free for a new account.
+public enum DeleteMe {
+    public static func handle(_ context: Context) throws -> Response {
+        let caller = try context.require(.signedIn)
+        var fields = try Fields(context.request.json())
+        let password = PasswordPolicy.current(&fields, "password")
+        try fields.finish()
+        guard let password else { throw APIError.invalid([]) }
+
+        let db = try context.db()
+        let email = try caller.row.string("email")
+        try Throttle.check(db, email: email)
+        let stored = try db.query("SELECT password_hash FROM users WHERE id = \(caller.id)").first
+        guard let hash = try stored?.optionalString("password_hash"), Passwords.verify(password, hash: hash) else {
+            try Throttle.recordFailure(db, email: email)
+            throw APIError.invalid(field: "password", "is incorrect")
+        }
+        try db.transaction { tx in
+            try tx.execute("DELETE FROM refresh_tokens WHERE user_id = \(caller.id)")
+            try tx.execute(
+                """
+                UPDATE users SET
+                    status = 'deleted', deleted_at = now(), updated_at = now(),
+                    email = 'deleted-' || id::text || '@deleted.invalid', name = 'Deleted user',
+                    password_hash = NULL, email_verified_at = NULL, headline = NULL, bio = NULL, phone = NULL,
+                    avatar_url = NULL, links = '{}'::jsonb, token_version = token_version + 1
+                WHERE id = \(caller.id)
+                """)
+        }
+        context.log.info("account deleted", [("user_id", .string(caller.id))])
+        var response = Response.message("Your account has been deleted.")
+        Tokens.clearCookies(on: &response, config: context.config)
+        return response
+    }
+}

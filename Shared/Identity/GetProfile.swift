@@ -1,0 +1,51 @@
+import Auth
+import Database
+import Runtime
+
+/// `GET /api/v1/users/{id}`: anyone may read an active user's public profile; email, phone
+/// and account state are never part of it. Suspended and deleted users are not found.
+public enum GetProfile {
+    public struct PublicProfile: Encodable, Sendable {
+        public var id: String
+        public var name: String
+        public var role: String
+        public var headline: String?
+        public var bio: String?
+        public var avatarUrl: String?
+        public var links: JSONValue
+        public var memberSince: String
+
+        enum CodingKeys: String, CodingKey { case id, name, role, headline, bio, avatarUrl, links, memberSince }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            try c.encode(name, forKey: .name)
+            try c.encode(role, forKey: .role)
+            try c.encode(headline, forKey: .headline)
+            try c.encode(bio, forKey: .bio)
+            try c.encode(avatarUrl, forKey: .avatarUrl)
+            try c.encode(links, forKey: .links)
+            try c.encode(memberSince, forKey: .memberSince)
+        }
+    }
+
+    public static func handle(_ context: Context) throws -> Response {
+        let id = try context.request.parameter("id")
+        guard isUUID(id) else { throw APIError.notFound("User") }
+        let row = try context.db().query(
+            """
+            SELECT id, name, role, headline, bio, avatar_url, links::text AS links, created_at
+            FROM users WHERE id = \(id) AND status = 'active'
+            """
+        ).first
+        guard let row else { throw APIError.notFound("User") }
+        return .ok(
+            PublicProfile(
+                id: try row.string("id"), name: try row.string("name"), role: try row.string("role"),
+                headline: try row.optionalString("headline"), bio: try row.optionalString("bio"),
+                avatarUrl: try row.optionalString("avatar_url"),
+                links: (try? JSONValue.parse(Array(try row.string("links").utf8))) ?? .object([:]),
+                memberSince: try row.timestamp("created_at")))
+    }
+}

@@ -1,0 +1,190 @@
+import Auth
+import Crypto
+import Database
+import Runtime
+
+/// The signed-in user's own view of their account.
+public struct PrivateProfile: Encodable, Sendable {
+    public var id: String
+    public var email: String
+    public var name: String
+    public var role: String
+    public var status: String
+    public var emailVerified: Bool
+    public var headline: String?
+    public var bio: String?
+    public var phone: String?
+    public var avatarUrl: String?
+    public var links: JSONValue
+    public var createdAt: String
+    public var updatedAt: String
+
+    /// From a row with the columns of `Caller.columns`.
+    public init(_ row: Row) throws {
+        id = try row.string("id")
+        email = try row.string("email")
+        name = try row.string("name")
+        role = try row.string("role")
+        status = try row.string("status")
+        emailVerified = try row.optionalString("email_verified_at") != nil
+        headline = try row.optionalString("headline")
+        bio = try row.optionalString("bio")
+        phone = try row.optionalString("phone")
+        avatarUrl = try row.optionalString("avatar_url")
+        links = (try? JSONValue.parse(Array(try row.string("links").utf8))) ?? .object([:])
+        createdAt = try row.timestamp("created_at")
+        updatedAt = try row.timestamp("updated_at")
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, email, name, role, status, emailVerified, headline, bio, phone, avatarUrl, links, createdAt, updatedAt
+    }
+
+    /// Optional fields are always present, as null when unset.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(email, forKey: .email)
+        try c.encode(name, forKey: .name)
+        try c.encode(role, forKey: .role)
+        try c.encode(status, forKey: .status)
+        try c.encode(emailVerified, forKey: .emailVerified)
+        try c.encode(headline, forKey: .headline)
+        try c.encode(bio, forKey: .bio)
+        try c.encode(phone, forKey: .phone)
+        try c.encode(avatarUrl, forKey: .avatarUrl)
+        try c.encode(links, forKey: .links)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(updatedAt, forKey: .updatedAt)
+    }
+}
+
+/// What sign-up, sign-in and refresh return: the user and a fresh session.
+public struct SignedIn: Encodable, Sendable {
+    public var user: PrivateProfile
+    public var accessToken: String
+    public var refreshToken: String
+    public var tokenType: String
+    public var expiresIn: Int
+
+    init(user: PrivateProfile, session: Tokens.Session) {
+        self.user = user
+        accessToken = session.accessToken
+        refreshToken = session.refreshToken
+        tokenType = session.tokenType
+        expiresIn = session.expiresIn
+    }
+
+    /// The 200/201 response with the session also set as httpOnly cookies.
+    func response(_ config: Config, status: Int, message: String) -> Response {
+        var response = Response.envelope(status: status, message: message, data: self)
+        Tokens.setCookies(
+            Tokens.Session(accessToken: accessToken, refreshToken: refreshToken, expiresIn: expiresIn), on: &response, config: config)
+        return response
+    }
+}
+
+enum Users {
+    static func load(_ db: Connection, id: String) throws -> Row? {
+        try db.query("SELECT \(fragment: Caller.columns) FROM users WHERE id = \(id)").first
+    }
+}
+
+/// Email rules shared by sign-up, sign-in and everything that takes an address.
+public enum Email {
+    /// Trimmed and lowercased (Unicode-aware); PostgreSQL adds NFC normalization on write and lookup.
+    public static func normalize(_ email: String) -> String { email.trimmed().lowercased() }
+
+    /// A plain `local@domain.tld` check: one `@`, a dotted domain, no spaces or control characters.
+    public static func isValid(_ email: String) -> Bool {
+        guard (3...254).contains(email.count) else { return false }
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, let local = parts.first, let domain = parts.last,
+            (1...64).contains(local.count), (3...253).contains(domain.count)
+        else { return false }
+        guard !local.hasPrefix("."), !local.hasSuffix("."), !local.contains("..") else { return false }
+        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty && !$0.hasPrefix("-") && !$0.hasSuffix("-") }) else { return false }
+        let forbidden: Set<Character> = [" ", "\"", "(", ")", ",", ":", ";", "<", ">", "[", "]", "\\", "@"]
+        for character in email where character != "@" {
+            if forbidden.contains(character) || character.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                return false
+            }
+        }
+        return true
+    }
+
+    /// Reads and validates the `email` field.
+    static func field(_ fields: inout Fields, _ key: String = "email") -> String? {
+        guard let raw = fields.string(key, max: 254) else { return nil }
+        let email = normalize(raw)
+        guard isValid(email) else {
+            fields.fail(key, "must be a valid email address")
+            return nil
+        }
+        return email
+    }
+}
+
+/// The password policy (OWASP ASVS: length over composition rules).
+enum PasswordPolicy {
+    static let minimum = 8
+    static let maximum = 128
+
+    static func field(_ fields: inout Fields, _ key: String) -> String? {
+        guard let password = fields.string(key, min: minimum, max: maximum, trim: false) else { return nil }
+        guard !password.trimmed().isEmpty else {
+            fields.fail(key, "must not be only spaces")
+            return nil
+        }
+        return password
+    }
+
+    /// A password to check against a stored hash: any non-empty string up to the maximum.
+    static func current(_ fields: inout Fields, _ key: String) -> String? {
+        fields.string(key, min: 1, max: maximum, trim: false)
+    }
+}
+
+/// Per-account back-off after failed password checks: 5 free failures, then a lock that
+/// starts at 30 seconds and doubles up to 15 minutes. Keyed by a hash of the normalized
+/// email so unknown addresses behave exactly like known ones.
+enum Throttle {
+    static let freeFailures = 5
+    static let firstLockSeconds = 30
+    static let maximumLockSeconds = 900
+
+    static func key(_ email: String) -> Bytes { Bytes(Crypto.sha256("login:" + email)) }
+
+    /// Throws 429 with Retry-After while the account is locked.
+    static func check(_ db: Connection, email: String) throws {
+        let row = try db.query(
+            """
+            SELECT ceil(extract(epoch FROM locked_until - now()))::int AS seconds
+            FROM login_throttle WHERE account_key = \(key(email)) AND locked_until > now()
+            """
+        ).first
+        if let row {
+            throw APIError.tooManyRequests(
+                retryAfter: try row.int("seconds"), message: "Too many failed attempts. Try again later.")
+        }
+    }
+
+    static func recordFailure(_ db: Connection, email: String) throws {
+        try db.execute(
+            """
+            INSERT INTO login_throttle AS t (account_key, failures, updated_at) VALUES (\(key(email)), 1, now())
+            ON CONFLICT (account_key) DO UPDATE SET
+                failures = t.failures + 1,
+                updated_at = now(),
+                locked_until = CASE WHEN t.failures + 1 >= \(freeFailures)
+                    THEN now() + make_interval(secs => least(\(maximumLockSeconds),
+                        \(firstLockSeconds) * power(2, t.failures + 1 - \(freeFailures))))
+                    ELSE t.locked_until END
+            """)
+    }
+
+    static func reset(_ db: Connection, email: String) throws {
+        try db.execute("DELETE FROM login_throttle WHERE account_key = \(key(email))")
+    }
+}

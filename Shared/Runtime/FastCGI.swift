@@ -1,0 +1,269 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// FastCGI 1.0 Responder on the listening socket found on fd 0 (spawn-fcgi, systemd socket
+/// activation, mod_fcgid). Requests are served one at a time; idle keep-alive connections
+/// wait in `poll` beside the listening socket so one process can hold several of them.
+/// A malformed or truncated record drops that connection only.
+final class FastCGIServer {
+    enum RecordType: UInt8 {
+        case beginRequest = 1, abortRequest, endRequest, params, stdin, stdout, stderr, data, getValues, getValuesResult,
+            unknownType
+    }
+
+    static let roleResponder: UInt16 = 1
+    static let flagKeepConn: UInt8 = 1
+    static let statusRequestComplete: UInt8 = 0
+    static let statusCantMultiplex: UInt8 = 1
+    static let statusUnknownRole: UInt8 = 3
+    /// A peer that stops mid-record is dropped after this long.
+    static let readTimeoutSeconds = 30
+
+    let handler: Handler
+    let config: Config
+    let database: DatabaseSource
+    let component: String
+    private var connections: [Int32] = []
+
+    init(handler: @escaping Handler, config: Config, database: DatabaseSource, component: String) {
+        self.handler = handler
+        self.config = config
+        self.database = database
+        self.component = component
+    }
+
+    /// True when fd 0 is a socket with no peer (a listening socket), the FastCGI convention.
+    static func stdinIsListeningSocket() -> Bool {
+        var address = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let result = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(0, $0, &length) }
+        }
+        return result == -1 && errno == ENOTCONN
+    }
+
+    func serve() {
+        installStopHandler()
+        let flags = fcntl(0, F_GETFL)
+        _ = fcntl(0, F_SETFL, flags | O_NONBLOCK)
+        Logger(component: component).info("fastcgi serving", [("pid", .int(Int(getpid())))])
+        while fastCGIStopRequested == 0 {
+            var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0)]
+            fds += connections.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            let ready = poll(&fds, nfds_t(fds.count), -1)
+            if ready < 0 { continue }  // EINTR: check the stop flag
+            var closed: Set<Int32> = []
+            for entry in fds.dropFirst() where entry.revents != 0 {
+                if !serveOne(on: entry.fd) {
+                    close(entry.fd)
+                    closed.insert(entry.fd)
+                }
+                if fastCGIStopRequested != 0 { break }
+            }
+            connections.removeAll { closed.contains($0) }
+            if fds[0].revents & Int16(POLLIN) != 0 { acceptAll() }
+        }
+        connections.forEach { close($0) }
+        Logger(component: component).info("fastcgi stopped", [("pid", .int(Int(getpid())))])
+    }
+
+    private func acceptAll() {
+        while true {
+            let fd = accept(0, nil, nil)
+            if fd < 0 { return }  // EAGAIN: another process took it, or nothing left
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            var timeout = timeval(tv_sec: FastCGIServer.readTimeoutSeconds, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            connections.append(fd)
+        }
+    }
+
+    /// Reads one request from `fd`, answers it, and says whether to keep the connection.
+    func serveOne(on fd: Int32) -> Bool {
+        let reader = RecordReader(fd: fd)
+        var requestId: UInt16?
+        var keepConnection = false
+        var paramBytes: [UInt8] = []
+        var params: [String: String]?
+        var limit = 1 << 20
+        var paramsDone = false
+        var stdin: [UInt8] = []
+        var stdinLength = 0
+        var stdinDone = false
+        let maximumParams = 1 << 20
+
+        while !(paramsDone && stdinDone) {
+            guard let record = reader.next() else { return false }
+            switch RecordType(rawValue: record.type) {
+            case .getValues where record.requestId == 0:
+                guard writeAll(fd: fd, encodeRecord(.getValuesResult, 0, getValuesResult(record.content))) else { return false }
+            case .beginRequest:
+                guard record.content.count >= 3 else { return false }
+                let role = UInt16(record.content[0]) << 8 | UInt16(record.content[1])
+                if requestId != nil {
+                    guard writeAll(fd: fd, endRequest(record.requestId, status: FastCGIServer.statusCantMultiplex)) else {
+                        return false
+                    }
+                } else if role != FastCGIServer.roleResponder {
+                    guard writeAll(fd: fd, endRequest(record.requestId, status: FastCGIServer.statusUnknownRole)) else {
+                        return false
+                    }
+                } else {
+                    requestId = record.requestId
+                    keepConnection = record.content[2] & FastCGIServer.flagKeepConn != 0
+                }
+            case .abortRequest where record.requestId == requestId:
+                return writeAll(fd: fd, endRequest(record.requestId, status: FastCGIServer.statusRequestComplete, app: 1))
+                    && keepConnection
+            case .params where record.requestId == requestId && requestId != nil:
+                if record.content.isEmpty {
+                    guard let decoded = decodeNameValuePairs(paramBytes) else { return false }
+                    params = decoded
+                    limit = bodyLimit(decoded)
+                    paramsDone = true
+                } else {
+                    paramBytes += record.content
+                    if paramBytes.count > maximumParams { return false }
+                }
+            case .stdin where record.requestId == requestId && requestId != nil:
+                if record.content.isEmpty {
+                    stdinDone = true
+                } else {
+                    stdinLength += record.content.count
+                    // Keep at most the limit; the rest is read and dropped (answered with 413).
+                    if stdin.count + record.content.count <= limit { stdin += record.content }
+                }
+            case .data, .params, .stdin, .abortRequest:
+                continue  // for a request id we are not serving
+            default:
+                if record.requestId == 0 {
+                    guard writeAll(fd: fd, encodeRecord(.unknownType, 0, [record.type, 0, 0, 0, 0, 0, 0, 0])) else { return false }
+                } else {
+                    return false
+                }
+            }
+        }
+        guard let requestId, let params else { return false }
+
+        var error: APIError?
+        switch declaredLength(params) {
+        case .invalid: error = .badRequest("Content-Length is not a number.", code: "bad_content_length")
+        case .length(let length) where length > limit: error = .payloadTooLarge
+        case .length(let length) where length != stdinLength:
+            error = .badRequest("The request body does not match its Content-Length.", code: "truncated_body")
+        default: if stdinLength > limit { error = .payloadTooLarge }
+        }
+        let request = makeRequest(params: params, body: error == nil ? stdin : [], earlyError: error)
+        let response = Function.respond(to: request, handler: handler, config: config, database: database, component: component)
+
+        var output: [UInt8] = []
+        let bytes = response.serialized()
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(offset + 32768, bytes.count)
+            output += encodeRecord(.stdout, requestId, Array(bytes[offset..<end]))
+            offset = end
+        }
+        output += encodeRecord(.stdout, requestId, [])
+        output += endRequest(requestId, status: FastCGIServer.statusRequestComplete)
+        return writeAll(fd: fd, output) && keepConnection
+    }
+
+    private func endRequest(_ id: UInt16, status: UInt8, app: UInt32 = 0) -> [UInt8] {
+        encodeRecord(
+            .endRequest, id,
+            [UInt8(app >> 24), UInt8(app >> 16 & 0xFF), UInt8(app >> 8 & 0xFF), UInt8(app & 0xFF), status, 0, 0, 0])
+    }
+
+    /// We serve one request per connection at a time and never multiplex.
+    private func getValuesResult(_ content: [UInt8]) -> [UInt8] {
+        let known = ["FCGI_MAX_CONNS": "1", "FCGI_MAX_REQS": "1", "FCGI_MPXS_CONNS": "0"]
+        var result: [UInt8] = []
+        for (name, _) in decodeNameValuePairs(content) ?? [:] {
+            if let value = known[name] { result += encodeNameValue(name, value) }
+        }
+        return result
+    }
+}
+
+/// Reads whole records; nil on end of input, timeout, a bad version or any read error.
+final class RecordReader {
+    struct Record {
+        var type: UInt8
+        var requestId: UInt16
+        var content: [UInt8]
+    }
+
+    let fd: Int32
+    init(fd: Int32) { self.fd = fd }
+
+    func next() -> Record? {
+        let header = readExactly(fd: fd, count: 8)
+        guard header.count == 8, header[0] == 1 else { return nil }
+        let length = Int(header[4]) << 8 | Int(header[5])
+        let padding = Int(header[6])
+        let content = length > 0 ? readExactly(fd: fd, count: length) : []
+        guard content.count == length else { return nil }
+        if padding > 0 && readExactly(fd: fd, count: padding).count != padding { return nil }
+        return Record(type: header[1], requestId: UInt16(header[2]) << 8 | UInt16(header[3]), content: content)
+    }
+}
+
+func encodeRecord(_ type: FastCGIServer.RecordType, _ id: UInt16, _ content: [UInt8]) -> [UInt8] {
+    let padding = (8 - content.count % 8) % 8
+    var record: [UInt8] = [
+        1, type.rawValue, UInt8(id >> 8), UInt8(id & 0xFF), UInt8(content.count >> 8), UInt8(content.count & 0xFF), UInt8(padding), 0,
+    ]
+    record += content
+    record += [UInt8](repeating: 0, count: padding)
+    return record
+}
+
+/// FastCGI name-value pairs; nil when a length runs past the end (a malformed record).
+func decodeNameValuePairs(_ bytes: [UInt8]) -> [String: String]? {
+    var result: [String: String] = [:]
+    var index = 0
+    func length() -> Int? {
+        guard index < bytes.count else { return nil }
+        if bytes[index] & 0x80 == 0 {
+            index += 1
+            return Int(bytes[index - 1])
+        }
+        guard index + 4 <= bytes.count else { return nil }
+        let value = Int(bytes[index] & 0x7F) << 24 | Int(bytes[index + 1]) << 16 | Int(bytes[index + 2]) << 8 | Int(bytes[index + 3])
+        index += 4
+        return value
+    }
+    while index < bytes.count {
+        guard let nameLength = length(), let valueLength = length(), index + nameLength + valueLength <= bytes.count else {
+            return nil
+        }
+        let name = String(decoding: bytes[index..<index + nameLength], as: UTF8.self)
+        index += nameLength
+        let value = String(decoding: bytes[index..<index + valueLength], as: UTF8.self)
+        index += valueLength
+        result[name] = value
+    }
+    return result
+}
+
+func encodeNameValue(_ name: String, _ value: String) -> [UInt8] {
+    func length(_ count: Int) -> [UInt8] {
+        count < 128 ? [UInt8(count)] : [UInt8(count >> 24 | 0x80), UInt8(count >> 16 & 0xFF), UInt8(count >> 8 & 0xFF), UInt8(count & 0xFF)]
+    }
+    return length(name.utf8.count) + length(value.utf8.count) + Array(name.utf8) + Array(value.utf8)
+}
+
+nonisolated(unsafe) var fastCGIStopRequested: sig_atomic_t = 0
+
+/// SIGTERM/SIGINT: finish the request in hand, then leave the loop (no SA_RESTART, so poll wakes).
+private func installStopHandler() {
+    var action = sigaction()
+    action.__sigaction_handler.sa_handler = { _ in fastCGIStopRequested = 1 }
+    sigemptyset(&action.sa_mask)
+    action.sa_flags = 0
+    sigaction(SIGTERM, &action, nil)
+    sigaction(SIGINT, &action, nil)
+}

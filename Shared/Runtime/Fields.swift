@@ -1,0 +1,156 @@
+/// Reads and validates the fields of a JSON object body, collecting every failure so a 422
+/// lists them all:
+///
+///     var fields = try Fields(request.json())
+///     let email = fields.string("email", max: 254)
+///     let name = fields.string("name", max: 100)
+///     try fields.finish()
+public struct Fields {
+    public let object: [String: JSONValue]
+    public private(set) var errors: [FieldError] = []
+
+    /// A JSON array, string or number where an object belongs is a 400.
+    public init(_ body: JSONValue) throws {
+        guard case .object(let object) = body else {
+            throw APIError.badRequest("The request body must be a JSON object.", code: "expected_object")
+        }
+        self.object = object
+    }
+
+    public func has(_ key: String) -> Bool { object[key] != nil }
+
+    public mutating func fail(_ field: String, _ message: String) {
+        if !errors.contains(where: { $0.field == field }) {
+            errors.append(FieldError(field: field, message: message))
+        }
+    }
+
+    /// Throws a 422 listing every failing field, if any.
+    public func finish() throws {
+        if !errors.isEmpty { throw APIError.invalid(errors) }
+    }
+
+    /// A required string, trimmed, `min...max` characters, free of control characters.
+    public mutating func string(_ key: String, min: Int = 1, max: Int, multiline: Bool = false, trim: Bool = true) -> String? {
+        guard let value = object[key], value != .null else {
+            fail(key, "is required")
+            return nil
+        }
+        return check(key, value, min: min, max: max, multiline: multiline, trim: trim)
+    }
+
+    /// An optional string: absent or null gives nil.
+    public mutating func optionalString(_ key: String, min: Int = 0, max: Int, multiline: Bool = false, trim: Bool = true) -> String? {
+        guard let value = object[key], value != .null else { return nil }
+        return check(key, value, min: min, max: max, multiline: multiline, trim: trim)
+    }
+
+    /// For PATCH: distinguishes absent (leave alone), null (clear) and a value.
+    public mutating func patchString(_ key: String, min: Int = 0, max: Int, multiline: Bool = false, nullable: Bool = true) -> Patch<String> {
+        guard let value = object[key] else { return .absent }
+        if value == .null {
+            if nullable { return .null }
+            fail(key, "cannot be null")
+            return .absent
+        }
+        guard let string = check(key, value, min: min, max: max, multiline: multiline, trim: true) else { return .absent }
+        if string.isEmpty && nullable { return .null }
+        return .value(string)
+    }
+
+    /// A required string that must be one of `allowed`.
+    public mutating func oneOf(_ key: String, _ allowed: [String], default fallback: String? = nil) -> String? {
+        guard let value = object[key], value != .null else {
+            if let fallback { return fallback }
+            fail(key, "is required")
+            return nil
+        }
+        guard case .string(let string) = value, allowed.contains(string) else {
+            fail(key, "must be one of: " + allowed.joined(separator: ", "))
+            return nil
+        }
+        return string
+    }
+
+    /// A boolean; absent gives `fallback`.
+    public mutating func bool(_ key: String, default fallback: Bool) -> Bool {
+        guard let value = object[key], value != .null else { return fallback }
+        guard case .bool(let bool) = value else {
+            fail(key, "must be true or false")
+            return fallback
+        }
+        return bool
+    }
+
+    /// An integer within `min...max`; absent gives `fallback` (nil means required).
+    public mutating func int(_ key: String, min: Int, max: Int, default fallback: Int? = nil) -> Int? {
+        guard let value = object[key], value != .null else {
+            if fallback == nil { fail(key, "is required") }
+            return fallback
+        }
+        guard case .number(let number) = value, number.rounded() == number, number >= Double(min), number <= Double(max) else {
+            fail(key, "must be a whole number from \(min) to \(max)")
+            return nil
+        }
+        return Int(number)
+    }
+
+    private mutating func check(_ key: String, _ value: JSONValue, min: Int, max: Int, multiline: Bool, trim: Bool) -> String? {
+        guard case .string(var string) = value else {
+            fail(key, "must be a string, not \(value.typeName)")
+            return nil
+        }
+        for scalar in string.unicodeScalars where isForbidden(scalar, multiline: multiline) {
+            fail(key, "contains control characters")
+            return nil
+        }
+        if trim { string = string.trimmed() }
+        // Count cheaply first so a 1 MB string is refused without walking grapheme clusters.
+        if string.utf8.count > max * 4 {
+            fail(key, "must be at most \(max) characters")
+            return nil
+        }
+        let count = string.count
+        if count < min {
+            fail(key, min <= 1 ? "is required" : "must be at least \(min) characters")
+            return nil
+        }
+        if count > max {
+            fail(key, "must be at most \(max) characters")
+            return nil
+        }
+        return string
+    }
+
+    private func isForbidden(_ scalar: Unicode.Scalar, multiline: Bool) -> Bool {
+        if multiline && (scalar == "\n" || scalar == "\t" || scalar == "\r") { return false }
+        return scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value)
+    }
+}
+
+/// A PATCH field: left alone, cleared, or set.
+public enum Patch<Value: Sendable>: Sendable {
+    case absent
+    case null
+    case value(Value)
+
+    public var isPresent: Bool {
+        if case .absent = self { return false }
+        return true
+    }
+
+    public var value: Value? {
+        if case .value(let value) = self { return value }
+        return nil
+    }
+}
+
+extension String {
+    /// Leading and trailing whitespace and newlines removed.
+    public func trimmed() -> String {
+        let scalars = unicodeScalars
+        guard let start = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+        let end = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
+        return String(scalars[start...end])
+    }
+}

@@ -1,0 +1,130 @@
+/// An HTTP request as the function sees it, whichever of CGI or FastCGI delivered it.
+public struct Request: Sendable {
+    public var method: String
+    /// The path without the query string, still percent-encoded (e.g. `/api/v1/users/me`).
+    public var path: String
+    /// The raw query string (after `?`).
+    public var rawQuery: String
+    /// Header names in lowercase (`content-type`, `authorization`, `x-request-id`, ...).
+    public var headers: [String: String]
+    public var body: [UInt8]
+    public var remoteAddress: String
+    /// Values of `{name}` segments of the route template (percent-decoded).
+    public var pathParameters: [String: String]
+    /// Set when the body could not be read as declared (too large, shorter than its length);
+    /// the runtime answers with it before calling the handler.
+    public var earlyError: APIError?
+
+    public init(
+        method: String, path: String, rawQuery: String = "", headers: [String: String] = [:], body: [UInt8] = [],
+        remoteAddress: String = "", pathParameters: [String: String] = [:]
+    ) {
+        self.method = method
+        self.path = path
+        self.rawQuery = rawQuery
+        self.headers = headers
+        self.body = body
+        self.remoteAddress = remoteAddress
+        self.pathParameters = pathParameters
+    }
+
+    public func header(_ name: String) -> String? { headers[name.lowercased()] }
+
+    /// Query parameters in order, percent-decoded, `+` as space; repeated keys appear repeatedly.
+    public var query: [(name: String, value: String)] {
+        rawQuery.split(separator: "&", omittingEmptySubsequences: true).map { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = percentDecode(parts[0], plusIsSpace: true)
+            let value = parts.count > 1 ? percentDecode(parts[1], plusIsSpace: true) : ""
+            return (name, value)
+        }
+    }
+
+    /// The first value of a query parameter.
+    public func queryValue(_ name: String) -> String? { query.first { $0.name == name }?.value }
+
+    /// Every value of a repeated query parameter (`?tag=a&tag=b`).
+    public func queryValues(_ name: String) -> [String] { query.filter { $0.name == name }.map(\.value) }
+
+    /// Cookies from the `Cookie` header.
+    public var cookies: [String: String] {
+        var result: [String: String] = [:]
+        for part in (header("cookie") ?? "").split(separator: ";") {
+            let pair = part.split(separator: "=", maxSplits: 1)
+            guard pair.count == 2 else { continue }
+            let name = String(pair[0]).trimmed()
+            if result[name] == nil { result[name] = String(pair[1]).trimmed() }
+        }
+        return result
+    }
+
+    /// A path parameter; absent means the route did not match, which is a 404.
+    public func parameter(_ name: String) throws -> String {
+        guard let value = pathParameters[name], !value.isEmpty else { throw APIError.notFound() }
+        return value
+    }
+
+    /// The body as JSON: 415 unless `application/json`, 400 when empty or malformed.
+    public func json() throws -> JSONValue {
+        let type = (header("content-type") ?? "").split(separator: ";").first.map { String($0).trimmed().lowercased() }
+        guard type == "application/json" else { throw APIError.unsupportedMediaType }
+        guard !body.isEmpty else { throw APIError.badRequest("A JSON body is required.", code: "body_required") }
+        return try JSONValue.parse(body)
+    }
+
+    /// The body as JSON when one was sent, an empty object otherwise (for optional bodies).
+    public func optionalJSON() throws -> JSONValue {
+        body.isEmpty ? .object([:]) : try json()
+    }
+
+    /// Fills `pathParameters` by matching `path` against a template such as `/api/v1/users/{id}`.
+    /// Returns false when they do not match.
+    public mutating func matchRoute(_ template: String) -> Bool {
+        let want = template.split(separator: "/", omittingEmptySubsequences: false)
+        let have = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard want.count == have.count else { return false }
+        var found: [String: String] = [:]
+        for (pattern, segment) in zip(want, have) {
+            if pattern.hasPrefix("{") && pattern.hasSuffix("}") {
+                let value = percentDecode(segment, plusIsSpace: false)
+                guard !value.isEmpty, !value.contains("/") else { return false }
+                found[String(pattern.dropFirst().dropLast())] = value
+            } else if pattern != segment {
+                return false
+            }
+        }
+        pathParameters = found
+        return true
+    }
+}
+
+/// Percent-decodes; malformed escapes stay as they are, invalid UTF-8 becomes U+FFFD.
+public func percentDecode(_ text: Substring, plusIsSpace: Bool) -> String {
+    let bytes = Array(text.utf8)
+    guard bytes.contains(UInt8(ascii: "%")) || (plusIsSpace && bytes.contains(UInt8(ascii: "+"))) else { return String(text) }
+    var out: [UInt8] = []
+    out.reserveCapacity(bytes.count)
+    var index = 0
+    while index < bytes.count {
+        let byte = bytes[index]
+        if byte == UInt8(ascii: "%"), index + 2 < bytes.count,
+            let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2])
+        {
+            out.append(high << 4 | low)
+            index += 3
+        } else {
+            out.append(plusIsSpace && byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
+            index += 1
+        }
+    }
+    return String(decoding: out, as: UTF8.self)
+}
+
+private func hexValue(_ byte: UInt8) -> UInt8? {
+    switch byte {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+    default: return nil
+    }
+}

@@ -1,0 +1,78 @@
+// lmsctl: the operator CLI. Commands:
+//   migrate                         apply infra/migrations (DATABASE_URL; LMS_MIGRATIONS_DIR)
+//   create-admin EMAIL NAME         create or promote an admin; password from LMS_ADMIN_PASSWORD or stdin
+//   nginx-config                    print the nginx config generated from the route manifest
+//   fastcgi-functions               print "function processes" for each FastCGI function
+//   functions                       print every function named by the manifest
+// Settings come from the environment (see .env.example); the manifest from LMS_MANIFEST
+// (default infra/routes.manifest).
+import Database
+import Platform
+import Runtime
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+func fail(_ message: String) -> Never {
+    var line = Array("lmsctl: \(message)\n".utf8)
+    _ = line.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+    exit(1)
+}
+
+let config = Config.load()
+let arguments = Array(CommandLine.arguments.dropFirst())
+let manifestPath = config["LMS_MANIFEST"] ?? "infra/routes.manifest"
+
+func connect() -> Connection {
+    guard let url = config["DATABASE_URL"] else { fail("DATABASE_URL is not set") }
+    do { return try Connection(url: url) } catch { fail("cannot connect: \(error)") }
+}
+
+func loadManifest() -> Manifest {
+    do { return try Manifest.load(manifestPath) } catch { fail("\(error)") }
+}
+
+do {
+    switch arguments.first {
+    case "migrate":
+        let applied = try Migrator(folder: config["LMS_MIGRATIONS_DIR"] ?? "infra/migrations").migrate(connect())
+        print(applied.isEmpty ? "migrations: up to date" : "migrations: applied " + applied.joined(separator: ", "))
+    case "create-admin":
+        guard arguments.count == 3 else { fail("usage: lmsctl create-admin EMAIL NAME") }
+        var password = config["LMS_ADMIN_PASSWORD"]
+        if password == nil, let line = readLine(strippingNewline: true) { password = line }
+        guard let password else { fail("give the password in LMS_ADMIN_PASSWORD or on stdin") }
+        let id = try Admins.create(connect(), email: arguments[1], name: arguments[2], password: password)
+        print("admin \(arguments[1]) ready (id \(id))")
+    case "nginx-config":
+        guard let bin = config["LMS_BIN_DIR"], let run = config["LMS_RUN_DIR"], let logs = config["LMS_LOG_DIR"] else {
+            fail("LMS_BIN_DIR, LMS_RUN_DIR and LMS_LOG_DIR must be set")
+        }
+        var settings = NginxConfig.Settings(binDirectory: bin, runDirectory: run, logDirectory: logs)
+        settings.listen = config["NGINX_LISTEN"] ?? settings.listen
+        settings.envFile = config["LMS_ENV_FILE"]
+        settings.user = config["NGINX_USER"]
+        settings.corsOrigins = (config["CORS_ORIGINS"] ?? "").split(separator: ",").map { String($0).trimmed() }
+        settings.authRate = config["AUTH_RATE_LIMIT"] ?? settings.authRate
+        settings.authBurst = config.int("AUTH_RATE_BURST", default: settings.authBurst)
+        settings.modeOverride = config["LMS_MODE"].flatMap(Manifest.Mode.init(rawValue:))
+        settings.behindTLS = config.bool("LMS_BEHIND_TLS", default: false)
+        settings.workerProcesses = config["NGINX_WORKERS"] ?? settings.workerProcesses
+        settings.filesDirectory = config["LMS_FILES_DIR"]
+        print(NginxConfig(manifest: loadManifest(), settings: settings).render(), terminator: "")
+    case "fastcgi-functions":
+        var settings = NginxConfig.Settings(binDirectory: "", runDirectory: "", logDirectory: "")
+        settings.modeOverride = config["LMS_MODE"].flatMap(Manifest.Mode.init(rawValue:))
+        let scale = config.int("LMS_FASTCGI_SCALE", default: 1)
+        for (function, processes) in NginxConfig(manifest: loadManifest(), settings: settings).fastCGIFunctions() {
+            print("\(function) \(processes * max(scale, 1))")
+        }
+    case "functions":
+        for function in loadManifest().functions { print(function) }
+    default:
+        fail("usage: lmsctl migrate | create-admin EMAIL NAME | nginx-config | fastcgi-functions | functions")
+    }
+} catch {
+    fail("\(error)")
+}
