@@ -44,7 +44,7 @@ var targets: [Target] = [
 
     // Tests.
     .target(name: "TestSupport", dependencies: ["Runtime", "Database", "Auth", "Crypto"], path: "Tests/TestSupport", swiftSettings: settings),
-    .testTarget(name: "UnitTests", dependencies: ["Runtime", "Database", "Auth", "Crypto", "Platform", "TestSupport"], path: "Tests/UnitTests", swiftSettings: settings),
+    .testTarget(name: "UnitTests", dependencies: ["Runtime", "Database", "Auth", "Crypto", "Identity", "Platform", "TestSupport"], path: "Tests/UnitTests", swiftSettings: settings),
     .testTarget(name: "HandlerTests", dependencies: ["Runtime", "Database", "Auth", "Identity", "Platform", "TestSupport"], path: "Tests/HandlerTests", swiftSettings: settings),
     .testTarget(name: "EndToEndTests", dependencies: ["Runtime", "Platform", "TestSupport"], path: "Tests/EndToEndTests", swiftSettings: settings),
 ]

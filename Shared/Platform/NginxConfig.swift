@@ -20,6 +20,8 @@ public struct NginxConfig {
         /// `limit_req` rate for the `auth` class, e.g. "10r/m".
         public var authRate = "10r/m"
         public var authBurst = 20
+        /// Addresses never rate limited (internal health checkers, the test suite).
+        public var rateLimitExempt: [String] = []
         /// Forces every route into one mode (tests run the suite once per mode).
         public var modeOverride: Manifest.Mode?
         /// Adds HSTS; set when a TLS terminator sits in front.
@@ -92,7 +94,14 @@ public struct NginxConfig {
                     '"agent":"$http_user_agent"}';
                 access_log \(s.logDirectory)/nginx-access.log lms_json buffer=64k flush=1s;
 
-                limit_req_zone $binary_remote_addr zone=auth:10m rate=\(s.authRate);
+                geo $lms_rate_exempt {
+                    default 0;
+            \(s.rateLimitExempt.map { "        \($0) 1;\n" }.joined())    }
+                map $lms_rate_exempt $lms_rate_key {
+                    0 $binary_remote_addr;
+                    1 "";
+                }
+                limit_req_zone $lms_rate_key zone=auth:10m rate=\(s.authRate);
                 limit_req_status 429;
 
                 # CORS allowlist (CORS_ORIGINS).

@@ -62,7 +62,8 @@ public struct Response: Sendable {
         var hasLength = false
         for (name, value) in headers {
             // Header values never carry CR/LF (no response splitting).
-            let clean = value.replacingAll("\r", with: "").replacingAll("\n", with: "")
+            var clean = ""
+            clean.unicodeScalars.append(contentsOf: value.unicodeScalars.filter { $0 != "\r" && $0 != "\n" })
             head += "\(name): \(clean)\r\n"
             if name.lowercased() == "content-length" { hasLength = true }
         }

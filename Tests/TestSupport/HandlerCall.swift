@@ -1,0 +1,65 @@
+import Database
+import FoundationEssentials
+import Runtime
+
+/// A response decoded for assertions.
+public struct TestResponse: Sendable {
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [(String, String)], body: [UInt8]) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    public var json: JSONValue { (try? JSONValue.parse(body)) ?? .null }
+    public var data: JSONValue { json["data"] ?? .null }
+    public var code: String? { if case .string(let code)? = json["code"] { return code } else { return nil } }
+    public var text: String { String(decoding: body, as: UTF8.self) }
+
+    public func header(_ name: String) -> String? {
+        headers.first { $0.0.lowercased() == name.lowercased() }?.1
+    }
+
+    public func headers(_ name: String) -> [String] {
+        headers.filter { $0.0.lowercased() == name.lowercased() }.map(\.1)
+    }
+
+    /// The names of the fields a 422 listed.
+    public var failedFields: [String] {
+        guard case .array(let errors)? = json["errors"] else { return [] }
+        return errors.compactMap { if case .string(let field)? = $0["field"] { return field } else { return nil } }
+    }
+}
+
+extension JSONValue {
+    public var string: String? { if case .string(let value) = self { return value } else { return nil } }
+    public var bool: Bool? { if case .bool(let value) = self { return value } else { return nil } }
+    public var number: Double? { if case .number(let value) = self { return value } else { return nil } }
+}
+
+/// Calls a handler in-process, through the same `Function.respond` the executables use.
+public func call(
+    _ handler: Handler, _ method: String, _ path: String, template: String? = nil, json: String? = nil,
+    body: [UInt8]? = nil, token: String? = nil, headers: [String: String] = [:], config: Config? = nil,
+    database: DatabaseSource? = nil
+) throws -> TestResponse {
+    var request = Request(method: method, path: path, headers: headers)
+    if let json {
+        request.body = Array(json.utf8)
+        request.headers["content-type"] = request.headers["content-type"] ?? "application/json"
+    }
+    if let body { request.body = body }
+    if let token { request.headers["authorization"] = "Bearer \(token)" }
+    if let query = path.split(separator: "?", maxSplits: 1).dropFirst().first {
+        request.rawQuery = String(query)
+        request.path = String(path.split(separator: "?").first!)
+    }
+    if let template, !request.matchRoute(template) { request.earlyError = .notFound("Route") }
+    let source = try database ?? DatabaseSource(url: TestEnvironment.databaseURL(), prepareStatements: false)
+    let response = Function.respond(
+        to: request, handler: handler, config: try config ?? TestEnvironment.config(), database: source, component: "test")
+    return TestResponse(status: response.status, headers: response.headers, body: response.body)
+}

@@ -1,0 +1,46 @@
+import Auth
+import Crypto
+import Database
+import Runtime
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What `infra/test.sh` hands the tests: the throwaway database, the JWT secret of the running
+/// functions, the two nginx front ends. Missing values fail the test that needs them (run the
+/// suite through infra/test.sh).
+public enum TestEnvironment {
+    public struct Missing: Error, CustomStringConvertible {
+        public var name: String
+        public var description: String { "\(name) is not set: run the tests with infra/test.sh" }
+    }
+
+    public static func value(_ name: String) throws -> String {
+        guard let pointer = getenv(name), let value = Optional(String(cString: pointer)), !value.isEmpty else {
+            throw Missing(name: name)
+        }
+        return value
+    }
+
+    public static func databaseURL() throws -> String { try value("TEST_DATABASE_URL") }
+    public static func jwtSecret() throws -> String { try value("TEST_JWT_SECRET") }
+
+    /// A fresh connection to the test database.
+    public static func connect() throws -> Connection { try Connection(url: try databaseURL()) }
+
+    /// The configuration handlers see in handler tests.
+    public static func config(_ extra: [String: String] = [:]) throws -> Config {
+        var values = ["JWT_SECRET": try jwtSecret(), "COOKIE_SECURE": "false", "LMS_ENV": "test", "LOG_REQUESTS": "false"]
+        for (key, value) in extra { values[key] = value }
+        return Config(values)
+    }
+
+    /// The repository root (for the manifest, migrations, OpenAPI document).
+    public static var root: String {
+        if let pointer = getenv("LMS_ROOT") { return String(cString: pointer) }
+        var path = #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
+        path = "/" + path
+        return path
+    }
+}

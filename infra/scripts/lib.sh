@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# Shared shell functions behind infra/up.sh, infra/test.sh and the benchmarks: install what is
+# missing, then start and stop PostgreSQL, PgBouncer, fcgiwrap, the FastCGI functions and nginx
+# for one "stack" folder. Everything runs as an unprivileged service user (PostgreSQL refuses
+# root), and nginx workers run as that user too, so every socket is reachable.
+set -euo pipefail
+
+LMS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+LMS_SERVICE_USER="${LMS_SERVICE_USER:-lms}"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Debian packages the system needs at build and run time.
+LMS_PACKAGES=(
+  postgresql postgresql-contrib pgbouncer nginx-light fcgiwrap spawn-fcgi
+  libpq-dev libssl-dev libargon2-dev libcurl4-openssl-dev libhpdf-dev pkg-config
+  fonts-dejavu-core python3 python3-pip python3-venv curl ca-certificates
+)
+
+# Installs the missing packages (apt-get update first: a new machine has stale lists).
+install_packages() {
+  local missing=()
+  for package in "${LMS_PACKAGES[@]}" "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian starts the packaged services where it can; ours run from the stack folder instead.
+  $sudo service nginx stop >/dev/null 2>&1 || true
+  $sudo service pgbouncer stop >/dev/null 2>&1 || true
+}
+
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+# Root runs services as $LMS_SERVICE_USER (created if needed); anyone else runs them as themselves.
+ensure_service_user() {
+  if [ "$(id -u)" -eq 0 ]; then
+    id -u "$LMS_SERVICE_USER" >/dev/null 2>&1 ||
+      useradd --system --no-create-home --shell /usr/sbin/nologin "$LMS_SERVICE_USER"
+  else
+    LMS_SERVICE_USER="$(id -un)"
+  fi
+}
+
+as_service() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u "$LMS_SERVICE_USER" -- "$@"; else "$@"; fi
+}
+
+# stack_init DIR: the folder layout of one stack and the variables every other function uses.
+stack_init() {
+  STACK="$1"
+  mkdir -p "$STACK"/{pg,run,log,bin,files}
+  [ "$(id -u)" -eq 0 ] && chown -R "$LMS_SERVICE_USER" "$STACK"
+  as_service test -w "$STACK/run" ||
+    die "$LMS_SERVICE_USER cannot write to $STACK (set LMS_DATA_DIR to a folder it can reach)"
+  PG_SOCKET_DIR="$STACK/run"
+  PG_PORT=5432
+  BOUNCER_PORT=6432
+  DATABASE_URL="postgresql:///lms?host=$PG_SOCKET_DIR&port=$PG_PORT&user=$LMS_SERVICE_USER"
+  DATABASE_POOL_URL="postgresql:///lms?host=$PG_SOCKET_DIR&port=$BOUNCER_PORT&user=$LMS_SERVICE_USER"
+}
+
+# start_postgres [fast]: creates the cluster on first use; "fast" trades durability for speed (tests).
+start_postgres() {
+  local bin; bin="$(pg_bin)"
+  [ -n "$bin" ] || die "PostgreSQL is not installed"
+  if [ ! -f "$STACK/pg/PG_VERSION" ]; then
+    log "creating PostgreSQL cluster in $STACK/pg"
+    as_service "$bin/initdb" -D "$STACK/pg" -E UTF8 --locale=C.UTF-8 -A trust -U "$LMS_SERVICE_USER" >"$STACK/log/initdb.log"
+    cat >>"$STACK/pg/postgresql.conf" <<CONF
+listen_addresses = ''
+unix_socket_directories = '$PG_SOCKET_DIR'
+port = $PG_PORT
+max_connections = 200
+shared_buffers = 256MB
+timezone = 'UTC'
+datestyle = 'iso, ymd'
+log_min_duration_statement = 500
+CONF
+    if [ "${1:-}" = "fast" ]; then
+      printf 'fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n' >>"$STACK/pg/postgresql.conf"
+    fi
+  fi
+  if ! as_service "$bin/pg_ctl" -D "$STACK/pg" status >/dev/null 2>&1; then
+    as_service "$bin/pg_ctl" -D "$STACK/pg" -l "$STACK/log/postgresql.log" -w -t 60 start >/dev/null
+  fi
+  as_service "$bin/psql" -h "$PG_SOCKET_DIR" -p "$PG_PORT" -d postgres -Atqc \
+    "SELECT 1 FROM pg_database WHERE datname = 'lms'" | grep -q 1 ||
+    as_service "$bin/createdb" -h "$PG_SOCKET_DIR" -p "$PG_PORT" lms
+}
+
+# PgBouncer in transaction mode between the CGI functions and PostgreSQL.
+start_pgbouncer() {
+  cat >"$STACK/run/pgbouncer.ini" <<CONF
+[databases]
+lms = host=$PG_SOCKET_DIR port=$PG_PORT dbname=lms
+[pgbouncer]
+listen_addr =
+unix_socket_dir = $STACK/run
+listen_port = $BOUNCER_PORT
+auth_type = trust
+auth_file = $STACK/run/pgbouncer-users.txt
+pool_mode = transaction
+max_client_conn = 2000
+default_pool_size = 20
+ignore_startup_parameters = extra_float_digits
+logfile = $STACK/log/pgbouncer.log
+pidfile = $STACK/run/pgbouncer.pid
+CONF
+  printf '"%s" ""\n' "$LMS_SERVICE_USER" >"$STACK/run/pgbouncer-users.txt"
+  [ "$(id -u)" -eq 0 ] && chown "$LMS_SERVICE_USER" "$STACK/run/pgbouncer.ini" "$STACK/run/pgbouncer-users.txt"
+  stop_pid "$STACK/run/pgbouncer.pid"
+  as_service pgbouncer -d -q "$STACK/run/pgbouncer.ini"
+  wait_for_socket "$STACK/run/.s.PGSQL.$BOUNCER_PORT"
+}
+
+# lmsctl from the build, with the stack's settings.
+lmsctl() {
+  env DATABASE_URL="$DATABASE_URL" LMS_MANIFEST="$LMS_ROOT/infra/routes.manifest" \
+    LMS_MIGRATIONS_DIR="$LMS_ROOT/infra/migrations" "$LMS_BUILD_DIR/lmsctl" "$@"
+}
+
+# install_binaries: copies the function executables (and lmsctl) into the stack's bin folder.
+# Deploying one function later is replacing one of these files.
+install_binaries() {
+  local function
+  for function in $(lmsctl functions) lmsctl; do
+    [ -x "$LMS_BUILD_DIR/$function" ] || die "missing executable $function (did the build run?)"
+    install -m 0755 "$LMS_BUILD_DIR/$function" "$STACK/bin/$function.new"
+    mv -f "$STACK/bin/$function.new" "$STACK/bin/$function"
+  done
+}
+
+# start_instance NAME PORT MODE(manifest|cgi|fastcgi) [extra env for nginx-config...]
+# One nginx + fcgiwrap + the FastCGI processes, with its own run folder.
+start_instance() {
+  local name="$1" port="$2" mode="$3"; shift 3
+  local run="$STACK/run/$name"
+  mkdir -p "$run" && [ "$(id -u)" -eq 0 ] && chown "$LMS_SERVICE_USER" "$run"
+  local mode_env=()
+  [ "$mode" = "manifest" ] || mode_env=(LMS_MODE="$mode")
+
+  as_service env LMS_ENV_FILE="$STACK/lms.env" fcgiwrap -c "${FCGIWRAP_CHILDREN:-4}" -s "unix:$run/fcgiwrap.sock" \
+    >>"$STACK/log/fcgiwrap-$name.log" 2>&1 &
+  echo $! >"$run/fcgiwrap.pid"
+
+  local function count
+  while read -r function count; do
+    as_service env LMS_ENV_FILE="$STACK/lms.env" spawn-fcgi -s "$run/fn-$function.sock" -M 0600 -F "$count" \
+      -P "$run/fn-$function.pid" -- "$STACK/bin/$function" >/dev/null 2>>"$STACK/log/functions-$name.log"
+  done < <(env "${mode_env[@]}" LMS_MANIFEST="$LMS_ROOT/infra/routes.manifest" \
+    LMS_FASTCGI_SCALE="${LMS_FASTCGI_SCALE:-1}" "$LMS_BUILD_DIR/lmsctl" fastcgi-functions)
+
+  local user_env=()
+  [ "$(id -u)" -eq 0 ] && user_env=(NGINX_USER="$LMS_SERVICE_USER")
+  env "${mode_env[@]}" "${user_env[@]}" "$@" LMS_MANIFEST="$LMS_ROOT/infra/routes.manifest" \
+    LMS_BIN_DIR="$STACK/bin" LMS_RUN_DIR="$run" LMS_LOG_DIR="$STACK/log" LMS_ENV_FILE="$STACK/lms.env" \
+    LMS_FILES_DIR="$STACK/files" NGINX_LISTEN="127.0.0.1:$port" \
+    "$LMS_BUILD_DIR/lmsctl" nginx-config >"$run/nginx.conf"
+  nginx -t -q -c "$run/nginx.conf" -p "$run" -e "$STACK/log/nginx-error.log" 2>>"$STACK/log/nginx-error.log" ||
+    die "generated nginx config is invalid (see $STACK/log/nginx-error.log)"
+  nginx -c "$run/nginx.conf" -p "$run" -e "$STACK/log/nginx-error.log"
+  wait_for_socket "$run/fcgiwrap.sock"
+}
+
+stop_instance() {
+  local run="$STACK/run/$1"
+  [ -d "$run" ] || return 0
+  [ -f "$run/nginx.pid" ] && nginx -c "$run/nginx.conf" -p "$run" -e "$STACK/log/nginx-error.log" -s quit 2>/dev/null || true
+  local pidfile
+  for pidfile in "$run"/fn-*.pid "$run/fcgiwrap.pid"; do stop_pid "$pidfile"; done
+  rm -f "$run"/*.sock
+}
+
+stop_postgres() {
+  stop_pid "$STACK/run/pgbouncer.pid"
+  local bin; bin="$(pg_bin)"
+  if [ -n "$bin" ] && [ -f "$STACK/pg/postmaster.pid" ]; then
+    as_service "$bin/pg_ctl" -D "$STACK/pg" -m fast -w stop >/dev/null 2>&1 || true
+  fi
+}
+
+# stop_pid FILE: SIGTERM every pid in the file, then SIGKILL what is left after 5 s.
+stop_pid() {
+  [ -f "$1" ] || return 0
+  local pids; pids="$(tr -s ' \n' ' ' <"$1")"
+  [ -n "${pids// /}" ] && kill -TERM $pids 2>/dev/null || true
+  for _ in $(seq 50); do
+    kill -0 $pids 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL $pids 2>/dev/null || true
+  rm -f "$1"
+}
+
+wait_for_socket() {
+  for _ in $(seq 100); do
+    [ -S "$1" ] && return 0
+    sleep 0.1
+  done
+  die "timed out waiting for $1"
+}
+
+# write_env_file KEY=VALUE...: the stack's configuration, read by every function (LMS_ENV_FILE).
+write_env_file() {
+  local file="$STACK/lms.env"
+  {
+    echo "# Generated by infra/scripts/lib.sh for $STACK"
+    echo "DATABASE_URL=$DATABASE_URL"
+    echo "DATABASE_POOL_URL=$DATABASE_POOL_URL"
+    printf '%s\n' "$@"
+  } >"$file.new"
+  chmod 0600 "$file.new"
+  [ "$(id -u)" -eq 0 ] && chown "$LMS_SERVICE_USER" "$file.new"
+  mv -f "$file.new" "$file"
+}

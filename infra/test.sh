@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing, builds, starts a throwaway PostgreSQL cluster with
+# PgBouncer, and two nginx front ends over the real function binaries (every route as CGI
+# through fcgiwrap on one, every route as a FastCGI process on the other), then runs the unit,
+# handler and end-to-end tests. Leaves nothing running. Usage: infra/test.sh [swift test args]
+source "$(dirname "$0")/scripts/lib.sh"
+cd "$LMS_ROOT"
+
+install_packages
+ensure_service_user
+
+log "building (debug)"
+swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Linking|Write|Planning|Applying)' || true
+[ "${PIPESTATUS[0]}" -eq 0 ] || die "build failed"
+LMS_BUILD_DIR="$(swift build --show-bin-path)"
+
+TEST_STACK="$(mktemp -d /tmp/lms-test.XXXXXX)"
+chmod 0755 "$TEST_STACK"
+stack_init "$TEST_STACK"
+cleanup() {
+  local status=$?
+  stop_instance cgi || true
+  stop_instance fastcgi || true
+  stop_postgres || true
+  if [ $status -ne 0 ]; then
+    log "tests failed; last log lines:"
+    tail -n 20 "$STACK"/log/*.log 2>/dev/null || true
+  fi
+  [ "${LMS_KEEP_TEST_STACK:-}" = 1 ] || rm -rf "$TEST_STACK"
+  exit $status
+}
+trap cleanup EXIT
+
+log "starting throwaway PostgreSQL + PgBouncer in $TEST_STACK"
+start_postgres fast
+start_pgbouncer
+lmsctl migrate
+lmsctl migrate | grep -q "up to date" || die "second migrate run was not a no-op"
+
+JWT_SECRET_VALUE="$(head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+write_env_file "LMS_ENV=test" "JWT_SECRET=$JWT_SECRET_VALUE" "COOKIE_SECURE=false" "LOG_REQUESTS=true"
+install_binaries
+
+# Strict auth rate limit for the rate-limit test, which sends from 127.0.0.2; the rest of the
+# suite sends from 127.0.0.1, which the test instances exempt.
+limits=(AUTH_RATE_LIMIT=2r/s AUTH_RATE_BURST=5 RATE_LIMIT_EXEMPT=127.0.0.1 CORS_ORIGINS=https://app.example.test)
+log "starting nginx: all-CGI on :18081, all-FastCGI on :18082"
+start_instance cgi 18081 cgi "${limits[@]}"
+start_instance fastcgi 18082 fastcgi "${limits[@]}"
+
+if ! python3 -c 'import openapi_spec_validator' 2>/dev/null; then
+  python3 -m pip install --quiet --disable-pip-version-check openapi-spec-validator 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages openapi-spec-validator
+fi
+log "validating infra/openapi.json"
+python3 -m openapi_spec_validator infra/openapi.json
+
+log "running tests"
+env TEST_DATABASE_URL="$DATABASE_URL" TEST_JWT_SECRET="$JWT_SECRET_VALUE" \
+  E2E_CGI_URL="http://127.0.0.1:18081" E2E_FASTCGI_URL="http://127.0.0.1:18082" \
+  E2E_FASTCGI_RUN="$STACK/run/fastcgi" E2E_BIN_DIR="$STACK/bin" E2E_ENV_FILE="$STACK/lms.env" \
+  LMS_ROOT="$LMS_ROOT" swift test --skip-build "$@" 2>&1 | tee "$STACK/log/swift-test.log"
+status=${PIPESTATUS[0]}
+exit "$status"
