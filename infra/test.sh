@@ -48,6 +48,14 @@ log "starting nginx: all-CGI on :18081, all-FastCGI on :18082"
 start_instance cgi 18081 cgi "${limits[@]}"
 start_instance fastcgi 18082 fastcgi "${limits[@]}"
 
+log "running tests"
+env TEST_DATABASE_URL="$DATABASE_URL" TEST_JWT_SECRET="$JWT_SECRET_VALUE" \
+  E2E_CGI_URL="http://127.0.0.1:18081" E2E_FASTCGI_URL="http://127.0.0.1:18082" \
+  E2E_FASTCGI_RUN="$STACK/run/fastcgi" E2E_BIN_DIR="$STACK/bin" E2E_ENV_FILE="$STACK/lms.env" \
+  LMS_ROOT="$LMS_ROOT" swift test --skip-build "$@" 2>&1 | tee "$STACK/log/swift-test.log"
+status=${PIPESTATUS[0]}
+[ "$status" -eq 0 ] || exit "$status"
+
 if ! python3 -c 'import openapi_spec_validator' 2>/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check openapi-spec-validator 2>/dev/null ||
     python3 -m pip install --quiet --break-system-packages openapi-spec-validator
@@ -55,10 +63,3 @@ fi
 log "validating infra/openapi.json"
 python3 -m openapi_spec_validator infra/openapi.json
 
-log "running tests"
-env TEST_DATABASE_URL="$DATABASE_URL" TEST_JWT_SECRET="$JWT_SECRET_VALUE" \
-  E2E_CGI_URL="http://127.0.0.1:18081" E2E_FASTCGI_URL="http://127.0.0.1:18082" \
-  E2E_FASTCGI_RUN="$STACK/run/fastcgi" E2E_BIN_DIR="$STACK/bin" E2E_ENV_FILE="$STACK/lms.env" \
-  LMS_ROOT="$LMS_ROOT" swift test --skip-build "$@" 2>&1 | tee "$STACK/log/swift-test.log"
-status=${PIPESTATUS[0]}
-exit "$status"

@@ -26,6 +26,8 @@ public final class Connection {
             self.handle = nil
             throw DatabaseError(.unavailable, message: Connection.firstLine(message))
         }
+        // Server NOTICEs (e.g. "already exists, skipping") are not errors; keep them off stderr.
+        PQsetNoticeProcessor(handle, { _, _ in }, nil)
         // TimeZone=UTC, DateStyle=ISO and the statement timeout are database defaults set by
         // migration 0001, so connecting costs no extra round trips (and works under PgBouncer).
     }
