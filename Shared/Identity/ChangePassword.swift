@@ -17,15 +17,16 @@ public enum ChangePassword {
         guard let current, let new else { throw APIError.invalid([]) }
 
         let db = try context.db()
-        let email = try caller.row.string("email")
-        try Throttle.check(db, email: email)
+        let throttle = Throttle.reauthentication(caller.id)
+        try Throttle.check(db, key: throttle)
         let stored = try db.query("SELECT password_hash FROM users WHERE id = \(caller.id)").first
         guard let hash = try stored?.optionalString("password_hash"), Passwords.verify(current, hash: hash) else {
-            try Throttle.recordFailure(db, email: email)
+            try Throttle.recordFailure(db, key: throttle)
             throw APIError.invalid(field: "current_password", "is incorrect")
         }
         let newHash = Passwords.hash(new)
         let signedIn = try db.transaction { tx in
+            try Throttle.reset(tx, key: throttle)
             try tx.execute("UPDATE users SET password_hash = \(newHash) WHERE id = \(caller.id)")
             let version = try Tokens.revokeAll(tx, userId: caller.id)
             guard let row = try Users.load(tx, id: caller.id) else { throw APIError.notFound("User") }

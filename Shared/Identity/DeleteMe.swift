@@ -15,14 +15,15 @@ public enum DeleteMe {
         guard let password else { throw APIError.invalid([]) }
 
         let db = try context.db()
-        let email = try caller.row.string("email")
-        try Throttle.check(db, email: email)
+        let throttle = Throttle.reauthentication(caller.id)
+        try Throttle.check(db, key: throttle)
         let stored = try db.query("SELECT password_hash FROM users WHERE id = \(caller.id)").first
         guard let hash = try stored?.optionalString("password_hash"), Passwords.verify(password, hash: hash) else {
-            try Throttle.recordFailure(db, email: email)
+            try Throttle.recordFailure(db, key: throttle)
             throw APIError.invalid(field: "password", "is incorrect")
         }
         try db.transaction { tx in
+            try Throttle.reset(tx, key: throttle)
             try tx.execute("DELETE FROM refresh_tokens WHERE user_id = \(caller.id)")
             try tx.execute(
                 """

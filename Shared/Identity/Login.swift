@@ -17,7 +17,7 @@ public enum Login {
         guard let email, let password else { throw APIError.invalid([]) }
 
         let db = try context.db()
-        try Throttle.check(db, email: email)
+        try Throttle.check(db, key: Throttle.signIn(email))
         let row = try db.query(
             """
             SELECT \(fragment: Caller.columns), password_hash FROM users
@@ -28,7 +28,7 @@ public enum Login {
         // Unknown email: verify against a decoy so both paths cost one Argon2id run.
         let matches = Passwords.verify(password, hash: hash ?? Passwords.decoy) && hash != nil
         guard let row, let hash, matches else {
-            try Throttle.recordFailure(db, email: email)
+            try Throttle.recordFailure(db, key: Throttle.signIn(email))
             context.log.info("sign-in failed")
             throw failure
         }
@@ -37,7 +37,7 @@ public enum Login {
         }
         let user = try PrivateProfile(row)
         let signedIn = try db.transaction { tx in
-            try Throttle.reset(tx, email: email)
+            try Throttle.reset(tx, key: Throttle.signIn(email))
             if Passwords.needsRehash(hash) {
                 try tx.execute("UPDATE users SET password_hash = \(Passwords.hash(password)) WHERE id = \(user.id)")
             }

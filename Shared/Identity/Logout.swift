@@ -8,7 +8,7 @@ import Runtime
 public enum Logout {
     public static func handle(_ context: Context) throws -> Response {
         var fields = try Fields(context.request.optionalJSON())
-        let fromBody = fields.optionalString("refresh_token", max: 512)
+        let fromBody = fields.optionalString("refresh_token", max: 512).flatMap { $0.isEmpty ? nil : $0 }
         try fields.finish()
         if let token = fromBody ?? context.request.cookies[Tokens.refreshCookie], !token.isEmpty, token.utf8.count <= 512 {
             try context.db().execute(

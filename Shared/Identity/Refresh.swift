@@ -16,7 +16,7 @@ public enum Refresh {
 
     public static func handle(_ context: Context) throws -> Response {
         var fields = try Fields(context.request.optionalJSON())
-        let fromBody = fields.optionalString("refresh_token", max: 512)
+        let fromBody = fields.optionalString("refresh_token", max: 512).flatMap { $0.isEmpty ? nil : $0 }
         try fields.finish()
         guard let token = fromBody ?? context.request.cookies[Tokens.refreshCookie], !token.isEmpty, token.utf8.count <= 512 else {
             throw invalid
@@ -39,8 +39,11 @@ public enum Refresh {
             }
             guard try !stored.bool("expired") else { throw invalid }
             try db.execute("UPDATE refresh_tokens SET used_at = now() WHERE id = \(try stored.string("id"))")
-            guard let row = try Users.load(db, id: try stored.string("user_id")), try row.string("status") == "active" else {
+            guard let row = try Users.load(db, id: try stored.string("user_id")), try row.string("status") != "deleted" else {
                 throw invalid
+            }
+            guard try row.string("status") == "active" else {
+                throw APIError(status: 403, code: "account_suspended", message: "This account is suspended.")
             }
             let user = try PrivateProfile(row)
             let session = try Tokens.issue(

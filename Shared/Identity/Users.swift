@@ -147,21 +147,26 @@ enum PasswordPolicy {
 }
 
 /// Per-account back-off after failed password checks: 5 free failures, then a lock that
-/// starts at 30 seconds and doubles up to 15 minutes. Keyed by a hash of the normalized
-/// email so unknown addresses behave exactly like known ones.
+/// starts at 30 seconds and doubles up to 15 minutes. Sign-in is keyed by a hash of the
+/// normalized email, so unknown addresses behave exactly like known ones; re-checks of a
+/// signed-in user's password (change, delete) have their own key per user, so strangers
+/// failing sign-ins cannot lock a user out of their own account settings.
 enum Throttle {
     static let freeFailures = 5
     static let firstLockSeconds = 30
     static let maximumLockSeconds = 900
 
-    static func key(_ email: String) -> Bytes { Bytes(Crypto.sha256("login:" + email)) }
+    /// The sign-in key for an email address.
+    static func signIn(_ email: String) -> Bytes { Bytes(Crypto.sha256("login:" + email)) }
+    /// The key for a signed-in user confirming their password.
+    static func reauthentication(_ userId: String) -> Bytes { Bytes(Crypto.sha256("reauth:" + userId)) }
 
-    /// Throws 429 with Retry-After while the account is locked.
-    static func check(_ db: Connection, email: String) throws {
+    /// Throws 429 with Retry-After while the key is locked.
+    static func check(_ db: Connection, key: Bytes) throws {
         let row = try db.query(
             """
             SELECT ceil(extract(epoch FROM locked_until - now()))::int AS seconds
-            FROM login_throttle WHERE account_key = \(key(email)) AND locked_until > now()
+            FROM login_throttle WHERE account_key = \(key) AND locked_until > now()
             """
         ).first
         if let row {
@@ -170,10 +175,10 @@ enum Throttle {
         }
     }
 
-    static func recordFailure(_ db: Connection, email: String) throws {
+    static func recordFailure(_ db: Connection, key: Bytes) throws {
         try db.execute(
             """
-            INSERT INTO login_throttle AS t (account_key, failures, updated_at) VALUES (\(key(email)), 1, now())
+            INSERT INTO login_throttle AS t (account_key, failures, updated_at) VALUES (\(key), 1, now())
             ON CONFLICT (account_key) DO UPDATE SET
                 failures = t.failures + 1,
                 updated_at = now(),
@@ -184,7 +189,7 @@ enum Throttle {
             """)
     }
 
-    static func reset(_ db: Connection, email: String) throws {
-        try db.execute("DELETE FROM login_throttle WHERE account_key = \(key(email))")
+    static func reset(_ db: Connection, key: Bytes) throws {
+        try db.execute("DELETE FROM login_throttle WHERE account_key = \(key)")
     }
 }

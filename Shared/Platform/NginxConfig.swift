@@ -49,7 +49,13 @@ public struct NginxConfig {
 
     /// The FastCGI processes to start under these settings.
     public func fastCGIFunctions() -> [(function: String, processes: Int)] {
-        settings.modeOverride == .cgi ? [] : manifest.fastCGIFunctions().map { ($0.function, max($0.processes, 1)) }
+        switch settings.modeOverride {
+        case .cgi: return []
+        case .fastcgi: return manifest.functions.map { function in
+            (function, max(1, manifest.routes.filter { $0.function == function }.map(\.processes).max() ?? 1))
+        }
+        case nil: return manifest.fastCGIFunctions()
+        }
     }
 
     public static func socketPath(runDirectory: String, function: String) -> String { "\(runDirectory)/fn-\(function).sock" }
@@ -74,6 +80,8 @@ public struct NginxConfig {
                 sendfile on;
                 tcp_nodelay on;
                 keepalive_timeout 30s;
+                client_body_timeout 10s;
+                client_header_timeout 10s;
                 client_body_temp_path \(s.runDirectory)/nginx-body;
                 fastcgi_temp_path \(s.runDirectory)/nginx-fastcgi;
                 proxy_temp_path \(s.runDirectory)/nginx-proxy;
@@ -101,7 +109,7 @@ public struct NginxConfig {
                     0 $binary_remote_addr;
                     1 "";
                 }
-                limit_req_zone $lms_rate_key zone=auth:10m rate=\(s.authRate);
+                limit_req_zone $lms_auth_key zone=auth:10m rate=\(s.authRate);
                 limit_req_status 429;
 
                 # CORS allowlist (CORS_ORIGINS).
@@ -158,6 +166,7 @@ public struct NginxConfig {
             out += "        location @\(name) {\n"
             out += securityHeaders(indent: "            ")
             if status == 429 { out += "            add_header Retry-After 60 always;\n" }
+            if status == 405 { out += "            add_header Allow $lms_allow always;\n" }
             out += "            default_type application/json;\n            return \(status) '\(body)';\n        }\n"
         }
         out += "\n        location / {\n            return 404;\n        }\n"
@@ -187,12 +196,17 @@ public struct NginxConfig {
         let allow = routes.map(\.method).joined(separator: ", ")
         out += securityHeaders(indent: indent)
         out += "\(indent)add_header Allow \(quote(allow)) always;\n"
+        out += "\(indent)set $lms_allow \(quote(allow));\n"
         out += "\(indent)set $lms_fn \"\";\n\(indent)set $lms_pass \"\";\n\(indent)set $lms_limit 0;\n"
+        out += "\(indent)set $lms_auth_key \"\";\n"
         for route in routes {
             let pass = mode(route) == .fastcgi ? "fn_\(route.function)" : "fcgiwrap"
             out += "\(indent)if ($request_method = \(route.method)) {\n"
             out += "\(indent)    set $lms_fn \(route.function);\n\(indent)    set $lms_pass \(pass);\n"
-            out += "\(indent)    set $lms_limit \(route.bodyLimit);\n\(indent)}\n"
+            out += "\(indent)    set $lms_limit \(route.bodyLimit);\n"
+            // Only this method counts against the zone: an empty key is never limited.
+            if route.rateClass == "auth" { out += "\(indent)    set $lms_auth_key $lms_rate_key;\n" }
+            out += "\(indent)}\n"
         }
         out += "\(indent)if ($lms_fn = \"\") {\n\(indent)    return 405;\n\(indent)}\n"
         let maxBody = routes.map(\.bodyLimit).max() ?? 0

@@ -110,7 +110,8 @@ public struct Fields {
             fail(key, "must be at most \(max) characters")
             return nil
         }
-        let count = string.count
+        // Code points, as PostgreSQL's char_length counts them (the CHECK constraints agree).
+        let count = string.unicodeScalars.count
         if count < min {
             fail(key, min <= 1 ? "is required" : "must be at least \(min) characters")
             return nil

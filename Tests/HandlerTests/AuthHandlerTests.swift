@@ -209,7 +209,9 @@ import Testing
         let user = try Factory.user(db)
         let token = try #require(try signIn(user).data["refresh_token"]?.string)
         try db.execute("UPDATE users SET status = 'suspended' WHERE id = \(user.id)")
-        #expect(try call(Refresh.handle, "POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(token)"}"#).status == 401)
+        let response = try call(Refresh.handle, "POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(token)"}"#)
+        #expect(response.status == 403)
+        #expect(response.code == "account_suspended")
     }
 
     @Test func refusesNonStringToken() throws {

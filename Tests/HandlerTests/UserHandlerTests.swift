@@ -244,3 +244,33 @@ import Testing
         #expect(response.json["request_id"]?.string?.isEmpty == false)
     }
 }
+
+@Suite struct ThrottleSeparationTests {
+    @Test func failedSignInsByStrangersDoNotLockAccountSettings() throws {
+        let user = try Factory.user(TestEnvironment.connect())
+        for _ in 0..<7 {
+            _ = try call(Login.handle, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"attacker guess"}"#)
+        }
+        let change = try call(
+            ChangePassword.handle, "POST", "/api/v1/users/me/password",
+            json: #"{"current_password":"\#(user.password)","new_password":"another fine passphrase"}"#, token: user.accessToken)
+        #expect(change.status == 200)
+    }
+
+    @Test func wrongPasswordConfirmationsBackOff() throws {
+        let user = try Factory.user(TestEnvironment.connect())
+        for _ in 0..<5 {
+            _ = try call(DeleteMe.handle, "DELETE", "/api/v1/users/me", json: #"{"password":"guess"}"#, token: user.accessToken)
+        }
+        let locked = try call(DeleteMe.handle, "DELETE", "/api/v1/users/me", json: #"{"password":"\#(user.password)"}"#, token: user.accessToken)
+        #expect(locked.status == 429)
+    }
+
+    @Test func lengthLimitsCountCodePointsLikeThePostgresChecks() throws {
+        let user = try Factory.user(TestEnvironment.connect())
+        // 100 user-perceived characters, 200 code points: refused with 422, never a 500.
+        let name = String(repeating: "👍🏽", count: 100)
+        let response = try call(UpdateMe.handle, "PATCH", "/api/v1/users/me", json: #"{"name":"\#(name)"}"#, token: user.accessToken)
+        #expect(response.status == 422)
+    }
+}

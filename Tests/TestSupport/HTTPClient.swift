@@ -43,7 +43,7 @@ public struct HTTPClient: Sendable {
     }
 
     /// Writes `bytes` and returns everything the server sends until it closes.
-    public func raw(_ bytes: [UInt8], from source: String? = nil, timeoutSeconds: Int = 15) throws -> [UInt8] {
+    public func raw(_ bytes: [UInt8], from source: String? = nil, timeoutSeconds: Int = 15, halfClose: Bool = false) throws -> [UInt8] {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket failed") }
         defer { close(fd) }
@@ -66,7 +66,7 @@ public struct HTTPClient: Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { throw Failure(description: "connect to \(host):\(port) failed") }
-        return try exchange(fd: fd, bytes)
+        return try exchange(fd: fd, bytes, halfClose: halfClose)
     }
 
     /// Sends a message on a connected socket and reads to end of stream.
