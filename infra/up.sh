@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Brings the whole system up on this machine: installs what is missing, builds release
+# binaries (static Swift stdlib), creates or reuses a PostgreSQL cluster in .data/ (run as an
+# unprivileged user), migrates, starts PgBouncer, fcgiwrap, the FastCGI function processes and
+# nginx, and prints the URL. Ctrl-C (or `infra/up.sh stop` from another shell) stops it all;
+# data stays in .data/ for the next run.
+#
+# Settings (environment or ./.env): LMS_PORT (8080), LMS_DATA_DIR (.data), LMS_BUILD
+# (release|debug), CORS_ORIGINS, AUTH_RATE_LIMIT, AUTH_RATE_BURST, LMS_FASTCGI_SCALE, and
+# every function setting in .env.example (passed on to the functions).
+source "$(dirname "$0")/scripts/lib.sh"
+cd "$LMS_ROOT"
+
+# ./.env supplies defaults (plain KEY=value lines) for this script and for the functions;
+# variables already in the environment win.
+if [ -f .env ]; then
+  while IFS= read -r line; do
+    key="${line%%=*}"
+    [ -n "${!key+x}" ] || export "$line"
+  done < <(grep -E '^[A-Za-z_][A-Za-z0-9_]*=' .env)
+fi
+
+DATA="${LMS_DATA_DIR:-$LMS_ROOT/.data}"
+PORT="${LMS_PORT:-8080}"
+ensure_service_user
+stack_init "$DATA"
+
+stop_all() {
+  log "stopping"
+  stop_instance main || true
+  stop_postgres || true
+}
+
+if [ "${1:-}" = "stop" ]; then
+  stop_all
+  exit 0
+fi
+
+install_packages
+if [ "${LMS_BUILD:-release}" = "release" ]; then
+  log "building release binaries (static Swift stdlib)"
+  swift build -c release --static-swift-stdlib 2>&1 | grep -E 'error|warning: |Compiling|Build complete' | grep -v '^\[' || true
+  [ "${PIPESTATUS[0]}" -eq 0 ] || die "build failed"
+  LMS_BUILD_DIR="$(swift build -c release --show-bin-path)"
+else
+  log "building debug binaries"
+  swift build 2>&1 | grep -E 'error|Build complete' || true
+  [ "${PIPESTATUS[0]}" -eq 0 ] || die "build failed"
+  LMS_BUILD_DIR="$(swift build --show-bin-path)"
+fi
+
+# Stop what a previous run left behind, then start afresh.
+stop_instance main || true
+log "starting PostgreSQL and PgBouncer (data in $DATA)"
+start_postgres
+start_pgbouncer
+lmsctl migrate
+
+# The JWT secret is made once per data folder so sessions survive restarts.
+if [ ! -f "$DATA/secret.env" ]; then
+  printf 'JWT_SECRET=%s\n' "$(head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$DATA/secret.env"
+  chmod 0600 "$DATA/secret.env"
+fi
+extra=()
+if [ -f .env ]; then
+  while IFS= read -r line; do extra+=("$line"); done < <(grep -E '^[A-Z_][A-Z0-9_]*=' .env | grep -vE '^(DATABASE_URL|DATABASE_POOL_URL)=')
+fi
+write_env_file "LMS_ENV=${LMS_ENV:-development}" "$(cat "$DATA/secret.env")" "COOKIE_SECURE=${COOKIE_SECURE:-false}" \
+  "PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://127.0.0.1:$PORT}" "${extra[@]}"
+install_binaries
+
+# A first admin for local use (production: `lmsctl create-admin`, see README).
+if [ ! -f "$DATA/admin-password" ]; then
+  head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DATA/admin-password"
+  chmod 0600 "$DATA/admin-password"
+  LMS_ADMIN_PASSWORD="$(cat "$DATA/admin-password")" lmsctl create-admin admin@lms.local "Local Admin" >/dev/null
+fi
+
+log "starting nginx, fcgiwrap and the FastCGI functions"
+start_instance main "$PORT" manifest CORS_ORIGINS="${CORS_ORIGINS:-http://localhost:3000,http://127.0.0.1:3000}" \
+  ${AUTH_RATE_LIMIT:+AUTH_RATE_LIMIT=$AUTH_RATE_LIMIT} ${AUTH_RATE_BURST:+AUTH_RATE_BURST=$AUTH_RATE_BURST}
+
+curl -fsS "http://127.0.0.1:$PORT/api/v1/health" >/dev/null || die "health check failed (logs in $DATA/log)"
+cat <<MSG
+
+  LMS API is up:  http://127.0.0.1:$PORT/api/v1/health
+  Admin sign-in:  admin@lms.local / $(cat "$DATA/admin-password")
+  Logs:           $DATA/log/   (JSON lines; nginx access log included)
+  Stop:           Ctrl-C here, or infra/up.sh stop
+
+MSG
+
+if [ "${LMS_DETACH:-}" = 1 ]; then exit 0; fi
+trap 'stop_all; exit 0' INT TERM
+while true; do sleep 3600 & wait $!; done
