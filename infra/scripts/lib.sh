@@ -147,12 +147,11 @@ start_instance() {
 
   as_service env LMS_ENV_FILE="$STACK/lms.env" fcgiwrap -c "${FCGIWRAP_CHILDREN:-4}" -s "unix:$run/fcgiwrap.sock" \
     >>"$STACK/log/fcgiwrap-$name.log" 2>&1 &
-  echo $! >"$run/fcgiwrap.pid"
 
   local function count
   while read -r function count; do
     as_service env LMS_ENV_FILE="$STACK/lms.env" spawn-fcgi -s "$run/fn-$function.sock" -M 0600 -F "$count" \
-      -P "$run/fn-$function.pid" -- "$STACK/bin/$function" >/dev/null 2>>"$STACK/log/functions-$name.log"
+      -- "$STACK/bin/$function" >/dev/null 2>>"$STACK/log/functions-$name.log"
   done < <(env "${mode_env[@]}" LMS_MANIFEST="$LMS_ROOT/infra/routes.manifest" \
     LMS_FASTCGI_SCALE="${LMS_FASTCGI_SCALE:-1}" "$LMS_BUILD_DIR/lmsctl" fastcgi-functions)
 
@@ -172,9 +171,23 @@ stop_instance() {
   local run="$STACK/run/$1"
   [ -d "$run" ] || return 0
   [ -f "$run/nginx.pid" ] && nginx -c "$run/nginx.conf" -p "$run" -e "$STACK/log/nginx-error.log" -s quit 2>/dev/null || true
-  local pidfile
-  for pidfile in "$run"/fn-*.pid "$run/fcgiwrap.pid"; do stop_pid "$pidfile"; done
-  rm -f "$run"/*.sock
+  # Processes are found by what they run: fcgiwrap by its socket, functions by their binary.
+  stop_matching "fcgiwrap .*unix:$run/fcgiwrap.sock"
+  local function
+  for function in $(ls "$run" 2>/dev/null | sed -n 's/^fn-\(.*\)\.sock$/\1/p'); do
+    stop_matching "^$STACK/bin/$function\$"
+  done
+  rm -f "$run"/*.sock "$run"/*.pid
+}
+
+# stop_matching PATTERN: SIGTERM the processes whose command line matches, SIGKILL after 5 s.
+stop_matching() {
+  pkill -TERM -f -- "$1" 2>/dev/null || return 0
+  for _ in $(seq 50); do
+    pgrep -f -- "$1" >/dev/null || return 0
+    sleep 0.1
+  done
+  pkill -KILL -f -- "$1" 2>/dev/null || true
 }
 
 stop_postgres() {
