@@ -7,6 +7,7 @@ source "$(dirname "$0")/scripts/lib.sh"
 cd "$LMS_ROOT"
 
 install_packages
+fetch_pg_static
 ensure_service_user
 
 log "building (debug)"

@@ -37,6 +37,7 @@ if [ "${1:-}" = "stop" ]; then
 fi
 
 install_packages
+fetch_pg_static
 if [ "${LMS_BUILD:-release}" = "release" ]; then
   log "building release binaries (static Swift stdlib)"
   swift build -c release --static-swift-stdlib 2>&1 | grep -E 'error|warning: |Compiling|Build complete' | grep -v '^\[' || true

@@ -30,7 +30,7 @@ public enum Passwords {
             parameters.iterations, parameters.memoryKiB, parameters.parallelism, bytes, bytes.count, salt, salt.count, hashLength,
             &encoded, encodedLength)
         precondition(result == ARGON2_OK.rawValue, "argon2 failed: \(result)")
-        return String(cString: encoded)
+        return String(decoding: encoded.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// True when `password` matches the PHC string; false for any malformed hash.

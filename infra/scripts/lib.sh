@@ -35,6 +35,37 @@ install_packages() {
   $sudo service pgbouncer stop >/dev/null 2>&1 || true
 }
 
+# fetch_pg_static: PostgreSQL's static support libraries (libpgcommon, libpgport) from Debian's
+# postgresql-server-dev package, the same version as libpq-dev, into .deps/pg; with them
+# Package.swift links libpq, OpenSSL and libargon2 statically. Only extracted, never installed
+# (the package would pull in clang and LLVM). On any failure the build links dynamically.
+fetch_pg_static() {
+  local dir="$LMS_ROOT/.deps/pg" version major tmp sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  version="$(dpkg-query -W -f='${Version}' libpq-dev 2>/dev/null)" || return 0
+  [ -f "$dir/libpgcommon_shlib.a" ] && [ "$(cat "$dir/version" 2>/dev/null)" = "$version" ] && return 0
+  major="${version%%.*}"
+  tmp="$(mktemp -d)"
+  chmod 0777 "$tmp"
+  if ! (cd "$tmp" && apt-get download -qq "postgresql-server-dev-$major=$version" >/dev/null 2>&1); then
+    # That version has left the archive: move libpq to the archive's current one, then retry.
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpq-dev libpq5 >/dev/null 2>&1 || true
+    version="$(dpkg-query -W -f='${Version}' libpq-dev)"
+    (cd "$tmp" && apt-get download -qq "postgresql-server-dev-$major=$version" >/dev/null 2>&1) || {
+      log "static libpq unavailable; linking shared libraries"
+      rm -rf "$tmp"
+      return 0
+    }
+  fi
+  dpkg -x "$tmp"/postgresql-server-dev-*.deb "$tmp/x"
+  mkdir -p "$dir"
+  cp "$tmp/x/usr/lib/postgresql/$major/lib/libpgcommon_shlib.a" "$tmp/x/usr/lib/postgresql/$major/lib/libpgport_shlib.a" "$dir/"
+  echo "$version" >"$dir/version"
+  rm -rf "$tmp"
+  # SwiftPM caches the evaluated manifest by content; make it look at .deps again.
+  rm -f "$HOME"/.cache/org.swift.swiftpm/manifests/manifest.db* 2>/dev/null || true
+}
+
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 
 # Root runs services as $LMS_SERVICE_USER (created if needed); anyone else runs them as themselves.
@@ -121,7 +152,7 @@ CONF
 
 # lmsctl from the build, with the stack's settings.
 lmsctl() {
-  env DATABASE_URL="$DATABASE_URL" LMS_MANIFEST="$LMS_ROOT/infra/routes.manifest" \
+  env DATABASE_URL="$DATABASE_URL" LMS_MANIFEST="${LMS_MANIFEST_FILE:-$LMS_ROOT/infra/routes.manifest}" \
     LMS_MIGRATIONS_DIR="$LMS_ROOT/infra/migrations" "$LMS_BUILD_DIR/lmsctl" "$@"
 }
 
@@ -152,12 +183,12 @@ start_instance() {
   while read -r function count; do
     as_service env LMS_ENV_FILE="$STACK/lms.env" spawn-fcgi -s "$run/fn-$function.sock" -M 0600 -F "$count" \
       -- "$STACK/bin/$function" >/dev/null 2>>"$STACK/log/functions-$name.log"
-  done < <(env "${mode_env[@]}" LMS_MANIFEST="$LMS_ROOT/infra/routes.manifest" \
+  done < <(env "${mode_env[@]}" LMS_MANIFEST="${LMS_MANIFEST_FILE:-$LMS_ROOT/infra/routes.manifest}" \
     LMS_FASTCGI_SCALE="${LMS_FASTCGI_SCALE:-1}" "$LMS_BUILD_DIR/lmsctl" fastcgi-functions)
 
   local user_env=()
   [ "$(id -u)" -eq 0 ] && user_env=(NGINX_USER="$LMS_SERVICE_USER")
-  env "${mode_env[@]}" "${user_env[@]}" "$@" LMS_MANIFEST="$LMS_ROOT/infra/routes.manifest" \
+  env "${mode_env[@]}" "${user_env[@]}" "$@" LMS_MANIFEST="${LMS_MANIFEST_FILE:-$LMS_ROOT/infra/routes.manifest}" \
     LMS_BIN_DIR="$STACK/bin" LMS_RUN_DIR="$run" LMS_LOG_DIR="$STACK/log" LMS_ENV_FILE="$STACK/lms.env" \
     LMS_FILES_DIR="$STACK/files" NGINX_LISTEN="127.0.0.1:$port" \
     "$LMS_BUILD_DIR/lmsctl" nginx-config >"$run/nginx.conf"

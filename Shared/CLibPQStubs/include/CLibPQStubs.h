@@ -1,0 +1,1 @@
+// No public interface: the stubs only satisfy libpq.a at link time.
