@@ -239,6 +239,9 @@ public struct NginxConfig {
             ("HTTP_PROXY", "\"\""),
             ("ROUTE_TEMPLATE", quote(path)),
             ("BODY_LIMIT", "$lms_limit"),
+            // CGI start-up: skip the Swift backtracer's setup and OpenSSL's config file.
+            ("SWIFT_BACKTRACE", "enable=no"),
+            ("OPENSSL_CONF", "/dev/null"),
         ]
         for (name, value) in params {
             out += "\(indent)fastcgi_param \(name) \(value);\n"

@@ -37,9 +37,10 @@ TOKEN=$(printf '%s' "$signup" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
 [ -n "$TOKEN" ] || die "could not sign up the benchmark user: $signup"
 curl -fsS -H "Authorization: Bearer $TOKEN" http://127.0.0.1:18092/api/v1/users/me >/dev/null || die "CGI route failed"
 
-# wrk_run NAME CONNECTIONS URL [header]: prints requests/s and latency percentiles.
+# wrk_run KEY NAME CONNECTIONS URL [wrk options]: prints requests/s and latency percentiles,
+# and keeps requests/s in $rps_KEY.
 wrk_run() {
-  local name="$1" connections="$2" url="$3"; shift 3
+  local key="$1" name="$2" connections="$3" url="$4"; shift 4
   local out
   out=$(wrk -t2 -c"$connections" -d"${DURATION}s" --latency "$@" "$url")
   local rps p50 p99 errors
@@ -48,15 +49,15 @@ wrk_run() {
   p99=$(printf '%s\n' "$out" | awk '$1 == "99%" {print $2}')
   errors=$(printf '%s\n' "$out" | awk '/Non-2xx|Socket errors/ {print}' | tr '\n' ' ')
   printf '%-44s %10s req/s   p50 %8s   p99 %8s  %s\n' "$name" "$rps" "$p50" "$p99" "$errors"
-  eval "${name//[^a-z]/_}_rps=$rps"
+  printf -v "rps_$key" '%s' "$rps"
 }
 
 echo
 echo "== GET /api/v1/users/me through nginx (wrk, ${DURATION}s each, $(nproc) cores shared by everything)"
-wrk_run "fastcgi users/me (16 connections)" 16 http://127.0.0.1:18091/api/v1/users/me -H "Authorization: Bearer $TOKEN"
-wrk_run "cgi users/me (4 connections)" 4 http://127.0.0.1:18092/api/v1/users/me -H "Authorization: Bearer $TOKEN"
-wrk_run "cgi static hello (4 connections)" 4 http://127.0.0.1:18092/api/v1/bench/hello
-awk -v a="$cgi_users_me__connections__rps" -v b="$cgi_static_hello__connections__rps" \
+wrk_run fastcgi "fastcgi users/me (16 connections)" 16 http://127.0.0.1:18091/api/v1/users/me -H "Authorization: Bearer $TOKEN"
+wrk_run cgi "cgi users/me (4 connections)" 4 http://127.0.0.1:18092/api/v1/users/me -H "Authorization: Bearer $TOKEN"
+wrk_run hello "cgi static hello (4 connections)" 4 http://127.0.0.1:18092/api/v1/bench/hello
+awk -v a="$rps_cgi" -v b="$rps_hello" \
   'BEGIN { if (b > 0) printf "cgi users/me / hello throughput: %.2f\n", a / b }'
 
 echo
