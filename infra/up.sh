@@ -39,10 +39,8 @@ fi
 install_packages
 fetch_pg_static
 if [ "${LMS_BUILD:-release}" = "release" ]; then
-  log "building release binaries (static Swift stdlib)"
-  swift build -c release --static-swift-stdlib 2>&1 | grep -E 'error|warning: |Compiling|Build complete' | grep -v '^\[' || true
-  [ "${PIPESTATUS[0]}" -eq 0 ] || die "build failed"
-  LMS_BUILD_DIR="$(swift build -c release --show-bin-path)"
+  log "building release binaries"
+  build_release
 else
   log "building debug binaries"
   swift build 2>&1 | grep -E 'error|Build complete' || true

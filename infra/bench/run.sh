@@ -11,8 +11,7 @@ install_packages wrk hyperfine procps
 fetch_pg_static
 ensure_service_user
 log "building release binaries"
-swift build -c release --static-swift-stdlib 2>&1 | grep -E 'error|Build complete' || true
-LMS_BUILD_DIR="$(swift build -c release --show-bin-path)"
+build_release
 
 BENCH="$(mktemp -d /tmp/lms-bench.XXXXXX)"
 chmod 0755 "$BENCH"
@@ -62,9 +61,10 @@ awk -v a="$rps_cgi" -v b="$rps_hello" \
 
 echo
 echo "== Start-up of a release function (exec to exit, no database: GET /users/me without a token)"
-hyperfine -N --warmup 30 --runs 300 --style basic \
-  "env -i REQUEST_METHOD=GET REQUEST_URI=/api/v1/users/me LOG_REQUESTS=false $BENCH/bin/users-get-me" \
-  "$BENCH/bin/bench-hello" 2>&1 | grep -E 'Benchmark|Time'
+# The CGI variables reach the binary through hyperfine's own environment (no wrapper exec).
+env -i PATH="$PATH" HOME=/tmp REQUEST_METHOD=GET REQUEST_URI=/api/v1/users/me LOG_REQUESTS=false SWIFT_BACKTRACE=enable=no \
+  hyperfine -N --warmup 30 --runs 500 --style basic "$BENCH/bin/users-get-me" "$BENCH/bin/bench-hello" 2>&1 |
+  grep -E 'Benchmark|Time'
 
 echo
 echo "== Resident memory of FastCGI function processes after the load"

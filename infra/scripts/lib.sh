@@ -66,6 +66,18 @@ fetch_pg_static() {
   rm -f "$HOME"/.cache/org.swift.swiftpm/manifests/manifest.db* 2>/dev/null || true
 }
 
+# build_release: release binaries. With the static libraries of fetch_pg_static they are fully
+# static executables (no dynamic loader: ~1.5 ms less per CGI request); otherwise they link
+# the Swift stdlib statically and the C libraries dynamically.
+build_release() {
+  local flags=(-c release --static-swift-stdlib)
+  [ -f "$LMS_ROOT/.deps/pg/libpgcommon_shlib.a" ] && flags+=(-Xswiftc -static-executable)
+  # glibc warns that getpwuid/dlopen in static programs need the same glibc at run time: known.
+  swift build "${flags[@]}" 2>&1 | grep -E '(error|warning):' | grep -vE 'statically linked applications|mktemp' || true
+  [ "${PIPESTATUS[0]}" -eq 0 ] || die "release build failed"
+  LMS_BUILD_DIR="$(swift build "${flags[@]}" --show-bin-path)"
+}
+
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 
 # Root runs services as $LMS_SERVICE_USER (created if needed); anyone else runs them as themselves.
