@@ -72,6 +72,8 @@ var targets: [Target] = [
         linkerSettings: cryptoLinking),
     .target(name: "Auth", dependencies: ["Runtime", "Database", "Crypto"], path: "Shared/Auth", swiftSettings: settings),
     .target(name: "Identity", dependencies: ["Runtime", "Database", "Auth", "Crypto"], path: "Shared/Identity", swiftSettings: settings),
+    .target(name: "Queue", dependencies: ["Runtime", "Database"], path: "Shared/Queue", swiftSettings: settings),
+    .target(name: "Worker", dependencies: ["Runtime", "Database", "Queue"], path: "Shared/Worker", swiftSettings: settings),
     .target(name: "Platform", dependencies: ["Runtime", "Database", "Auth", "Crypto"], path: "Shared/Platform", swiftSettings: settings),
 
     // Operator CLI: migrate, create-admin, nginx-config, routes.
@@ -80,9 +82,20 @@ var targets: [Target] = [
     // Tests.
     .target(name: "TestSupport", dependencies: ["Runtime", "Database", "Auth", "Crypto"], path: "Tests/TestSupport", swiftSettings: settings),
     .testTarget(name: "UnitTests", dependencies: ["Runtime", "Database", "Auth", "Crypto", "Identity", "Platform", "TestSupport"], path: "Tests/UnitTests", swiftSettings: settings),
-    .testTarget(name: "HandlerTests", dependencies: ["Runtime", "Database", "Auth", "Identity", "Platform", "TestSupport"], path: "Tests/HandlerTests", swiftSettings: settings),
+    .testTarget(name: "HandlerTests", dependencies: ["Runtime", "Database", "Auth", "Identity", "Platform", "Queue", "TestSupport"], path: "Tests/HandlerTests", swiftSettings: settings),
     .testTarget(name: "EndToEndTests", dependencies: ["Runtime", "Platform", "TestSupport"], path: "Tests/EndToEndTests", swiftSettings: settings),
 ]
+
+/// Background workers: Workers/<kind>, each one executable on the shared worker runtime.
+let workers: [(name: String, libraries: [String])] = [
+    ("probe", ["Worker", "Queue", "Database", "Runtime"]),
+]
+for worker in workers {
+    targets.append(
+        .executableTarget(
+            name: "worker-\(worker.name)", dependencies: worker.libraries.map { .byName(name: $0) }, path: "Workers/\(worker.name)",
+            swiftSettings: settings))
+}
 
 for function in functions {
     targets.append(

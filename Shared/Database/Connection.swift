@@ -36,6 +36,9 @@ public final class Connection {
         if let handle { PQfinish(handle) }
     }
 
+    /// The libpq handle, for the LISTEN support below.
+    var rawHandle: OpaquePointer? { handle }
+
     public var isHealthy: Bool {
         guard let handle else { return false }
         return PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) == PQTRANS_IDLE
@@ -172,3 +175,40 @@ public final class Connection {
 
 /// libpq's `PG_DIAG_*` codes are character macros that Swift does not import.
 private func diagnostic(_ code: Unicode.Scalar) -> Int32 { Int32(code.value) }
+
+extension Connection {
+    /// Subscribes this connection to a NOTIFY channel (workers use a dedicated connection).
+    public func listen(_ channel: String) throws {
+        guard channel.utf8.allSatisfy({ $0 == UInt8(ascii: "_") || ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) }) else {
+            throw DatabaseError(.other, message: "bad channel name")
+        }
+        try runScript("LISTEN \(channel)")
+    }
+
+    /// Waits up to `timeoutMilliseconds` for notifications and returns their payloads
+    /// (empty on timeout). Throws when the connection is lost.
+    public func notifications(timeoutMilliseconds: Int32) throws -> [String] {
+        guard let handle = rawHandle else { throw DatabaseError(.unavailable, message: "connection closed") }
+        var payloads = drainNotifications(handle)
+        if !payloads.isEmpty { return payloads }
+        var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+        let ready = poll(&descriptor, 1, timeoutMilliseconds)
+        if ready > 0 {
+            guard PQconsumeInput(handle) == 1 else {
+                throw DatabaseError(.unavailable, message: Connection.firstLine(String(cString: PQerrorMessage(handle))))
+            }
+            payloads = drainNotifications(handle)
+        }
+        if PQstatus(handle) != CONNECTION_OK { throw DatabaseError(.unavailable, message: "connection lost") }
+        return payloads
+    }
+
+    private func drainNotifications(_ handle: OpaquePointer) -> [String] {
+        var payloads: [String] = []
+        while let notify = PQnotifies(handle) {
+            payloads.append(String(cString: notify.pointee.extra))
+            PQfreemem(notify)
+        }
+        return payloads
+    }
+}

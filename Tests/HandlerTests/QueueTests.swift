@@ -1,0 +1,184 @@
+import Database
+import Queue
+import Runtime
+import TestSupport
+import Testing
+
+/// The queue's statements against the real database. Each test uses its own queue name so
+/// tests running in parallel never claim each other's jobs.
+@Suite struct QueueTests {
+    func uniqueQueue() -> String { "t-" + Factory.uniqueEmail("q").split(separator: "@")[0].lowercased() }
+
+    @Test func enqueueClaimComplete() throws {
+        let db = try TestEnvironment.connect()
+        let queue = uniqueQueue()
+        let id = try #require(try Queue.enqueue(db, kind: "noop", payload: ["n": 1], options: .init(queue: queue)))
+        let claimed = try Queue.claim(db, queue: queue, limit: 10, worker: "w1")
+        #expect(claimed.map(\.id) == [id])
+        #expect(claimed.first?.attempt == 1)
+        #expect(claimed.first?.payload["n"] == .number(1))
+        #expect(try Queue.claim(db, queue: queue, limit: 10, worker: "w2").isEmpty)
+        #expect(try Queue.complete(db, ids: [id], worker: "w2") == 0)  // not the holder
+        #expect(try Queue.complete(db, ids: [id], worker: "w1") == 1)
+        #expect(try db.query("SELECT 1 FROM jobs WHERE id = \(Int(id))").rows.isEmpty)
+    }
+
+    @Test func enqueueRollsBackWithTheCallersTransaction() throws {
+        let db = try TestEnvironment.connect()
+        let queue = uniqueQueue()
+        struct Boom: Error {}
+        #expect(throws: Boom.self) {
+            try db.transaction { tx in
+                try Queue.enqueue(tx, kind: "noop", payload: ["a": 1], options: .init(queue: queue))
+                throw Boom()
+            }
+        }
+        #expect(try Queue.claim(db, queue: queue, limit: 10, worker: "w").isEmpty)
+    }
+
+    @Test func claimsByPriorityThenAge() throws {
+        let db = try TestEnvironment.connect()
+        let queue = uniqueQueue()
+        let low = try Queue.enqueue(db, kind: "noop", payload: ["p": "low"], options: .init(queue: queue, priority: 5))
+        let first = try Queue.enqueue(db, kind: "noop", payload: ["p": "first"], options: .init(queue: queue))
+        let second = try Queue.enqueue(db, kind: "noop", payload: ["p": "second"], options: .init(queue: queue))
+        let urgent = try Queue.enqueue(db, kind: "noop", payload: ["p": "urgent"], options: .init(queue: queue, priority: -1))
+        let delayed = try Queue.enqueue(db, kind: "noop", payload: ["p": "later"], options: .init(queue: queue, delaySeconds: 60))
+        let order = try Queue.claim(db, queue: queue, limit: 10, worker: "w").map(\.id)
+        #expect(order == [urgent, first, second, low].compactMap { $0 })
+        #expect(!order.contains(delayed!))
+    }
+
+    @Test func uniqueKeysEnqueueOncePerPendingJob() throws {
+        let db = try TestEnvironment.connect()
+        let queue = uniqueQueue()
+        let key = "certificate:\(queue)"
+        let first = try Queue.enqueue(db, kind: "noop", payload: ["a": 1], options: .init(queue: queue, uniqueKey: key))
+        #expect(first != nil)
+        #expect(try Queue.enqueue(db, kind: "noop", payload: ["a": 2], options: .init(queue: queue, uniqueKey: key)) == nil)
+        // Still pending while running.
+        let claimed = try Queue.claim(db, queue: queue, limit: 1, worker: "w")
+        #expect(try Queue.enqueue(db, kind: "noop", payload: ["a": 3], options: .init(queue: queue, uniqueKey: key)) == nil)
+        try Queue.complete(db, ids: claimed.map(\.id), worker: "w")
+        #expect(try Queue.enqueue(db, kind: "noop", payload: ["a": 4], options: .init(queue: queue, uniqueKey: key)) != nil)
+    }
+
+    @Test func bulkEnqueueSkipsPendingKeys() throws {
+        let db = try TestEnvironment.connect()
+        let queue = uniqueQueue()
+        try Queue.enqueue(db, kind: "noop", payload: ["a": 0], options: .init(queue: queue, uniqueKey: "\(queue)-1"))
+        let inserted = try Queue.enqueueMany(
+            db, kind: "noop", payloads: [["a": 1], ["a": 2], ["a": 3]], options: .init(queue: queue),
+            uniqueKeys: ["\(queue)-1", "\(queue)-2", nil])
+        #expect(inserted == 2)
+        #expect(try Queue.claim(db, queue: queue, limit: 10, worker: "w").count == 3)
+    }
+
+    @Test func failuresBackOffThenDie() throws {
+        let db = try TestEnvironment.connect()
+        let queue = uniqueQueue()
+        let id = try #require(try Queue.enqueue(db, kind: "noop", payload: ["a": 1], options: .init(queue: queue, maxAttempts: 2)))
+        _ = try Queue.claim(db, queue: queue, limit: 1, worker: "w")
+        try Queue.fail(db, [Queue.Failure(id: id, error: "smtp 451")], worker: "w")
+        let retry = try #require(try db.query(
+            "SELECT state, last_error, extract(epoch FROM run_at - now()) AS wait, jsonb_array_length(errors) AS errors FROM jobs WHERE id = \(Int(id))"
+        ).first)
+        #expect(try retry.string("state") == "ready")
+        #expect(try retry.string("last_error") == "smtp 451")
+        #expect((1.0...3.0).contains(try retry.double("wait")))  // 2 s base, ±25 % jitter
+        #expect(try Queue.claim(db, queue: queue, limit: 1, worker: "w").isEmpty)  // not yet
+        try db.execute("UPDATE jobs SET run_at = now() WHERE id = \(Int(id))")
+        #expect(try Queue.claim(db, queue: queue, limit: 1, worker: "w").first?.attempt == 2)
+        try Queue.fail(db, [Queue.Failure(id: id, error: "smtp 451 again")], worker: "w")
+        let dead = try #require(try db.query("SELECT state, jsonb_array_length(errors) AS errors FROM jobs WHERE id = \(Int(id))").first)
+        #expect(try dead.string("state") == "dead")
+        #expect(try dead.int("errors") == 2)
+    }
+
+    @Test func permanentFailuresDieAtOnce() throws {
+        let db = try TestEnvironment.connect()
+        let queue = uniqueQueue()
+        let id = try #require(try Queue.enqueue(db, kind: "noop", payload: ["a": 1], options: .init(queue: queue)))
+        _ = try Queue.claim(db, queue: queue, limit: 1, worker: "w")
+        try Queue.fail(db, [Queue.Failure(id: id, error: "no such address", permanent: true)], worker: "w")
+        #expect(try db.query("SELECT state FROM jobs WHERE id = \(Int(id))").first?.string("state") == "dead")
+    }
+
+    @Test func expiredLeasesAreReclaimedAndHeartbeatsKeepThem() throws {
+        let db = try TestEnvironment.connect()
+        let queue = uniqueQueue()
+        let lost = try #require(try Queue.enqueue(db, kind: "noop", payload: ["a": 1], options: .init(queue: queue)))
+        let alive = try #require(try Queue.enqueue(db, kind: "noop", payload: ["a": 2], options: .init(queue: queue)))
+        _ = try Queue.claim(db, queue: queue, limit: 2, worker: "w", leaseSeconds: 1)
+        usleepSeconds(1.2)
+        try Queue.heartbeat(db, ids: [alive], worker: "w", leaseSeconds: 30)
+        try Queue.reapExpiredLeases(db)
+        let states = try db.query("SELECT id, state, last_error FROM jobs WHERE id IN (\(Int(lost)), \(Int(alive))) ORDER BY id").rows
+        #expect(try states[0].string("state") == "ready")
+        #expect(try states[0].optionalString("last_error")?.contains("lease expired") == true)
+        #expect(try states[1].string("state") == "running")
+        let again = try Queue.claim(db, queue: queue, limit: 1, worker: "w2")
+        #expect(again.first?.id == lost)
+        #expect(again.first?.attempt == 2)
+    }
+
+    @Test func releaseGivesJobsBackWithoutCountingTheAttempt() throws {
+        let db = try TestEnvironment.connect()
+        let queue = uniqueQueue()
+        let id = try #require(try Queue.enqueue(db, kind: "noop", payload: ["a": 1], options: .init(queue: queue)))
+        _ = try Queue.claim(db, queue: queue, limit: 1, worker: "w")
+        #expect(try Queue.release(db, ids: [id], worker: "w") == 1)
+        #expect(try Queue.claim(db, queue: queue, limit: 1, worker: "w").first?.attempt == 1)
+    }
+
+    @Test func claimUsesThePartialIndex() throws {
+        let db = try TestEnvironment.connect()
+        let plan = try db.query(
+            """
+            EXPLAIN SELECT id FROM jobs WHERE state = 'ready' AND queue = 'email' AND run_at <= now()
+            ORDER BY priority, run_at, id LIMIT 10 FOR UPDATE SKIP LOCKED
+            """
+        ).rows.map { try $0.string("QUERY PLAN") }.joined(separator: "\n")
+        #expect(plan.contains("jobs_ready_idx"))
+    }
+}
+
+@Suite struct ScheduleTests {
+    @Test func slotsAreComputedInUTC() {
+        // 2026-11-23 is a Monday.
+        let monday = 1_795_392_000  // 2026-11-23T00:00:00Z
+        let weekly = Schedule(name: "w", kind: "k", every: .weekly(weekday: 1, hour: 0, minute: 0))
+        #expect(weekly.slot(atOrBefore: monday + 3600) == monday)
+        #expect(weekly.slot(atOrBefore: monday - 1) == monday - 7 * 86_400)
+        #expect(weekly.slot(after: monday) == monday + 7 * 86_400)
+        let monthly = Schedule(name: "m", kind: "k", every: .monthly(day: 1, hour: 0, minute: 0))
+        #expect(Schedule.iso(monthly.slot(atOrBefore: monday)) == "2026-11-01T00:00:00Z")
+        #expect(Schedule.iso(monthly.slot(after: monthly.slot(atOrBefore: monday))) == "2026-12-01T00:00:00Z")
+        let daily = Schedule(name: "d", kind: "k", every: .daily(hour: 6, minute: 30))
+        #expect(Schedule.iso(daily.slot(atOrBefore: monday)) == "2026-11-22T06:30:00Z")
+    }
+
+    @Test func eachSlotRunsOnceAndMissedSlotsCatchUp() throws {
+        let db = try TestEnvironment.connect()
+        let other = try TestEnvironment.connect()
+        let name = "test-" + Factory.uniqueEmail("s").split(separator: "@")[0]
+        let schedule = Schedule(name: name, kind: "probe.tick", queue: "sched-\(name.suffix(12))", every: .seconds(60))
+        let start = 1_795_392_000
+        #expect(try schedule.tick(db, now: start).isEmpty)  // first sight: nothing to catch up
+        #expect(try schedule.tick(other, now: start + 59).isEmpty)
+        #expect(try schedule.tick(db, now: start + 60) == [start + 60])
+        #expect(try schedule.tick(other, now: start + 61).isEmpty)  // the same slot, another worker
+        #expect(try schedule.tick(db, now: start + 300) == [start + 120, start + 180, start + 240, start + 300])
+        let jobs = try db.query("SELECT count(*) AS n FROM jobs WHERE unique_key LIKE \("schedule:" + name + ":%")").first!.int("n")
+        #expect(jobs == 5)
+    }
+}
+
+func usleepSeconds(_ seconds: Double) {
+    var remaining = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
+    nanosleep(&remaining, nil)
+}
+
+#if canImport(Glibc)
+    import Glibc
+#endif
