@@ -83,7 +83,7 @@ var targets: [Target] = [
     .target(name: "TestSupport", dependencies: ["Runtime", "Database", "Auth", "Crypto"], path: "Tests/TestSupport", swiftSettings: settings),
     .testTarget(name: "UnitTests", dependencies: ["Runtime", "Database", "Auth", "Crypto", "Identity", "Platform", "TestSupport"], path: "Tests/UnitTests", swiftSettings: settings),
     .testTarget(name: "HandlerTests", dependencies: ["Runtime", "Database", "Auth", "Identity", "Platform", "Queue", "TestSupport"], path: "Tests/HandlerTests", swiftSettings: settings),
-    .testTarget(name: "EndToEndTests", dependencies: ["Runtime", "Platform", "TestSupport"], path: "Tests/EndToEndTests", swiftSettings: settings),
+    .testTarget(name: "EndToEndTests", dependencies: ["Runtime", "Database", "Queue", "Platform", "TestSupport"], path: "Tests/EndToEndTests", swiftSettings: settings),
 ]
 
 /// Background workers: Workers/<kind>, each one executable on the shared worker runtime.

@@ -248,6 +248,12 @@ final class WorkerState: @unchecked Sendable {
 let stopRequested = Atomic<Bool>(false)
 
 private func installStopHandler() {
+    // Whoever started us may have blocked these; we need them.
+    var signals = sigset_t()
+    sigemptyset(&signals)
+    sigaddset(&signals, SIGTERM)
+    sigaddset(&signals, SIGINT)
+    pthread_sigmask(SIG_UNBLOCK, &signals, nil)
     var action = sigaction()
     action.__sigaction_handler.sa_handler = { _ in stopRequested.store(true, ordering: .relaxed) }
     sigemptyset(&action.sa_mask)

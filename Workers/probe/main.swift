@@ -10,10 +10,13 @@ import Worker
     import Glibc
 #endif
 
-let period = max(1, Config.load().int("PROBE_SCHEDULE_SECONDS", default: 60))
+// PROBE_QUEUE and PROBE_SCHEDULE_SECONDS let tests run several probes side by side.
+let config = Config.load()
+let queue = config["PROBE_QUEUE"] ?? "probe"
+let period = max(1, config.int("PROBE_SCHEDULE_SECONDS", default: 60))
 let options = Worker.Options(
-    queue: "probe", concurrency: 2, batchSize: 1,
-    schedules: [Schedule(name: "probe.every-\(period)s", kind: "probe.tick", queue: "probe", every: .seconds(period))])
+    queue: queue, concurrency: 2, batchSize: 1,
+    schedules: [Schedule(name: "\(queue).every-\(period)s", kind: "probe.tick", queue: queue, every: .seconds(period))])
 
 Worker.run(name: "probe", options: options) { job, context in
     switch job.kind {
@@ -33,7 +36,11 @@ Worker.run(name: "probe", options: options) { job, context in
         throw ProbeFailure(job)
     case "probe.tick":
         guard case .string(let slot)? = job.payload["slot"] else { return }
-        try context.db.execute("INSERT INTO probe_ticks (slot) VALUES (\(slot)) ON CONFLICT (slot) DO UPDATE SET runs = probe_ticks.runs + 1")
+        try context.db.execute(
+            """
+            INSERT INTO probe_ticks (queue, slot) VALUES (\(job.queue), \(slot))
+            ON CONFLICT (queue, slot) DO UPDATE SET runs = probe_ticks.runs + 1
+            """)
     default:
         throw PermanentJobError("unknown kind \(job.kind)")
     }

@@ -177,6 +177,12 @@ install_binaries() {
     install -m 0755 "$LMS_BUILD_DIR/$function" "$STACK/bin/$function.new"
     mv -f "$STACK/bin/$function.new" "$STACK/bin/$function"
   done
+  local worker
+  for worker in "$LMS_BUILD_DIR"/worker-*; do
+    [ -f "$worker" ] && [ -x "$worker" ] || continue
+    install -m 0755 "$worker" "$STACK/bin/$(basename "$worker").new"
+    mv -f "$STACK/bin/$(basename "$worker").new" "$STACK/bin/$(basename "$worker")"
+  done
 }
 
 # start_instance NAME PORT MODE(manifest|cgi|fastcgi) [extra env for nginx-config...]
