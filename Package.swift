@@ -48,6 +48,9 @@ let functions: [(path: String, library: String)] = [
     ("users/change-password", "Identity"),
     ("users/delete-me", "Identity"),
     ("users/get-profile", "Identity"),
+    ("admin/jobs-list", "Jobs"),
+    ("admin/jobs-retry", "Jobs"),
+    ("admin/jobs-discard", "Jobs"),
 ]
 
 let settings: [SwiftSetting] = []
@@ -74,6 +77,7 @@ var targets: [Target] = [
     .target(name: "Identity", dependencies: ["Runtime", "Database", "Auth", "Crypto"], path: "Shared/Identity", swiftSettings: settings),
     .target(name: "Queue", dependencies: ["Runtime", "Database"], path: "Shared/Queue", swiftSettings: settings),
     .target(name: "Worker", dependencies: ["Runtime", "Database", "Queue"], path: "Shared/Worker", swiftSettings: settings),
+    .target(name: "Jobs", dependencies: ["Runtime", "Database", "Auth", "Queue"], path: "Shared/Jobs", swiftSettings: settings),
     .target(name: "Platform", dependencies: ["Runtime", "Database", "Auth", "Crypto"], path: "Shared/Platform", swiftSettings: settings),
 
     // Operator CLI: migrate, create-admin, nginx-config, routes.
@@ -82,7 +86,7 @@ var targets: [Target] = [
     // Tests.
     .target(name: "TestSupport", dependencies: ["Runtime", "Database", "Auth", "Crypto"], path: "Tests/TestSupport", swiftSettings: settings),
     .testTarget(name: "UnitTests", dependencies: ["Runtime", "Database", "Auth", "Crypto", "Identity", "Platform", "TestSupport"], path: "Tests/UnitTests", swiftSettings: settings),
-    .testTarget(name: "HandlerTests", dependencies: ["Runtime", "Database", "Auth", "Identity", "Platform", "Queue", "TestSupport"], path: "Tests/HandlerTests", swiftSettings: settings),
+    .testTarget(name: "HandlerTests", dependencies: ["Runtime", "Database", "Auth", "Identity", "Jobs", "Platform", "Queue", "TestSupport"], path: "Tests/HandlerTests", swiftSettings: settings),
     .testTarget(name: "EndToEndTests", dependencies: ["Runtime", "Database", "Queue", "Platform", "TestSupport"], path: "Tests/EndToEndTests", swiftSettings: settings),
 ]
 

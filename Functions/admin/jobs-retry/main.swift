@@ -1,0 +1,4 @@
+import Jobs
+import Runtime
+
+Function.run(RetryJob.handle)

@@ -1,0 +1,85 @@
+import Database
+import Runtime
+
+/// A job as the admin API shows it.
+public struct JobView: Encodable, Sendable {
+    public var id: Int
+    public var queue: String
+    public var kind: String
+    public var state: String
+    public var priority: Int
+    public var attempts: Int
+    public var maxAttempts: Int
+    public var runAt: String
+    public var lockedBy: String?
+    public var lockedUntil: String?
+    public var uniqueKey: String?
+    public var lastError: String?
+    public var errors: JSONValue
+    public var payload: JSONValue
+    public var createdAt: String
+    public var updatedAt: String
+
+    static let columns: SQL = """
+        id, queue, kind, state, priority, attempts, max_attempts, run_at, locked_by, locked_until, unique_key,
+        last_error, errors::text AS errors, payload::text AS payload, created_at, updated_at
+        """
+
+    init(_ row: Row) throws {
+        id = try row.int("id")
+        queue = try row.string("queue")
+        kind = try row.string("kind")
+        state = try row.string("state")
+        priority = try row.int("priority")
+        attempts = try row.int("attempts")
+        maxAttempts = try row.int("max_attempts")
+        runAt = try row.timestamp("run_at")
+        lockedBy = try row.optionalString("locked_by")
+        lockedUntil = try row.optionalTimestamp("locked_until")
+        uniqueKey = try row.optionalString("unique_key")
+        lastError = try row.optionalString("last_error")
+        errors = (try? JSONValue.parse(Array(try row.string("errors").utf8))) ?? .array([])
+        payload = (try? JSONValue.parse(Array(try row.string("payload").utf8))) ?? .null
+        createdAt = try row.timestamp("created_at")
+        updatedAt = try row.timestamp("updated_at")
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, queue, kind, state, priority, attempts, maxAttempts, runAt, lockedBy, lockedUntil, uniqueKey, lastError, errors,
+            payload, createdAt, updatedAt
+    }
+
+    /// Optional fields are present as null.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(queue, forKey: .queue)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(state, forKey: .state)
+        try c.encode(priority, forKey: .priority)
+        try c.encode(attempts, forKey: .attempts)
+        try c.encode(maxAttempts, forKey: .maxAttempts)
+        try c.encode(runAt, forKey: .runAt)
+        try c.encode(lockedBy, forKey: .lockedBy)
+        try c.encode(lockedUntil, forKey: .lockedUntil)
+        try c.encode(uniqueKey, forKey: .uniqueKey)
+        try c.encode(lastError, forKey: .lastError)
+        try c.encode(errors, forKey: .errors)
+        try c.encode(payload, forKey: .payload)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(updatedAt, forKey: .updatedAt)
+    }
+
+    /// A path id: a positive integer, or not found.
+    static func id(_ context: Context) throws -> Int {
+        guard let id = Int(try context.request.parameter("id")), id > 0 else { throw APIError.notFound("Job") }
+        return id
+    }
+
+    static func load(_ db: Connection, id: Int, lock: Bool = false) throws -> JobView? {
+        let row = lock
+            ? try db.query("SELECT \(fragment: columns) FROM jobs WHERE id = \(id) FOR UPDATE").first
+            : try db.query("SELECT \(fragment: columns) FROM jobs WHERE id = \(id)").first
+        return try row.map(JobView.init)
+    }
+}
