@@ -83,6 +83,9 @@ var targets: [Target] = [
     // Operator CLI: migrate, create-admin, nginx-config, routes.
     .executableTarget(name: "lmsctl", dependencies: ["Platform"], path: "infra/lmsctl", swiftSettings: settings),
 
+    // The queue benchmark (infra/bench/queue.sh).
+    .executableTarget(name: "queue-bench", dependencies: ["Queue", "Database", "Runtime"], path: "infra/bench/queue-bench", swiftSettings: settings),
+
     // Tests.
     .target(name: "TestSupport", dependencies: ["Runtime", "Database", "Auth", "Crypto"], path: "Tests/TestSupport", swiftSettings: settings),
     .testTarget(name: "UnitTests", dependencies: ["Runtime", "Database", "Auth", "Crypto", "Identity", "Platform", "TestSupport"], path: "Tests/UnitTests", swiftSettings: settings),

@@ -22,6 +22,13 @@ Worker.run(name: "probe", options: options) { job, context in
     switch job.kind {
     case "noop":
         return
+    case "probe.latency":
+        // Enqueue-to-start latency for the benchmark: the payload carries the enqueue time.
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let started = Int(now.tv_sec) * 1_000_000 + Int(now.tv_nsec) / 1000
+        guard case .number(let enqueued)? = job.payload["t"] else { return }
+        try context.db.execute("INSERT INTO probe_latency (job_id, micros) VALUES (\(Int(job.id)), \(started - Int(enqueued)))")
     case "probe.effect":
         if case .number(let milliseconds)? = job.payload["sleep_ms"] { usleep(useconds_t(milliseconds * 1000)) }
         guard case .string(let key)? = job.payload["key"] else { throw PermanentJobError("probe.effect needs a key") }
