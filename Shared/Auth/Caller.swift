@@ -23,6 +23,15 @@ public struct Caller: Sendable {
         """
 }
 
+extension Caller {
+    /// The one check for actions that need a verified email (buying, posting, reviewing).
+    public func requireVerifiedEmail() throws {
+        guard emailVerified else {
+            throw APIError(status: 403, code: "email_unverified", message: "Verify your email address first.")
+        }
+    }
+}
+
 /// Which callers an endpoint admits. Every function that needs a user states it with
 /// `try context.require(.signedIn)` or `try context.require(.roles([.admin]))`.
 public enum Access: Sendable {

@@ -35,6 +35,7 @@ public enum Signup {
                     fieldErrors: [FieldError(field: "email", message: "is already registered")])
             }
             let user = try PrivateProfile(row)
+            try Verification.send(db, userId: user.id, email: user.email, name: user.name, config: context.config)
             let session = try Tokens.issue(
                 db, config: context.config, userId: user.id, role: user.role, tokenVersion: 0,
                 userAgent: context.request.header("user-agent"))

@@ -1,4 +1,5 @@
 import Database
+import Notifications
 import Runtime
 
 /// A job as the admin API shows it.
@@ -39,7 +40,7 @@ public struct JobView: Encodable, Sendable {
         uniqueKey = try row.optionalString("unique_key")
         lastError = try row.optionalString("last_error")
         errors = (try? JSONValue.parse(Array(try row.string("errors").utf8))) ?? .array([])
-        payload = (try? JSONValue.parse(Array(try row.string("payload").utf8))) ?? .null
+        payload = JobView.redacted((try? JSONValue.parse(Array(try row.string("payload").utf8))) ?? .null)
         createdAt = try row.timestamp("created_at")
         updatedAt = try row.timestamp("updated_at")
     }
@@ -68,6 +69,20 @@ public struct JobView: Encodable, Sendable {
         try c.encode(payload, forKey: .payload)
         try c.encode(createdAt, forKey: .createdAt)
         try c.encode(updatedAt, forKey: .updatedAt)
+    }
+
+    /// One-time codes and reset tokens are never shown, even to admins.
+    static func redacted(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .object(let fields):
+            var clean: [String: JSONValue] = [:]
+            for (key, field) in fields {
+                clean[key] = Notifications.secretFields.contains(key) ? .string("[redacted]") : redacted(field)
+            }
+            return .object(clean)
+        case .array(let items): return .array(items.map(redacted))
+        default: return value
+        }
     }
 
     /// A path id: a positive integer, or not found.

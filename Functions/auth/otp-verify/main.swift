@@ -1,0 +1,4 @@
+import Identity
+import Runtime
+
+Function.run(VerifyEmail.handle)

@@ -1,0 +1,78 @@
+import Auth
+import Database
+import Runtime
+
+/// A push device of the signed-in user.
+public struct DeviceView: Encodable, Sendable {
+    public var id: String
+    public var platform: String
+    public var name: String?
+    public var createdAt: String
+    public var lastSeenAt: String
+
+    init(_ row: Row) throws {
+        id = try row.string("id")
+        platform = try row.string("platform")
+        name = try row.optionalString("name")
+        createdAt = try row.timestamp("created_at")
+        lastSeenAt = try row.timestamp("last_seen_at")
+    }
+
+    enum CodingKeys: String, CodingKey { case id, platform, name, createdAt, lastSeenAt }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(platform, forKey: .platform)
+        try c.encode(name, forKey: .name)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(lastSeenAt, forKey: .lastSeenAt)
+    }
+}
+
+/// `POST /api/v1/users/me/devices`: registers an FCM registration token for push. The same
+/// token registered again (an app restart, or another user signing in on that phone) moves
+/// to the caller rather than duplicating.
+public enum RegisterDevice {
+    public static func handle(_ context: Context) throws -> Response {
+        let caller = try context.require(.signedIn)
+        var fields = try Fields(context.request.json())
+        let token = fields.string("token", max: 4096)
+        let platform = fields.oneOf("platform", ["android", "ios", "web"])
+        let name = fields.optionalString("name", max: 100)
+        try fields.finish()
+        guard let token, let platform else { throw APIError.invalid([]) }
+        let row = try context.db().query(
+            """
+            INSERT INTO devices (user_id, token, platform, name) VALUES (\(caller.id), \(token), \(platform), \(name))
+            ON CONFLICT (token) DO UPDATE SET user_id = excluded.user_id, platform = excluded.platform,
+                name = coalesce(excluded.name, devices.name), last_seen_at = now()
+            RETURNING id, platform, name, created_at, last_seen_at
+            """
+        ).first!
+        return .created(try DeviceView(row), message: "Device registered.")
+    }
+}
+
+/// `GET /api/v1/users/me/devices`: the caller's registered devices (tokens are not shown).
+public enum ListDevices {
+    public static func handle(_ context: Context) throws -> Response {
+        let caller = try context.require(.signedIn)
+        let rows = try context.db().query(
+            "SELECT id, platform, name, created_at, last_seen_at FROM devices WHERE user_id = \(caller.id) ORDER BY created_at, id"
+        ).rows
+        return .ok(try rows.map(DeviceView.init))
+    }
+}
+
+/// `DELETE /api/v1/users/me/devices/{id}`: stops pushes to one of the caller's devices.
+/// Another user's device is not found.
+public enum DeleteDevice {
+    public static func handle(_ context: Context) throws -> Response {
+        let caller = try context.require(.signedIn)
+        let id = try context.request.parameter("id")
+        guard isUUID(id), try context.db().execute("DELETE FROM devices WHERE id = \(id) AND user_id = \(caller.id)") == 1 else {
+            throw APIError.notFound("Device")
+        }
+        return .message("Device removed.")
+    }
+}

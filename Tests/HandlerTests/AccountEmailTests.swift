@@ -1,0 +1,217 @@
+import Auth
+import Database
+import Identity
+import Jobs
+import Runtime
+import TestSupport
+import Testing
+
+/// Email verification codes, password reset, push devices: the handlers, and the email jobs
+/// they enqueue in their own transactions.
+@Suite struct VerificationTests {
+    /// The newest email job to `to` of `template`, as the worker would see it.
+    func emailJob(_ db: Connection, to: String, template: String) throws -> JSONValue? {
+        try db.query(
+            """
+            SELECT payload::text AS p FROM jobs WHERE kind = \("email." + template) AND payload->>'to' = \(to)
+            ORDER BY id DESC LIMIT 1
+            """
+        ).first.flatMap { try JSONValue.parse(Array(try $0.string("p").utf8)) }
+    }
+
+    func signUp() throws -> (token: String, email: String) {
+        let email = Factory.uniqueEmail("verify")
+        let response = try call(
+            Signup.handle, "POST", "/api/v1/auth/signup", json: #"{"name":"Vera","email":"\#(email)","password":"long enough pw"}"#)
+        return (try #require(response.data["access_token"]?.string), email)
+    }
+
+    @Test func signupSendsACodeThatVerifiesTheEmail() throws {
+        let db = try TestEnvironment.connect()
+        let (token, email) = try signUp()
+        let job = try #require(try emailJob(db, to: email, template: "verification"))
+        let code = try #require(job["data"]?["code"]?.string)
+        #expect(code.count == 6)
+        #expect(job["message_key"]?.string?.hasPrefix("verification:") == true)
+        // The code is stored only as an HMAC.
+        #expect(try db.query("SELECT 1 FROM email_verifications WHERE code_hash::text LIKE \("%" + code + "%")").rows.isEmpty)
+        let wrongCode = code == "000000" ? "111111" : "000000"
+        let wrong = try call(VerifyEmail.handle, "POST", "/api/v1/auth/otp/verify", json: #"{"code":"\#(wrongCode)"}"#, token: token)
+        #expect(wrong.status == 422)
+        #expect(wrong.code == "code_invalid")
+        let right = try call(VerifyEmail.handle, "POST", "/api/v1/auth/otp/verify", json: #"{"code":"\#(code)"}"#, token: token)
+        #expect(right.status == 200)
+        #expect(right.data["email_verified"]?.bool == true)
+        #expect(try emailJob(db, to: email, template: "welcome") != nil)
+        let again = try call(VerifyEmail.handle, "POST", "/api/v1/auth/otp/verify", json: #"{"code":"\#(code)"}"#, token: token)
+        #expect(again.status == 409)
+    }
+
+    @Test func codesExpireAndLockAfterFiveWrongTries() throws {
+        let db = try TestEnvironment.connect()
+        let (token, email) = try signUp()
+        let code = try #require(try emailJob(db, to: email, template: "verification")?["data"]?["code"]?.string)
+        let wrongCode = code == "123456" ? "654321" : "123456"
+        for _ in 0..<5 {
+            #expect(try call(VerifyEmail.handle, "POST", "/api/v1/auth/otp/verify", json: #"{"code":"\#(wrongCode)"}"#, token: token).code == "code_invalid")
+        }
+        let locked = try call(VerifyEmail.handle, "POST", "/api/v1/auth/otp/verify", json: #"{"code":"\#(code)"}"#, token: token)
+        #expect(locked.code == "code_locked")
+        try db.execute("UPDATE email_verifications SET attempts = 0, expires_at = now() - interval '1 second' WHERE code_hash IS NOT NULL AND user_id = (SELECT id FROM users WHERE email = \(email))")
+        let expired = try call(VerifyEmail.handle, "POST", "/api/v1/auth/otp/verify", json: #"{"code":"\#(code)"}"#, token: token)
+        #expect(expired.code == "code_expired")
+    }
+
+    @Test func resendIsThrottled() throws {
+        let db = try TestEnvironment.connect()
+        let (token, email) = try signUp()
+        let tooSoon = try call(ResendVerification.handle, "POST", "/api/v1/auth/otp", token: token)
+        #expect(tooSoon.status == 429)
+        #expect(Int(tooSoon.header("Retry-After") ?? "") ?? 0 > 0)
+        try db.execute("UPDATE email_verifications SET sent_at = now() - interval '2 minutes' WHERE user_id = (SELECT id FROM users WHERE email = \(email))")
+        let resent = try call(ResendVerification.handle, "POST", "/api/v1/auth/otp", token: token)
+        #expect(resent.status == 200)
+        #expect(try db.query("SELECT count(*)::int AS n FROM jobs WHERE kind = 'email.verification' AND payload->>'to' = \(email)").first!.int("n") == 2)
+        try db.execute("UPDATE email_verifications SET sent_at = now() - interval '2 minutes', sent_in_window = 5 WHERE user_id = (SELECT id FROM users WHERE email = \(email))")
+        #expect(try call(ResendVerification.handle, "POST", "/api/v1/auth/otp", token: token).status == 429)
+    }
+
+    @Test func refusesVerifiedAnonymousAndMalformed() throws {
+        let db = try TestEnvironment.connect()
+        let verified = try Factory.user(db, verified: true)
+        #expect(try call(ResendVerification.handle, "POST", "/api/v1/auth/otp", token: verified.accessToken).status == 409)
+        #expect(try call(ResendVerification.handle, "POST", "/api/v1/auth/otp").status == 401)
+        #expect(try call(VerifyEmail.handle, "POST", "/api/v1/auth/otp/verify", json: #"{"code":"123456"}"#).status == 401)
+        let unverified = try Factory.user(db, verified: false)
+        for body in [#"{"code":"12345"}"#, #"{"code":"abcdef"}"#, #"{"code":123456}"#, "{}"] {
+            #expect(try call(VerifyEmail.handle, "POST", "/api/v1/auth/otp/verify", json: body, token: unverified.accessToken).status == 422)
+        }
+        #expect(try call(VerifyEmail.handle, "POST", "/api/v1/auth/otp/verify", json: #"{"code":"123456"}"#, token: unverified.accessToken).code == "code_missing")
+        #expect(try call(VerifyEmail.handle, "POST", "/api/v1/auth/otp/verify", json: "[", token: unverified.accessToken).status == 400)
+    }
+
+    @Test func unverifiedUsersAreRefusedByTheSharedCheck() throws {
+        let db = try TestEnvironment.connect()
+        let needsVerified: Handler = { context in
+            try context.require(.signedIn).requireVerifiedEmail()
+            return .message("ok")
+        }
+        let unverified = try Factory.user(db, verified: false)
+        let verified = try Factory.user(db, verified: true)
+        let refused = try call(needsVerified, "POST", "/x", token: unverified.accessToken)
+        #expect(refused.status == 403)
+        #expect(refused.code == "email_unverified")
+        #expect(try call(needsVerified, "POST", "/x", token: verified.accessToken).status == 200)
+    }
+}
+
+@Suite struct PasswordResetTests {
+    func resetJob(_ db: Connection, to: String) throws -> JSONValue? {
+        try db.query(
+            "SELECT payload::text AS p FROM jobs WHERE kind = 'email.password_reset' AND payload->>'to' = \(to) ORDER BY id DESC LIMIT 1"
+        ).first.flatMap { try JSONValue.parse(Array(try $0.string("p").utf8)) }
+    }
+
+    @Test func answersTheSameForKnownAndUnknownAddresses() throws {
+        let db = try TestEnvironment.connect()
+        let user = try Factory.user(db)
+        let known = try call(RequestPasswordReset.handle, "POST", "/api/v1/auth/password-reset", json: #"{"email":"\#(user.email.uppercased())"}"#)
+        let unknown = try call(RequestPasswordReset.handle, "POST", "/api/v1/auth/password-reset", json: #"{"email":"\#(Factory.uniqueEmail())"}"#)
+        #expect(known.status == 200)
+        #expect(known.body == unknown.body)
+        #expect(try resetJob(db, to: user.email) != nil)
+        // A second request within a minute sends nothing more, and says the same.
+        let again = try call(RequestPasswordReset.handle, "POST", "/api/v1/auth/password-reset", json: #"{"email":"\#(user.email)"}"#)
+        #expect(again.body == known.body)
+        #expect(try db.query("SELECT count(*)::int AS n FROM password_resets WHERE user_id = \(user.id)").first!.int("n") == 1)
+    }
+
+    @Test func confirmSetsThePasswordOnceAndEndsSessions() throws {
+        let db = try TestEnvironment.connect()
+        let user = try Factory.user(db)
+        _ = try call(RequestPasswordReset.handle, "POST", "/api/v1/auth/password-reset", json: #"{"email":"\#(user.email)"}"#)
+        let token = try #require(try resetJob(db, to: user.email)?["data"]?["token"]?.string)
+        let confirm = try call(
+            ConfirmPasswordReset.handle, "POST", "/api/v1/auth/password-reset/confirm", json: #"{"token":"\#(token)","new_password":"brand new secret"}"#)
+        #expect(confirm.status == 200)
+        #expect(try call(GetMe.handle, "GET", "/api/v1/users/me", token: user.accessToken).status == 401)
+        #expect(try call(Login.handle, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"brand new secret"}"#).status == 200)
+        let reuse = try call(
+            ConfirmPasswordReset.handle, "POST", "/api/v1/auth/password-reset/confirm", json: #"{"token":"\#(token)","new_password":"another new secret"}"#)
+        #expect(reuse.status == 422)
+        #expect(reuse.code == "reset_token_invalid")
+    }
+
+    @Test func refusesExpiredUnknownAndWeak() throws {
+        let db = try TestEnvironment.connect()
+        let user = try Factory.user(db)
+        _ = try call(RequestPasswordReset.handle, "POST", "/api/v1/auth/password-reset", json: #"{"email":"\#(user.email)"}"#)
+        let token = try #require(try resetJob(db, to: user.email)?["data"]?["token"]?.string)
+        let weak = try call(ConfirmPasswordReset.handle, "POST", "/api/v1/auth/password-reset/confirm", json: #"{"token":"\#(token)","new_password":"short"}"#)
+        #expect(weak.failedFields == ["new_password"])
+        try db.execute("UPDATE password_resets SET expires_at = now() - interval '1 second' WHERE user_id = \(user.id)")
+        #expect(try call(ConfirmPasswordReset.handle, "POST", "/api/v1/auth/password-reset/confirm", json: #"{"token":"\#(token)","new_password":"long enough now"}"#).status == 422)
+        #expect(try call(ConfirmPasswordReset.handle, "POST", "/api/v1/auth/password-reset/confirm", json: #"{"token":"made-up","new_password":"long enough now"}"#).status == 422)
+        #expect(try call(RequestPasswordReset.handle, "POST", "/api/v1/auth/password-reset", json: #"{"email":"not an email"}"#).status == 422)
+        #expect(try call(RequestPasswordReset.handle, "POST", "/api/v1/auth/password-reset", json: "[]").status == 400)
+    }
+
+    @Test func suspendedAccountsGetNoLink() throws {
+        let db = try TestEnvironment.connect()
+        let user = try Factory.user(db, status: "suspended")
+        #expect(try call(RequestPasswordReset.handle, "POST", "/api/v1/auth/password-reset", json: #"{"email":"\#(user.email)"}"#).status == 200)
+        #expect(try resetJob(db, to: user.email) == nil)
+    }
+
+    @Test func adminsNeverSeeTheTokenInJobPayloads() throws {
+        let db = try TestEnvironment.connect()
+        let admin = try Factory.user(db, role: .admin)
+        let user = try Factory.user(db)
+        _ = try call(RequestPasswordReset.handle, "POST", "/api/v1/auth/password-reset", json: #"{"email":"\#(user.email)"}"#)
+        let page = try call(ListJobs.handle, "GET", "/api/v1/admin/jobs?kind=email.password_reset&limit=200", token: admin.accessToken)
+        guard case .array(let jobs)? = page.data["jobs"] else { Issue.record("no jobs"); return }
+        let mine = try #require(jobs.first { $0["payload"]?["to"]?.string == user.email })
+        #expect(mine["payload"]?["data"]?["token"]?.string == "[redacted]")
+    }
+}
+
+@Suite struct DeviceTests {
+    @Test func registersListsAndDeletes() throws {
+        let db = try TestEnvironment.connect()
+        let user = try Factory.user(db)
+        let token = "fcm-" + Factory.uniqueEmail("t")
+        let created = try call(RegisterDevice.handle, "POST", "/api/v1/users/me/devices", json: #"{"token":"\#(token)","platform":"android","name":"Pixel"}"#, token: user.accessToken)
+        #expect(created.status == 201)
+        let id = try #require(created.data["id"]?.string)
+        let again = try call(RegisterDevice.handle, "POST", "/api/v1/users/me/devices", json: #"{"token":"\#(token)","platform":"android"}"#, token: user.accessToken)
+        #expect(again.data["id"]?.string == id)
+        let list = try call(ListDevices.handle, "GET", "/api/v1/users/me/devices", token: user.accessToken)
+        guard case .array(let devices) = list.data else { Issue.record("no list"); return }
+        #expect(devices.count == 1)
+        #expect(!list.text.contains(token))
+        let other = try Factory.user(db)
+        #expect(try call(DeleteDevice.handle, "DELETE", "/api/v1/users/me/devices/\(id)", template: "/api/v1/users/me/devices/{id}", token: other.accessToken).status == 404)
+        #expect(try call(DeleteDevice.handle, "DELETE", "/api/v1/users/me/devices/\(id)", template: "/api/v1/users/me/devices/{id}", token: user.accessToken).status == 200)
+        #expect(try call(DeleteDevice.handle, "DELETE", "/api/v1/users/me/devices/\(id)", template: "/api/v1/users/me/devices/{id}", token: user.accessToken).status == 404)
+        #expect(try call(DeleteDevice.handle, "DELETE", "/api/v1/users/me/devices/nope", template: "/api/v1/users/me/devices/{id}", token: user.accessToken).status == 404)
+    }
+
+    @Test func aTokenMovesToTheUserWhoRegistersIt() throws {
+        let db = try TestEnvironment.connect()
+        let first = try Factory.user(db)
+        let second = try Factory.user(db)
+        let token = "fcm-" + Factory.uniqueEmail("t")
+        _ = try call(RegisterDevice.handle, "POST", "/api/v1/users/me/devices", json: #"{"token":"\#(token)","platform":"ios"}"#, token: first.accessToken)
+        _ = try call(RegisterDevice.handle, "POST", "/api/v1/users/me/devices", json: #"{"token":"\#(token)","platform":"ios"}"#, token: second.accessToken)
+        #expect(try db.query("SELECT user_id::text AS u FROM devices WHERE token = \(token)").first!.string("u") == second.id)
+    }
+
+    @Test func refusesAnonymousAndInvalid() throws {
+        let user = try Factory.user(TestEnvironment.connect())
+        #expect(try call(RegisterDevice.handle, "POST", "/api/v1/users/me/devices", json: #"{"token":"x","platform":"android"}"#).status == 401)
+        #expect(try call(ListDevices.handle, "GET", "/api/v1/users/me/devices").status == 401)
+        let invalid = try call(RegisterDevice.handle, "POST", "/api/v1/users/me/devices", json: #"{"token":"","platform":"symbian"}"#, token: user.accessToken)
+        #expect(Set(invalid.failedFields) == ["token", "platform"])
+        #expect(try call(RegisterDevice.handle, "POST", "/api/v1/users/me/devices", json: "[]", token: user.accessToken).status == 400)
+    }
+}
