@@ -74,6 +74,7 @@ var targets: [Target] = [
         name: "Crypto", dependencies: ["COpenSSL", "CArgon2"], path: "Shared/Crypto", swiftSettings: settings,
         linkerSettings: cryptoLinking),
     .target(name: "HTTPClient", dependencies: ["CCurl", "CCurlHelpers"], path: "Shared/HTTPClient", swiftSettings: settings),
+    .target(name: "Push", dependencies: ["HTTPClient", "Crypto", "Runtime"], path: "Shared/Push", swiftSettings: settings),
     .target(name: "Auth", dependencies: ["Runtime", "Database", "Crypto"], path: "Shared/Auth", swiftSettings: settings),
     .target(name: "Identity", dependencies: ["Runtime", "Database", "Auth", "Crypto"], path: "Shared/Identity", swiftSettings: settings),
     .target(name: "Platform", dependencies: ["Runtime", "Database", "Auth", "Crypto"], path: "Shared/Platform", swiftSettings: settings),
@@ -83,7 +84,7 @@ var targets: [Target] = [
 
     // Tests.
     .target(name: "TestSupport", dependencies: ["Runtime", "Database", "Auth", "Crypto"], path: "Tests/TestSupport", swiftSettings: settings),
-    .testTarget(name: "UnitTests", dependencies: ["Runtime", "Database", "Auth", "Crypto", "Identity", "Platform", "HTTPClient", "TestSupport"],
+    .testTarget(name: "UnitTests", dependencies: ["Runtime", "Database", "Auth", "Crypto", "Identity", "Platform", "HTTPClient", "Push", "TestSupport"],
         path: "Tests/UnitTests", swiftSettings: settings),
     .testTarget(name: "HandlerTests", dependencies: ["Runtime", "Database", "Auth", "Identity", "Platform", "TestSupport"], path: "Tests/HandlerTests", swiftSettings: settings),
     .testTarget(name: "EndToEndTests", dependencies: ["Runtime", "Platform", "TestSupport"], path: "Tests/EndToEndTests", swiftSettings: settings),
