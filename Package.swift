@@ -73,6 +73,9 @@ var targets: [Target] = [
 
     // Libraries.
     .target(name: "CLibPQStubs", path: "Shared/CLibPQStubs"),
+    // libcurl stays a shared library (only workers use it, and it pulls in nghttp2, libssh,
+    // GSSAPI, LDAP...); every Swift use of curl goes through these wrappers, so they link it.
+    .target(name: "CCurlHelpers", dependencies: ["CCurl"], path: "Shared/CCurlHelpers", linkerSettings: [.linkedLibrary("curl")]),
     .target(
         name: "Database", dependencies: linkStatically ? ["CLibPQ", "CLibPQStubs"] : ["CLibPQ"], path: "Shared/Database",
         swiftSettings: settings, linkerSettings: databaseLinking),
@@ -80,6 +83,8 @@ var targets: [Target] = [
     .target(
         name: "Crypto", dependencies: ["COpenSSL", "CArgon2"], path: "Shared/Crypto", swiftSettings: settings,
         linkerSettings: cryptoLinking),
+    .target(name: "HTTPClient", dependencies: ["CCurl", "CCurlHelpers"], path: "Shared/HTTPClient", swiftSettings: settings),
+    .target(name: "Push", dependencies: ["HTTPClient", "Crypto", "Runtime"], path: "Shared/Push", swiftSettings: settings),
     .target(name: "Auth", dependencies: ["Runtime", "Database", "Crypto"], path: "Shared/Auth", swiftSettings: settings),
     .target(
         name: "Identity", dependencies: ["Runtime", "Database", "Auth", "Crypto", "Notifications"], path: "Shared/Identity",
@@ -100,9 +105,16 @@ var targets: [Target] = [
 
     // Tests.
     .target(name: "TestSupport", dependencies: ["Runtime", "Database", "Auth", "Crypto"], path: "Tests/TestSupport", swiftSettings: settings),
-    .testTarget(name: "UnitTests", dependencies: ["Runtime", "Database", "Auth", "Crypto", "Identity", "Platform", "TestSupport"], path: "Tests/UnitTests", swiftSettings: settings),
-    .testTarget(name: "HandlerTests", dependencies: ["Runtime", "Database", "Auth", "Identity", "Jobs", "Platform", "Queue", "TestSupport"], path: "Tests/HandlerTests", swiftSettings: settings),
-    .testTarget(name: "EndToEndTests", dependencies: ["Runtime", "Database", "Queue", "Platform", "TestSupport"], path: "Tests/EndToEndTests", swiftSettings: settings),
+    .testTarget(
+        name: "UnitTests",
+        dependencies: ["Runtime", "Database", "Auth", "Crypto", "Identity", "Platform", "HTTPClient", "Push", "TestSupport"],
+        path: "Tests/UnitTests", swiftSettings: settings),
+    .testTarget(
+        name: "HandlerTests", dependencies: ["Runtime", "Database", "Auth", "Identity", "Jobs", "Platform", "Queue", "TestSupport"],
+        path: "Tests/HandlerTests", swiftSettings: settings),
+    .testTarget(
+        name: "EndToEndTests", dependencies: ["Runtime", "Database", "Queue", "Platform", "TestSupport"], path: "Tests/EndToEndTests",
+        swiftSettings: settings),
 ]
 
 /// Background workers: Workers/<kind>, each one executable on the shared worker runtime.

@@ -8,6 +8,12 @@ cd "$LMS_ROOT"
 
 install_packages
 fetch_pg_static
+# Python packages of the fakes the tests start (SMTP capture, fake FCM) and the OpenAPI check.
+if ! python3 -c 'import cryptography, aiosmtpd, openapi_spec_validator' 2>/dev/null; then
+  log "installing Python test dependencies"
+  python3 -m pip install --quiet --disable-pip-version-check -r infra/testing/requirements.txt 2>/dev/null ||
+    python3 -m pip install --quiet --disable-pip-version-check --break-system-packages -r infra/testing/requirements.txt
+fi
 ensure_service_user
 
 log "building (debug)"
@@ -57,10 +63,6 @@ env TEST_DATABASE_URL="$DATABASE_URL" TEST_JWT_SECRET="$JWT_SECRET_VALUE" \
 status=${PIPESTATUS[0]}
 [ "$status" -eq 0 ] || exit "$status"
 
-if ! python3 -c 'import openapi_spec_validator' 2>/dev/null; then
-  python3 -m pip install --quiet --disable-pip-version-check openapi-spec-validator 2>/dev/null ||
-    python3 -m pip install --quiet --break-system-packages openapi-spec-validator
-fi
 log "validating infra/openapi.json"
 python3 -m openapi_spec_validator infra/openapi.json
 

@@ -27,6 +27,7 @@ stack_init "$DATA"
 
 stop_all() {
   log "stopping"
+  stop_workers || true
   stop_instance main || true
   stop_postgres || true
 }
@@ -49,6 +50,7 @@ else
 fi
 
 # Stop what a previous run left behind, then start afresh.
+stop_workers || true
 stop_instance main || true
 log "starting PostgreSQL and PgBouncer (data in $DATA)"
 start_postgres
@@ -78,6 +80,9 @@ fi
 log "starting nginx, fcgiwrap and the FastCGI functions"
 start_instance main "$PORT" manifest CORS_ORIGINS="${CORS_ORIGINS:-http://localhost:3000,http://127.0.0.1:3000}" \
   ${AUTH_RATE_LIMIT:+AUTH_RATE_LIMIT=$AUTH_RATE_LIMIT} ${AUTH_RATE_BURST:+AUTH_RATE_BURST=$AUTH_RATE_BURST}
+
+log "starting the workers"
+start_workers
 
 curl -fsS "http://127.0.0.1:$PORT/api/v1/health" >/dev/null || die "health check failed (logs in $DATA/log)"
 cat <<MSG

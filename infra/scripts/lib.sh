@@ -239,6 +239,27 @@ stop_matching() {
   pkill -KILL -f -- "$1" 2>/dev/null || true
 }
 
+# start_workers: every worker executable in the bin folder but the probe, as the service user,
+# logging JSON lines to log/worker-<name>.log.
+start_workers() {
+  local worker
+  for worker in "$STACK"/bin/worker-*; do
+    [ -x "$worker" ] || continue
+    [ "$(basename "$worker")" = worker-probe ] && continue
+    as_service env LMS_ENV_FILE="$STACK/lms.env" "$worker" >>"$STACK/log/$(basename "$worker").log" 2>&1 &
+  done
+}
+
+# stop_workers: SIGTERM (each finishes or releases its jobs within its grace period), then SIGKILL.
+stop_workers() {
+  pkill -TERM -f -- "^$STACK/bin/worker-" 2>/dev/null || return 0
+  for _ in $(seq 300); do
+    pgrep -f -- "^$STACK/bin/worker-" >/dev/null || return 0
+    sleep 0.1
+  done
+  pkill -KILL -f -- "^$STACK/bin/worker-" 2>/dev/null || true
+}
+
 stop_postgres() {
   stop_pid "$STACK/run/pgbouncer.pid"
   local bin; bin="$(pg_bin)"
