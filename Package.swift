@@ -95,6 +95,9 @@ var targets: [Target] = [
     .target(
         name: "Jobs", dependencies: ["Runtime", "Database", "Auth", "Queue", "Notifications"], path: "Shared/Jobs",
         swiftSettings: settings),
+    .target(
+        name: "Delivery", dependencies: ["Runtime", "Database", "Queue", "Worker", "Notifications", "Push"], path: "Shared/Delivery",
+        swiftSettings: settings),
     .target(name: "Platform", dependencies: ["Runtime", "Database", "Auth", "Crypto"], path: "Shared/Platform", swiftSettings: settings),
 
     // Operator CLI: migrate, create-admin, nginx-config, routes.
@@ -110,7 +113,8 @@ var targets: [Target] = [
         dependencies: ["Runtime", "Database", "Auth", "Crypto", "Identity", "Platform", "HTTPClient", "Push", "TestSupport"],
         path: "Tests/UnitTests", swiftSettings: settings),
     .testTarget(
-        name: "HandlerTests", dependencies: ["Runtime", "Database", "Auth", "Identity", "Jobs", "Platform", "Queue", "TestSupport"],
+        name: "HandlerTests",
+        dependencies: ["Runtime", "Database", "Auth", "Identity", "Jobs", "Platform", "Queue", "Worker", "Delivery", "Notifications", "Push", "TestSupport"],
         path: "Tests/HandlerTests", swiftSettings: settings),
     .testTarget(
         name: "EndToEndTests", dependencies: ["Runtime", "Database", "Queue", "Platform", "TestSupport"], path: "Tests/EndToEndTests",
@@ -120,6 +124,7 @@ var targets: [Target] = [
 /// Background workers: Workers/<kind>, each one executable on the shared worker runtime.
 let workers: [(name: String, libraries: [String])] = [
     ("probe", ["Worker", "Queue", "Database", "Runtime"]),
+    ("push", ["Worker", "Delivery", "Push", "Runtime"]),
 ]
 for worker in workers {
     targets.append(

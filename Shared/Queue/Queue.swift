@@ -90,6 +90,15 @@ public enum Queue {
         /// This attempt's number, from 1.
         public var attempt: Int
         public var maxAttempts: Int
+
+        public init(id: Int64, queue: String, kind: String, payload: JSONValue, attempt: Int, maxAttempts: Int) {
+            self.id = id
+            self.queue = queue
+            self.kind = kind
+            self.payload = payload
+            self.attempt = attempt
+            self.maxAttempts = maxAttempts
+        }
     }
 
     /// Claims up to `limit` ready jobs of `queue` (and of `kinds`, when given) in one statement:

@@ -58,3 +58,21 @@ final class Monitor: @unchecked Sendable {
 
     func broadcast() { pthread_cond_broadcast(&condition) }
 }
+
+/// One lazily made value per thread (transports that cache credentials and connections are not
+/// thread-safe; each job thread gets its own).
+public final class PerThread<Value>: @unchecked Sendable {
+    private let make: @Sendable () throws -> Value
+    private var values: [UInt: Value] = [:]
+    private let monitor = Monitor()
+
+    public init(_ make: @escaping @Sendable () throws -> Value) { self.make = make }
+
+    public func get() throws -> Value {
+        let key = UInt(pthread_self())
+        if let value = monitor.locked({ values[key] }) { return value }
+        let value = try make()
+        monitor.locked { values[key] = value }
+        return value
+    }
+}

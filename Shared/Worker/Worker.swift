@@ -14,6 +14,13 @@ public struct JobContext {
     public let config: Config
     public let log: Logger
     public let worker: String
+
+    public init(db: Connection, config: Config, log: Logger, worker: String) {
+        self.db = db
+        self.config = config
+        self.log = log
+        self.worker = worker
+    }
 }
 
 /// Throw this for failures that retrying cannot fix: the job goes dead at once.

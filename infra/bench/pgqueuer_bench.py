@@ -192,18 +192,19 @@ class Consumers:
             for i in range(count)
         ]
 
-    def start(self) -> None:
-        """Start the processes, wait until all are connected, then let them consume."""
+    async def start(self) -> None:
+        """Start the processes and wait until all are connected and set up (not consuming)."""
         for process in self.processes:
             process.start()
         deadline = time.monotonic() + CONSUMER_READY_TIMEOUT
         while self.ready.value < self.count:
             self.check_alive()
             if time.monotonic() > deadline:
-                raise BenchError("consumers did not start within 60 s")
-            time.sleep(0.01)
+                raise BenchError(f"consumers did not start within {CONSUMER_READY_TIMEOUT:.0f} s")
+            await asyncio.sleep(0.01)
 
     def release(self) -> None:
+        """Let the consumers run QueueManager.run()."""
         self.go.set()
 
     def check_alive(self) -> None:
@@ -279,7 +280,7 @@ async def bench_drain(args, db: Db, consumers: Consumers) -> str:
         n = min(ENQUEUE_CHUNK, left)
         await db.enqueue(n)
         left -= n
-    consumers.start()
+    await consumers.start()
     started = time.monotonic()
     consumers.release()
     while await db.pending() > 0:
@@ -295,7 +296,7 @@ async def bench_drain(args, db: Db, consumers: Consumers) -> str:
 
 async def bench_concurrent(args, db: Db, consumers: Consumers) -> str:
     await db.clean()
-    consumers.start()
+    await consumers.start()
     consumers.release()
     per_tick = max(1, args.rate // 100)  # one enqueue call every 10 ms
     produced = 0
@@ -337,6 +338,7 @@ async def wait_started(consumers: Consumers, job_id: int, timeout: float = 60.0)
         consumers.check_alive()
         if time.monotonic() > deadline:
             raise BenchError(f"job {job_id} did not start within {timeout:.0f} s")
+        await asyncio.sleep(0)  # lets a Ctrl-C (task cancellation) through
 
 
 async def wait_gone(db: Db, job_id: int) -> None:
@@ -347,7 +349,7 @@ async def wait_gone(db: Db, job_id: int) -> None:
 
 async def bench_latency(args, db: Db, consumers: Consumers) -> str:
     await db.clean()
-    consumers.start()
+    await consumers.start()
     consumers.release()
     # One warm-up job, not counted: the consumer has verified the schema, is LISTENing
     # and has gone idle once before the first sample.
