@@ -25,7 +25,7 @@ lmsctl migrate >/dev/null
 PGQ_DSN="postgresql://$LMS_SERVICE_USER@/lms?host=$PG_SOCKET_DIR&port=$PG_PORT"
 python3 infra/bench/pgqueuer_bench.py --dsn "$PGQ_DSN" --install >/dev/null
 
-export DATABASE_URL PROBE_BIN="$LMS_BUILD_DIR/worker-probe"
+export DATABASE_URL PROBE_BIN="$LMS_WORKER_BUILD_DIR/worker-probe"
 bench() { "$LMS_BUILD_DIR/queue-bench" "$@"; }
 pgq() { python3 infra/bench/pgqueuer_bench.py --dsn "$PGQ_DSN" "$@"; }
 

@@ -66,16 +66,37 @@ fetch_pg_static() {
   rm -f "$HOME"/.cache/org.swift.swiftpm/manifests/manifest.db* 2>/dev/null || true
 }
 
-# build_release: release binaries. With the static libraries of fetch_pg_static they are fully
-# static executables (no dynamic loader: ~1.5 ms less per CGI request); otherwise they link
-# the Swift stdlib statically and the C libraries dynamically.
+# build_release: release binaries into $LMS_BUILD_DIR. With the static libraries of
+# fetch_pg_static, every function and lmsctl is a fully static executable (no dynamic loader:
+# ~1.5 ms less per CGI request). Workers use libcurl, which Debian ships only as a shared
+# library, so they are built separately ($LMS_WORKER_BUILD_DIR, .build-workers) with the C
+# libraries linked dynamically; they are long-lived, so their start-up does not matter.
 build_release() {
-  local flags=(-c release --static-swift-stdlib)
-  [ -f "$LMS_ROOT/.deps/pg/libpgcommon_shlib.a" ] && flags+=(-Xswiftc -static-executable)
-  # glibc warns that getpwuid/dlopen in static programs need the same glibc at run time: known.
-  swift build "${flags[@]}" 2>&1 | grep -E '(error|warning):' | grep -vE 'statically linked applications|mktemp' || true
-  [ "${PIPESTATUS[0]}" -eq 0 ] || die "release build failed"
-  LMS_BUILD_DIR="$(swift build "${flags[@]}" --show-bin-path)"
+  local flags=(-c release --static-swift-stdlib) product
+  if [ -f "$LMS_ROOT/.deps/pg/libpgcommon_shlib.a" ]; then
+    flags+=(-Xswiftc -static-executable)
+    swift build "${flags[@]}" --product lmsctl 2>&1 | release_build_output || die "release build failed"
+    LMS_BUILD_DIR="$(swift build "${flags[@]}" --show-bin-path)"
+    for product in $(LMS_MANIFEST="$LMS_ROOT/infra/routes.manifest" "$LMS_BUILD_DIR/lmsctl" functions) queue-bench; do
+      swift build "${flags[@]}" --product "$product" 2>&1 | release_build_output || die "release build of $product failed"
+    done
+    local workers=(-c release --static-swift-stdlib --scratch-path "$LMS_ROOT/.build-workers" --manifest-cache none)
+    for product in $(ls "$LMS_ROOT/Workers"); do
+      LMS_DYNAMIC_LINKING=1 swift build "${workers[@]}" --product "worker-$product" 2>&1 | release_build_output ||
+        die "release build of worker-$product failed"
+    done
+    LMS_WORKER_BUILD_DIR="$(LMS_DYNAMIC_LINKING=1 swift build "${workers[@]}" --show-bin-path)"
+  else
+    swift build "${flags[@]}" 2>&1 | release_build_output || die "release build failed"
+    LMS_BUILD_DIR="$(swift build "${flags[@]}" --show-bin-path)"
+    LMS_WORKER_BUILD_DIR="$LMS_BUILD_DIR"
+  fi
+}
+
+# Shows errors and warnings of a build, except glibc's known notes on static programs.
+# (pipefail makes a failed build fail the pipeline.)
+release_build_output() {
+  grep -E '(error|warning):' | grep -vE 'statically linked applications|mktemp' || true
 }
 
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
@@ -178,7 +199,7 @@ install_binaries() {
     mv -f "$STACK/bin/$function.new" "$STACK/bin/$function"
   done
   local worker
-  for worker in "$LMS_BUILD_DIR"/worker-*; do
+  for worker in "${LMS_WORKER_BUILD_DIR:-$LMS_BUILD_DIR}"/worker-*; do
     [ -f "$worker" ] && [ -x "$worker" ] || continue
     install -m 0755 "$worker" "$STACK/bin/$(basename "$worker").new"
     mv -f "$STACK/bin/$(basename "$worker").new" "$STACK/bin/$(basename "$worker")"
