@@ -11,6 +11,7 @@ fetch_pg_static
 # Python packages of the fakes the tests start (SMTP capture, fake FCM) and the OpenAPI check.
 if ! python3 -c 'import cryptography, aiosmtpd, openapi_spec_validator' 2>/dev/null; then
   log "installing Python test dependencies"
+  python3 -m pip --version >/dev/null 2>&1 || install_packages python3-pip
   python3 -m pip install --quiet --disable-pip-version-check -r infra/testing/requirements.txt 2>/dev/null ||
     python3 -m pip install --quiet --disable-pip-version-check --break-system-packages -r infra/testing/requirements.txt
 fi

@@ -11,12 +11,13 @@
 source "$(dirname "$0")/scripts/lib.sh"
 cd "$LMS_ROOT"
 
-# ./.env supplies defaults (plain KEY=value lines) for this script and for the functions;
-# variables already in the environment win.
+# ./.env supplies settings (plain KEY=value lines) for this script, not exported (services
+# read their configuration from .data/lms.env, which gets these lines first); variables
+# already set in the environment win.
 if [ -f .env ]; then
   while IFS= read -r line; do
     key="${line%%=*}"
-    [ -n "${!key+x}" ] || export "$line"
+    [ -n "${!key:-}" ] || declare "$line"
   done < <(grep -E '^[A-Za-z_][A-Za-z0-9_]*=' .env)
 fi
 
@@ -64,10 +65,11 @@ if [ ! -f "$DATA/secret.env" ]; then
 fi
 extra=()
 if [ -f .env ]; then
-  while IFS= read -r line; do extra+=("$line"); done < <(grep -E '^[A-Z_][A-Z0-9_]*=' .env | grep -vE '^(DATABASE_URL|DATABASE_POOL_URL)=')
+  while IFS= read -r line; do extra+=("$line"); done < <(grep -E '^[A-Z_][A-Z0-9_]*=.' .env | grep -vE '^(DATABASE_URL|DATABASE_POOL_URL)=')
 fi
-write_env_file "LMS_ENV=${LMS_ENV:-development}" "$(cat "$DATA/secret.env")" "COOKIE_SECURE=${COOKIE_SECURE:-false}" \
-  "PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://127.0.0.1:$PORT}" "${extra[@]}"
+# The first line for a key wins: the operator's .env lines (non-empty ones) come first.
+write_env_file "${extra[@]}" "LMS_ENV=${LMS_ENV:-development}" "$(cat "$DATA/secret.env")" \
+  "COOKIE_SECURE=${COOKIE_SECURE:-false}" "PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://127.0.0.1:$PORT}"
 install_binaries
 
 # A first admin for local use (production: `lmsctl create-admin`, see README).

@@ -11,6 +11,8 @@ public struct DatabaseError: Error, CustomStringConvertible, Sendable {
         /// Statement timeout or cancellation.
         case timeout
         case serializationFailure
+        /// A value PostgreSQL cannot read as its type (22P02, 22007, 22008, 22003, 22021).
+        case invalidInput
         /// A result column was missing or did not decode; a bug in the caller.
         case decoding
         case other
@@ -44,6 +46,7 @@ public struct DatabaseError: Error, CustomStringConvertible, Sendable {
         case "23502": kind = .notNullViolation
         case "57014": kind = .timeout
         case "40001", "40P01": kind = .serializationFailure
+        case "22P02", "22007", "22008", "22003", "22021", "22001": kind = .invalidInput
         case let state? where state.hasPrefix("08") || state.hasPrefix("57P") || state == "53300":
             kind = .unavailable
         default: kind = .other

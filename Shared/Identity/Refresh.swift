@@ -7,6 +7,8 @@ import Runtime
 /// for a new session in the same family. A token presented a second time means it leaked:
 /// the whole family is revoked and the caller must sign in again.
 public enum Refresh {
+    /// A token spent this recently by a concurrent request is answered with 409, not treated as theft.
+    static let graceSeconds = 10
     static let invalid = APIError(status: 401, code: "invalid_refresh_token", message: "The refresh token is not valid. Sign in again.")
 
     enum Outcome {
@@ -27,12 +29,17 @@ public enum Refresh {
                 let stored = try db.query(
                     """
                     SELECT id, user_id, family_id, used_at IS NOT NULL OR revoked_at IS NOT NULL AS spent,
+                           coalesce(revoked_at IS NULL AND used_at > now() - make_interval(secs => \(graceSeconds)), false) AS just_used,
                            expires_at <= now() AS expired
                     FROM refresh_tokens WHERE token_hash = \(hash) FOR UPDATE
                     """
                 ).first
             else { throw invalid }
             let family = try stored.string("family_id")
+            if try stored.bool("just_used") {
+                // Two tabs refreshing at once: the other request already has the successor.
+                throw APIError.conflict("This session was just refreshed. Use the new token.", code: "refresh_in_progress")
+            }
             if try stored.bool("spent") {
                 try db.execute("UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = \(family) AND revoked_at IS NULL")
                 return .reused  // committed: the revocation must stick

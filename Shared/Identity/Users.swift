@@ -97,7 +97,8 @@ public enum Email {
 
     /// A plain `local@domain.tld` check: one `@`, a dotted domain, no spaces or control characters.
     public static func isValid(_ email: String) -> Bool {
-        guard (3...254).contains(email.count) else { return false }
+        // Code points, as PostgreSQL's char_length counts them (lowercasing can add some).
+        guard (3...254).contains(email.unicodeScalars.count) else { return false }
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, let local = parts.first, let domain = parts.last,
             (1...64).contains(local.count), (3...253).contains(domain.count)

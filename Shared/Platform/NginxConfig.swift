@@ -27,8 +27,9 @@ public struct NginxConfig {
         /// Adds HSTS; set when a TLS terminator sits in front.
         public var behindTLS = false
         public var workerProcesses = "auto"
-        /// Serves the local file store (`/files/`) from this folder when set.
-        public var filesDirectory: String?
+        /// Proxies in front of nginx (TLS terminators, load balancers) whose X-Forwarded-For
+        /// gives the client address; rate limits and logs then see the real client.
+        public var trustedProxies: [String] = []
 
         public init(binDirectory: String, runDirectory: String, logDirectory: String) {
             self.binDirectory = binDirectory
@@ -91,6 +92,7 @@ public struct NginxConfig {
                 client_header_buffer_size 4k;
                 large_client_header_buffers 4 16k;
 
+            \(s.trustedProxies.map { "    set_real_ip_from \($0);\n" }.joined())\(s.trustedProxies.isEmpty ? "" : "    real_ip_header X-Forwarded-For;\n    real_ip_recursive on;\n")
                 # One request id end to end: the caller's X-Request-Id if plain, else nginx's.
                 map $http_x_request_id $lms_request_id {
                     default $request_id;
@@ -170,9 +172,6 @@ public struct NginxConfig {
             out += "            default_type application/json;\n            return \(status) '\(body)';\n        }\n"
         }
         out += "\n        location / {\n            return 404;\n        }\n"
-        if let files = s.filesDirectory {
-            out += "\n        location /files/ {\n            alias \(files)/;\n        }\n"
-        }
 
         // One location per path, in manifest order.
         var paths: [String] = []

@@ -23,7 +23,8 @@ public struct Config: Sendable {
         }
         let file = values["LMS_ENV_FILE"] ?? ".env"
         if let text = try? readTextFile(file) {
-            for (key, value) in parseDotEnv(text) where values[key] == nil {
+            // An empty variable counts as unset; the first line for a key wins.
+            for (key, value) in parseDotEnv(text) where (values[key] ?? "").isEmpty {
                 values[key] = value
             }
         }

@@ -46,6 +46,10 @@ public enum Function {
             response = try handler(context)
         } catch let error as APIError {
             response = .error(error, requestId: requestId)
+        } catch let error as DatabaseError where error.kind == .checkViolation || error.kind == .invalidInput {
+            // A value our validation let through but a constraint refused: still the client's input.
+            context.log.warning("constraint refused input", [("error", .string(error.description))])
+            response = .error(APIError.invalid([]), requestId: requestId)
         } catch let error as DatabaseError where error.kind == .unavailable || error.kind == .timeout {
             context.log.error("database unavailable", [("error", .string(error.description))])
             response = .error(.unavailable, requestId: requestId)

@@ -60,7 +60,7 @@ do {
         settings.modeOverride = config["LMS_MODE"].flatMap(Manifest.Mode.init(rawValue:))
         settings.behindTLS = config.bool("LMS_BEHIND_TLS", default: false)
         settings.workerProcesses = config["NGINX_WORKERS"] ?? settings.workerProcesses
-        settings.filesDirectory = config["LMS_FILES_DIR"]
+        settings.trustedProxies = (config["TRUSTED_PROXIES"] ?? "").split(separator: ",").map { String($0).trimmed() }
         print(NginxConfig(manifest: loadManifest(), settings: settings).render(), terminator: "")
     case "fastcgi-functions":
         var settings = NginxConfig.Settings(binDirectory: "", runDirectory: "", logDirectory: "")

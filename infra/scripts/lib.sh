@@ -111,8 +111,10 @@ ensure_service_user() {
   fi
 }
 
+# From /: PostgreSQL's tools change back to the starting folder, which the service user may
+# not be allowed to enter (a clone under /root).
 as_service() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u "$LMS_SERVICE_USER" -- "$@"; else "$@"; fi
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u "$LMS_SERVICE_USER" -- "$@"); else "$@"; fi
 }
 
 # stack_init DIR: the folder layout of one stack and the variables every other function uses.
@@ -229,7 +231,7 @@ start_instance() {
   [ "$(id -u)" -eq 0 ] && user_env=(NGINX_USER="$LMS_SERVICE_USER")
   env "${mode_env[@]}" "${user_env[@]}" "$@" LMS_MANIFEST="${LMS_MANIFEST_FILE:-$LMS_ROOT/infra/routes.manifest}" \
     LMS_BIN_DIR="$STACK/bin" LMS_RUN_DIR="$run" LMS_LOG_DIR="$STACK/log" LMS_ENV_FILE="$STACK/lms.env" \
-    LMS_FILES_DIR="$STACK/files" NGINX_LISTEN="127.0.0.1:$port" \
+    NGINX_LISTEN="127.0.0.1:$port" \
     "$LMS_BUILD_DIR/lmsctl" nginx-config >"$run/nginx.conf"
   nginx -t -q -c "$run/nginx.conf" -p "$run" -e "$STACK/log/nginx-error.log" 2>>"$STACK/log/nginx-error.log" ||
     die "generated nginx config is invalid (see $STACK/log/nginx-error.log)"
