@@ -63,6 +63,9 @@ var targets: [Target] = [
 
     // Libraries.
     .target(name: "CLibPQStubs", path: "Shared/CLibPQStubs"),
+    // libcurl stays a shared library (only workers use it, and it pulls in nghttp2, libssh,
+    // GSSAPI, LDAP...); every Swift use of curl goes through these wrappers, so they link it.
+    .target(name: "CCurlHelpers", dependencies: ["CCurl"], path: "Shared/CCurlHelpers", linkerSettings: [.linkedLibrary("curl")]),
     .target(
         name: "Database", dependencies: linkStatically ? ["CLibPQ", "CLibPQStubs"] : ["CLibPQ"], path: "Shared/Database",
         swiftSettings: settings, linkerSettings: databaseLinking),
