@@ -76,13 +76,14 @@ var targets: [Target] = [
     .target(name: "Auth", dependencies: ["Runtime", "Database", "Crypto"], path: "Shared/Auth", swiftSettings: settings),
     .target(name: "Identity", dependencies: ["Runtime", "Database", "Auth", "Crypto"], path: "Shared/Identity", swiftSettings: settings),
     .target(name: "Platform", dependencies: ["Runtime", "Database", "Auth", "Crypto"], path: "Shared/Platform", swiftSettings: settings),
+    .target(name: "Mail", dependencies: ["CCurl", "CCurlHelpers", "Runtime", "Crypto"], path: "Shared/Mail", swiftSettings: settings),
 
     // Operator CLI: migrate, create-admin, nginx-config, routes.
     .executableTarget(name: "lmsctl", dependencies: ["Platform"], path: "infra/lmsctl", swiftSettings: settings),
 
     // Tests.
     .target(name: "TestSupport", dependencies: ["Runtime", "Database", "Auth", "Crypto"], path: "Tests/TestSupport", swiftSettings: settings),
-    .testTarget(name: "UnitTests", dependencies: ["Runtime", "Database", "Auth", "Crypto", "Identity", "Platform", "TestSupport"], path: "Tests/UnitTests", swiftSettings: settings),
+    .testTarget(name: "UnitTests", dependencies: ["Runtime", "Database", "Auth", "Crypto", "Identity", "Platform", "Mail", "TestSupport"], path: "Tests/UnitTests", swiftSettings: settings),
     .testTarget(name: "HandlerTests", dependencies: ["Runtime", "Database", "Auth", "Identity", "Platform", "TestSupport"], path: "Tests/HandlerTests", swiftSettings: settings),
     .testTarget(name: "EndToEndTests", dependencies: ["Runtime", "Platform", "TestSupport"], path: "Tests/EndToEndTests", swiftSettings: settings),
 ]
