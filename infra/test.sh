@@ -49,6 +49,13 @@ log "starting nginx: all-CGI on :18081, all-FastCGI on :18082"
 start_instance cgi 18081 cgi "${limits[@]}"
 start_instance fastcgi 18082 fastcgi "${limits[@]}"
 
+# The mail tests deliver to infra/testing/smtp_capture.py, which needs aiosmtpd; without it
+# they fail (they never skip).
+if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+  python3 -m pip install --quiet --disable-pip-version-check aiosmtpd 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages aiosmtpd
+fi
+
 log "running tests"
 env TEST_DATABASE_URL="$DATABASE_URL" TEST_JWT_SECRET="$JWT_SECRET_VALUE" \
   E2E_CGI_URL="http://127.0.0.1:18081" E2E_FASTCGI_URL="http://127.0.0.1:18082" \
