@@ -99,6 +99,7 @@ var targets: [Target] = [
         name: "Delivery", dependencies: ["Runtime", "Database", "Queue", "Worker", "Notifications", "Push"], path: "Shared/Delivery",
         swiftSettings: settings),
     .target(name: "Platform", dependencies: ["Runtime", "Database", "Auth", "Crypto"], path: "Shared/Platform", swiftSettings: settings),
+    .target(name: "Mail", dependencies: ["CCurl", "CCurlHelpers", "Runtime", "Crypto"], path: "Shared/Mail", swiftSettings: settings),
 
     // Operator CLI: migrate, create-admin, nginx-config, routes.
     .executableTarget(name: "lmsctl", dependencies: ["Platform"], path: "infra/lmsctl", swiftSettings: settings),
@@ -110,7 +111,7 @@ var targets: [Target] = [
     .target(name: "TestSupport", dependencies: ["Runtime", "Database", "Auth", "Crypto"], path: "Tests/TestSupport", swiftSettings: settings),
     .testTarget(
         name: "UnitTests",
-        dependencies: ["Runtime", "Database", "Auth", "Crypto", "Identity", "Platform", "HTTPClient", "Push", "TestSupport"],
+        dependencies: ["Runtime", "Database", "Auth", "Crypto", "Identity", "Platform", "HTTPClient", "Push", "Mail", "TestSupport"],
         path: "Tests/UnitTests", swiftSettings: settings),
     .testTarget(
         name: "HandlerTests",

@@ -25,15 +25,15 @@ import Testing
         return (db, "w-" + Factory.uniqueEmail("q").split(separator: "@")[0].lowercased())
     }
 
-    func worker(_ queue: String, _ extra: [String: String] = [:]) throws -> BackgroundProcess {
+    func worker(_ queue: String, _ extra: [String: String] = [:]) throws -> ChildProcess {
         var environment = [
             "DATABASE_URL": try TestEnvironment.databaseURL(), "PROBE_QUEUE": queue, "WORKER_LEASE_SECONDS": "3",
             "WORKER_POLL_MS": "200", "LMS_ENV_FILE": "/nonexistent",
         ]
         for (key, value) in extra { environment[key] = value }
-        return try BackgroundProcess(
-            try TestEnvironment.value("E2E_BIN_DIR") + "/worker-probe", environment: environment,
-            logFile: "/tmp/lms-worker-\(queue).log")
+        let log = "/tmp/lms-worker-\(queue).log"
+        return try ChildProcess(
+            [try TestEnvironment.value("E2E_BIN_DIR") + "/worker-probe"], stdout: log, stderr: log, environment: environment)
     }
 
     func pending(_ db: Connection, _ queue: String) throws -> Int {
@@ -50,7 +50,7 @@ import Testing
         let survivor = try worker(queue)
         #expect(try eventually(seconds: 10) { try db.query("SELECT count(*) AS n FROM jobs WHERE queue = \(queue) AND state = 'running' AND locked_by LIKE \("%:\(doomed.pid):%")").first!.int("n") > 0 })
         doomed.signal(SIGKILL)
-        doomed.wait()
+        doomed.waitForExit()
         let replacement = try worker(queue)
         #expect(try eventually(seconds: 60) { try pending(db, queue) == 0 })
         let effects = try db.query(
@@ -60,7 +60,7 @@ import Testing
         #expect(try effects.int("reruns") + (try db.query("SELECT coalesce(sum(duplicates), 0)::int AS d FROM probe_effects WHERE key LIKE \(queue + "-%")").first!.int("d")) >= 1)
         survivor.signal(SIGTERM)
         replacement.signal(SIGTERM)
-        #expect(survivor.wait(seconds: 30) && replacement.wait(seconds: 30))
+        #expect(survivor.waitForExit(seconds: 30) && replacement.waitForExit(seconds: 30))
     }
 
     @Test func sigtermFinishesRunningJobsAndClaimsNoMore() throws {
@@ -71,8 +71,8 @@ import Testing
         let process = try worker(queue, ["WORKER_CONCURRENCY": "2"])
         #expect(try eventually(seconds: 10) { try db.query("SELECT count(*) AS n FROM jobs WHERE queue = \(queue) AND state = 'running'").first!.int("n") == 2 })
         process.signal(SIGTERM)
-        #expect(process.wait(seconds: 20))
-        #expect(process.exitStatus == 0)
+        #expect(process.waitForExit(seconds: 20))
+        #expect(process.exitStatus() == 0)
         #expect(try db.query("SELECT count(*) AS n FROM probe_effects WHERE key LIKE \(queue + "-%")").first!.int("n") == 2)
         let left = try db.query("SELECT count(*) FILTER (WHERE state = 'ready') AS ready, count(*) AS n FROM jobs WHERE queue = \(queue)").first!
         #expect(try left.int("n") == 4)
@@ -85,7 +85,7 @@ import Testing
         let process = try worker(queue, ["WORKER_CONCURRENCY": "1", "WORKER_GRACE_SECONDS": "1"])
         #expect(try eventually(seconds: 10) { try db.query("SELECT count(*) AS n FROM jobs WHERE queue = \(queue) AND state = 'running'").first!.int("n") == 1 })
         process.signal(SIGTERM)
-        #expect(process.wait(seconds: 10))
+        #expect(process.waitForExit(seconds: 10))
         let job = try #require(try db.query("SELECT state, attempts FROM jobs WHERE queue = \(queue)").first)
         #expect(try job.string("state") == "ready")
         #expect(try job.int("attempts") == 0)
@@ -97,7 +97,7 @@ import Testing
         let process = try worker(queue)
         #expect(try eventually(seconds: 20) { try pending(db, queue) == 0 })
         process.signal(SIGTERM)
-        process.wait()
+        process.waitForExit()
         _ = id
     }
 
@@ -108,8 +108,8 @@ import Testing
         #expect(try eventually(seconds: 20) { try db.query("SELECT count(*) AS n FROM probe_ticks WHERE queue = \(queue)").first!.int("n") >= 3 })
         first.signal(SIGTERM)
         second.signal(SIGTERM)
-        first.wait()
-        second.wait()
+        first.waitForExit()
+        second.waitForExit()
         let runs = try db.query("SELECT max(runs) AS most FROM probe_ticks WHERE queue = \(queue)").first!
         #expect(try runs.int("most") == 1)
     }

@@ -2,22 +2,23 @@
     import Glibc
 #endif
 
-/// A process a test starts in the background (a fake server) and stops when done with it.
-/// It inherits the test's environment; `PATH` finds the program.
-public final class ChildProcess {
+/// A process a test starts in the background (a fake server, a worker) and stops when done
+/// with it. It inherits the test's environment unless one is given; `PATH` finds the program.
+/// The one way tests start processes.
+public final class ChildProcess: @unchecked Sendable {
     public let pid: pid_t
     public let arguments: [String]
     private var status: Int32?
 
     /// Starts `arguments[0]` with stdout and stderr appended to the given files (else inherited).
-    public init(_ arguments: [String], stdout: String? = nil, stderr: String? = nil) throws {
+    public init(_ arguments: [String], stdout: String? = nil, stderr: String? = nil, environment: [String: String]? = nil) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         for (fd, path) in [(Int32(1), stdout), (Int32(2), stderr)] {
             if let path { posix_spawn_file_actions_addopen(&actions, fd, path, O_WRONLY | O_CREAT | O_APPEND, 0o644) }
         }
-        self.pid = try spawn(arguments, &actions)
+        self.pid = try spawn(arguments, &actions, environment: environment)
         self.arguments = arguments
     }
 
@@ -30,6 +31,20 @@ public final class ChildProcess {
             if waitpid(pid, &raw, WNOHANG) == pid { status = raw }
         }
         return status
+    }
+
+    public func signal(_ signal: Int32) { kill(pid, signal) }
+
+    /// Waits up to `seconds` for the process to exit; true when it did.
+    @discardableResult
+    public func waitForExit(seconds: Double = 30) -> Bool {
+        var waited = 0.0
+        while exitStatus() == nil {
+            if waited >= seconds { return false }
+            usleep(20_000)
+            waited += 0.02
+        }
+        return true
     }
 
     /// SIGTERM, then SIGKILL if it has not exited within `graceSeconds`; reaps it either way.
@@ -100,7 +115,7 @@ public struct ProcessFailure: Error, CustomStringConvertible {
 
 /// posix_spawnp with the default signal mask and dispositions: the test process's threads block
 /// SIGTERM (and ignore SIGPIPE), and a child would otherwise inherit that and never stop.
-private func spawn(_ arguments: [String], _ actions: inout posix_spawn_file_actions_t) throws -> pid_t {
+private func spawn(_ arguments: [String], _ actions: inout posix_spawn_file_actions_t, environment: [String: String]? = nil) throws -> pid_t {
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }
@@ -113,7 +128,12 @@ private func spawn(_ arguments: [String], _ actions: inout posix_spawn_file_acti
     posix_spawnattr_setsigdefault(&attributes, &defaults)
     posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     var pid: pid_t = 0
-    let spawned = withCStrings(arguments) { argv in posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ) }
+    let spawned = withCStrings(arguments) { argv in
+        guard let environment else { return posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ) }
+        return withCStrings(environment.map { "\($0.key)=\($0.value)" }) { envp in
+            posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, envp)
+        }
+    }
     guard spawned == 0 else { throw ProcessFailure("cannot start \(arguments[0]): \(String(cString: strerror(spawned)))") }
     return pid
 }

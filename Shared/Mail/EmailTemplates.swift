@@ -1,0 +1,165 @@
+import Runtime
+
+/// The emails the product sends, each as a subject, a plain-text body and an HTML body.
+/// Every value inserted into HTML is escaped; links start at `PUBLIC_APP_URL`.
+public struct EmailTemplates: Sendable {
+    /// What a template renders to; `MailMessage(from:to:content:messageId:)` sends it.
+    public struct Content: Sendable, Equatable {
+        public var subject: String
+        public var text: String
+        public var html: String
+
+        public init(subject: String, text: String, html: String) {
+            self.subject = subject
+            self.text = text
+            self.html = html
+        }
+    }
+
+    /// An admin's decision on a course submitted for review.
+    public enum CourseDecision: Sendable, Equatable {
+        case approved
+        case rejected(reason: String)
+    }
+
+    /// The name in subjects and greetings (`PRODUCT_NAME`, default "LMS").
+    public var productName: String
+    /// The web app's address, without a trailing slash (`PUBLIC_APP_URL`, default
+    /// `http://localhost:3000`).
+    public var appURL: String
+
+    public init(productName: String = "LMS", appURL: String = "http://localhost:3000") {
+        self.productName = productName
+        var url = appURL
+        while url.hasSuffix("/") { url.removeLast() }
+        self.appURL = url
+    }
+
+    public init(config: Config) {
+        self.init(productName: config["PRODUCT_NAME"] ?? "LMS", appURL: config["PUBLIC_APP_URL"] ?? "http://localhost:3000")
+    }
+
+    /// The 6-digit code that confirms a new account's email address.
+    public func verificationCode(name: String?, code: String, expiresInMinutes: Int) -> Content {
+        let intro = "Use this code to verify your email address for \(productName):"
+        let outro = "The code expires in \(minutes(expiresInMinutes)). If you did not create an account, ignore this email."
+        return Content(
+            subject: "\(code) is your \(productName) verification code",
+            text: "\(greeting(name))\n\n\(intro)\n\n    \(code)\n\n\(outro)\n",
+            html: page([
+                paragraph(greeting(name)), paragraph(intro),
+                "<p style=\"font-size:28px;font-weight:bold;letter-spacing:6px\">\(escape(code))</p>", paragraph(outro),
+            ]))
+    }
+
+    /// A link to `PUBLIC_APP_URL/reset-password?token=...` (default lifetime 30 minutes).
+    public func passwordReset(name: String?, token: String, expiresInMinutes: Int = 30) -> Content {
+        let link = passwordResetLink(token: token)
+        let intro = "Someone asked to reset the password of your \(productName) account. To choose a new password, open this link:"
+        let outro = "The link expires in \(minutes(expiresInMinutes)). If you did not ask for this, ignore this email: your password stays as it is."
+        return Content(
+            subject: "Reset your \(productName) password",
+            text: "\(greeting(name))\n\n\(intro)\n\n\(link)\n\n\(outro)\n",
+            html: page([paragraph(greeting(name)), paragraph(intro), button("Reset password", link), paragraph(outro)]))
+    }
+
+    /// Sent once the email address is verified.
+    public func welcome(name: String?) -> Content {
+        let intro = "Welcome to \(productName)! Your email address is verified and your account is ready."
+        let outro = "Browse the catalog and start learning:"
+        return Content(
+            subject: "Welcome to \(productName)",
+            text: "\(greeting(name))\n\n\(intro)\n\n\(outro)\n\(appURL)/\n",
+            html: page([paragraph(greeting(name)), paragraph(intro), paragraph(outro), button("Open \(productName)", appURL + "/")]))
+    }
+
+    /// Tells an instructor whether a submitted course was approved, with the reason when not.
+    public func courseDecision(name: String?, courseTitle: String, decision: CourseDecision) -> Content {
+        var lines: [String]
+        let subject: String
+        switch decision {
+        case .approved:
+            subject = "Your course \"\(courseTitle)\" was approved"
+            lines = ["Good news: your course \"\(courseTitle)\" was approved and is now published on \(productName)."]
+        case .rejected(let reason):
+            subject = "Your course \"\(courseTitle)\" was not approved"
+            lines = [
+                "Your course \"\(courseTitle)\" was reviewed and not approved yet. The reviewer wrote:", reason,
+                "Update the course and submit it again when you are ready.",
+            ]
+        }
+        let html = [paragraph(greeting(name))] + lines.map(paragraph) + [button("Open \(productName)", appURL + "/")]
+        return Content(
+            subject: subject,
+            text: ([greeting(name)] + lines).joined(separator: "\n\n") + "\n\n\(appURL)/\n",
+            html: page(html))
+    }
+
+    /// The reset link with the token percent-encoded.
+    public func passwordResetLink(token: String) -> String {
+        appURL + "/reset-password?token=" + Self.percentEncoded(token)
+    }
+
+    func greeting(_ name: String?) -> String {
+        guard let name = name?.trimmed(), !name.isEmpty else { return "Hi," }
+        return "Hi \(name),"
+    }
+
+    func minutes(_ count: Int) -> String { count == 1 ? "1 minute" : "\(count) minutes" }
+
+    func paragraph(_ text: String) -> String {
+        "<p>" + escape(text).split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "<br>") + "</p>"
+    }
+
+    func button(_ label: String, _ url: String) -> String {
+        "<p><a href=\"\(escape(url))\" style=\"display:inline-block;padding:10px 18px;background:#2457d6;color:#ffffff;"
+            + "text-decoration:none;border-radius:4px\">\(escape(label))</a></p>\n<p style=\"font-size:13px;color:#555555\">"
+            + "Or copy this address into your browser: \(escape(url))</p>"
+    }
+
+    func page(_ blocks: [String]) -> String {
+        """
+        <!DOCTYPE html>
+        <html><head><meta charset="utf-8"><title>\(escape(productName))</title></head>
+        <body style="margin:0;padding:24px;font-family:Helvetica,Arial,sans-serif;font-size:16px;line-height:1.5;color:#1a1a1a">
+        \(blocks.joined(separator: "\n"))
+        <p style="font-size:13px;color:#555555">— \(escape(productName))</p>
+        </body></html>
+
+        """
+    }
+
+    /// `&`, `<`, `>`, `"` and `'` as entities: safe in element content and quoted attributes.
+    public static func escapeHTML(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
+    func escape(_ text: String) -> String { Self.escapeHTML(text) }
+
+    /// Everything but RFC 3986 unreserved characters as `%XX`.
+    static func percentEncoded(_ text: String) -> String {
+        let unreserved = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~".utf8)
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        for byte in text.utf8 {
+            if unreserved.contains(byte) {
+                out.append(byte)
+            } else {
+                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
