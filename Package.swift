@@ -96,7 +96,7 @@ var targets: [Target] = [
         name: "Jobs", dependencies: ["Runtime", "Database", "Auth", "Queue", "Notifications"], path: "Shared/Jobs",
         swiftSettings: settings),
     .target(
-        name: "Delivery", dependencies: ["Runtime", "Database", "Queue", "Worker", "Notifications", "Push"], path: "Shared/Delivery",
+        name: "Delivery", dependencies: ["Runtime", "Database", "Queue", "Worker", "Notifications", "Push", "Mail"], path: "Shared/Delivery",
         swiftSettings: settings),
     .target(name: "Platform", dependencies: ["Runtime", "Database", "Auth", "Crypto"], path: "Shared/Platform", swiftSettings: settings),
     .target(name: "Mail", dependencies: ["CCurl", "CCurlHelpers", "Runtime", "Crypto"], path: "Shared/Mail", swiftSettings: settings),
@@ -118,7 +118,7 @@ var targets: [Target] = [
         dependencies: ["Runtime", "Database", "Auth", "Identity", "Jobs", "Platform", "Queue", "Worker", "Delivery", "Notifications", "Push", "TestSupport"],
         path: "Tests/HandlerTests", swiftSettings: settings),
     .testTarget(
-        name: "EndToEndTests", dependencies: ["Runtime", "Database", "Queue", "Platform", "TestSupport"], path: "Tests/EndToEndTests",
+        name: "EndToEndTests", dependencies: ["Runtime", "Database", "Auth", "Queue", "Notifications", "Platform", "TestSupport"], path: "Tests/EndToEndTests",
         swiftSettings: settings),
 ]
 
@@ -126,6 +126,7 @@ var targets: [Target] = [
 let workers: [(name: String, libraries: [String])] = [
     ("probe", ["Worker", "Queue", "Database", "Runtime"]),
     ("push", ["Worker", "Delivery", "Push", "Runtime"]),
+    ("email", ["Worker", "Delivery", "Mail", "Runtime"]),
 ]
 for worker in workers {
     targets.append(

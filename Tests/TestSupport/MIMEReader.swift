@@ -1,10 +1,10 @@
 /// A small reader of MIME messages, written apart from the renderer so tests check its output
 /// against the RFCs rather than against itself.
-struct MIMEEntity {
-    var headers: [(name: String, value: String)]
-    var body: [UInt8]
+public struct MIMEEntity {
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
 
-    init(_ bytes: [UInt8]) {
+    public init(_ bytes: [UInt8]) {
         var end = 0
         while end + 3 < bytes.count, bytes[end..<end + 4] != [13, 10, 13, 10] { end += 1 }
         let head = String(decoding: bytes[0..<min(end, bytes.count)], as: UTF8.self)
@@ -20,15 +20,15 @@ struct MIMEEntity {
         }
     }
 
-    func header(_ name: String) -> String? { headers.first { $0.name.lowercased() == name.lowercased() }?.value }
+    public func header(_ name: String) -> String? { headers.first { $0.name.lowercased() == name.lowercased() }?.value }
 
     /// `text/plain` from `text/plain; charset=utf-8`.
-    var mediaType: String {
+    public var mediaType: String {
         String((header("Content-Type") ?? "text/plain").split(separator: ";")[0]).lowercased()
     }
 
     /// A parameter of a structured header (`boundary`, `filename`, `charset`), unquoted.
-    func parameter(_ headerName: String, _ name: String) -> String? {
+    public func parameter(_ headerName: String, _ name: String) -> String? {
         guard let value = header(headerName) else { return nil }
         for piece in value.split(separator: ";").dropFirst() {
             let pair = piece.split(separator: "=", maxSplits: 1)
@@ -41,7 +41,7 @@ struct MIMEEntity {
     }
 
     /// The parts of a multipart entity.
-    var parts: [MIMEEntity] {
+    public var parts: [MIMEEntity] {
         guard let boundary = parameter("Content-Type", "boundary") else { return [] }
         let text = "\r\n" + String(decoding: body, as: UTF8.self)
         let pieces = text.split(separator: "\r\n--" + boundary, omittingEmptySubsequences: false)
@@ -50,7 +50,7 @@ struct MIMEEntity {
     }
 
     /// The body with its Content-Transfer-Encoding undone.
-    var decodedBody: [UInt8] {
+    public var decodedBody: [UInt8] {
         switch header("Content-Transfer-Encoding")?.lowercased() {
         case "base64": return decodeBase64(String(decoding: body, as: UTF8.self)) ?? []
         case "quoted-printable": return decodeQuotedPrintable(body)
@@ -58,11 +58,11 @@ struct MIMEEntity {
         }
     }
 
-    var decodedText: String { String(decoding: decodedBody, as: UTF8.self) }
+    public var decodedText: String { String(decoding: decodedBody, as: UTF8.self) }
 }
 
 /// RFC 4648 base64; line breaks are ignored, anything else outside the alphabet fails.
-func decodeBase64(_ text: String) -> [UInt8]? {
+public func decodeBase64(_ text: String) -> [UInt8]? {
     let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
     var values: [UInt8] = []
     var padding = 0
@@ -89,7 +89,7 @@ func decodeBase64(_ text: String) -> [UInt8]? {
 }
 
 /// RFC 2045 quoted-printable: `=XX` escapes and `=` soft line breaks.
-func decodeQuotedPrintable(_ bytes: [UInt8]) -> [UInt8] {
+public func decodeQuotedPrintable(_ bytes: [UInt8]) -> [UInt8] {
     func hex(_ byte: UInt8) -> UInt8? { UInt8(String(UnicodeScalar(byte)), radix: 16) }
     var out: [UInt8] = []
     var index = 0
@@ -113,7 +113,7 @@ func decodeQuotedPrintable(_ bytes: [UInt8]) -> [UInt8] {
 
 /// Header text with RFC 2047 `=?UTF-8?B?...?=` words decoded and the white space between
 /// two encoded-words dropped.
-func decodeEncodedWords(_ text: String) -> String {
+public func decodeEncodedWords(_ text: String) -> String {
     var out = ""
     var pendingSpace = ""
     var previousWasEncoded = false

@@ -1,0 +1,67 @@
+import Database
+import Mail
+import Notifications
+import Queue
+import Runtime
+import Worker
+
+/// The email worker's job: `email.<template>` with a `Notifications.Email` payload is rendered
+/// from its template and sent. A message key already in `sent_emails` is not sent again, and
+/// every message of a key has the same `Message-ID`, so a retried job never delivers twice
+/// (a crash between the server's answer and the record can resend the identical message,
+/// which mail clients fold by its Message-ID).
+public enum EmailDelivery {
+    public static func handle(
+        _ job: Queue.Job, _ context: JobContext, transport: any MailTransport, templates: EmailTemplates, sender: MailAddress
+    ) throws {
+        let email = try decodePayload(Notifications.Email.self, job)
+        if try context.db.query("SELECT 1 FROM sent_emails WHERE message_key = \(email.messageKey)").first != nil {
+            context.log.info("email already sent; skipped", [("kind", .string(job.kind))])
+            return
+        }
+        let content = try render(email, templates)
+        let messageId = messageIdentifier(email.messageKey, sender: sender)
+        let message = MailMessage(from: sender, to: [MailAddress(email.to, name: email.name)], content: content, messageId: messageId)
+        do {
+            try transport.send(message)
+        } catch let error as MailError where !error.isTransient {
+            throw PermanentJobError(error.description)
+        }
+        try context.db.execute(
+            """
+            INSERT INTO sent_emails (message_key, message_id, kind, recipient, job_id)
+            VALUES (\(email.messageKey), \(messageId), \(email.template), \(email.to), \(Int(job.id)))
+            ON CONFLICT (message_key) DO NOTHING
+            """)
+    }
+
+    static func render(_ email: Notifications.Email, _ templates: EmailTemplates) throws -> EmailTemplates.Content {
+        func required(_ key: String) throws -> String {
+            guard let value = email.data[key], !value.isEmpty else { throw PermanentJobError("\(email.template) needs \(key)") }
+            return value
+        }
+        let minutes = Int(email.data["expires_minutes"] ?? "")
+        switch email.template {
+        case "verification":
+            return templates.verificationCode(name: email.name, code: try required("code"), expiresInMinutes: minutes ?? 10)
+        case "password_reset":
+            return templates.passwordReset(name: email.name, token: try required("token"), expiresInMinutes: minutes ?? 30)
+        case "welcome":
+            return templates.welcome(name: email.name)
+        default:
+            throw PermanentJobError("no email template \(email.template)")
+        }
+    }
+
+    /// `<verification-1b2c...@example.com>`: the key in the sender's domain.
+    static func messageIdentifier(_ key: String, sender: MailAddress) -> String {
+        var local = ""
+        for scalar in key.unicodeScalars {
+            let allowed = (scalar >= "a" && scalar <= "z") || (scalar >= "A" && scalar <= "Z") || (scalar >= "0" && scalar <= "9")
+                || scalar == "." || scalar == "-"
+            local.unicodeScalars.append(allowed ? scalar : "-")
+        }
+        let domain = sender.email.split(separator: "@").last.map(String.init) ?? "localhost"
+        return "<\(local)@\(domain)>"
+    }
+}

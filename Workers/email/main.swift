@@ -1,0 +1,27 @@
+// The email worker: `email.*` jobs from the `email` queue, rendered from their templates and
+// sent by SMTP through libcurl (or written as .eml files outside production). See
+// Shared/Delivery/EmailDelivery.swift.
+import Delivery
+import Mail
+import Runtime
+import Worker
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+let config = Config.load()
+let transport: any MailTransport
+let sender: MailAddress
+do {
+    transport = try Mail.transport(config: config)
+    sender = try Mail.sender(config: config)
+} catch {
+    Logger(component: "worker-email").error("cannot start", [("error", .string(String(describing: error)))])
+    exit(1)
+}
+let templates = EmailTemplates(config: config)
+
+Worker.run(name: "email", options: Worker.Options(queue: "email", concurrency: 4)) { job, context in
+    try EmailDelivery.handle(job, context, transport: transport, templates: templates, sender: sender)
+}
