@@ -101,6 +101,7 @@ public enum Worker {
             "worker started",
             [("worker", .string(worker)), ("queue", .string(options.queue)), ("concurrency", .int(options.concurrency))])
 
+        startThread { listen(url: url, options: options, state: state, log: log) }
         startThread { housekeeping(url: url, worker: worker, options: options, state: state, log: log) }
         for index in 0..<options.concurrency {
             startThread {
@@ -189,13 +190,10 @@ public enum Worker {
         }
     }
 
-    /// LISTEN/NOTIFY wake-ups with a polling fallback, heartbeats, the lease reaper, schedules.
-    static func housekeeping(url: String, worker: String, options: Options, state: WorkerState, log: Logger) {
+    /// LISTEN/NOTIFY wake-ups with a polling fallback. Nothing else runs on this thread, so a
+    /// notification wakes the job threads at once.
+    static func listen(url: String, options: Options, state: WorkerState, log: Logger) {
         var db: Connection?
-        var lastHeartbeat = 0.0
-        var lastReap = 0.0
-        var lastTick = 0.0
-        let heartbeatEvery = Double(options.leaseSeconds) / 3
         while !stopRequested.load(ordering: .relaxed) {
             do {
                 if db == nil || db?.isHealthy == false {
@@ -206,7 +204,30 @@ public enum Worker {
                 }
                 guard let connection = db else { continue }
                 let payloads = try connection.notifications(timeoutMilliseconds: Int32(min(options.pollMilliseconds, 250)))
-                if payloads.contains(options.queue) { state.wake() }
+                let lastWake = state.monitor.locked { state.lastWake }
+                if payloads.contains(options.queue) || monotonicSeconds() - lastWake >= Double(options.pollMilliseconds) / 1000 {
+                    state.wake()  // a notification, or the polling fallback (delayed jobs, missed notifications)
+                }
+            } catch {
+                log.error("listen error", [("error", .string(String(describing: error)))])
+                db = nil
+                usleep(500_000)
+            }
+        }
+    }
+
+    /// Heartbeats for held jobs, the lease reaper, schedules: on their own connection so they
+    /// never delay a wake-up.
+    static func housekeeping(url: String, worker: String, options: Options, state: WorkerState, log: Logger) {
+        var db: Connection?
+        var lastHeartbeat = 0.0
+        var lastReap = 0.0
+        var lastTick = 0.0
+        let heartbeatEvery = Double(options.leaseSeconds) / 3
+        while !stopRequested.load(ordering: .relaxed) {
+            do {
+                if db == nil || db?.isHealthy == false { db = try Connection(url: url, prepareStatements: true) }
+                guard let connection = db else { continue }
                 let now = monotonicSeconds()
                 if now - lastHeartbeat >= heartbeatEvery {
                     let held = state.monitor.locked { Array(state.held) }
@@ -223,9 +244,7 @@ public enum Worker {
                     }
                     lastTick = now
                 }
-                if now - state.lastPollWake >= Double(options.pollMilliseconds) / 1000 {
-                    state.wake()  // polling fallback: delayed jobs and missed notifications
-                }
+                usleep(100_000)
             } catch {
                 log.error("housekeeping error", [("error", .string(String(describing: error)))])
                 db = nil
@@ -241,12 +260,13 @@ final class WorkerState: @unchecked Sendable {
     var held: Set<Int64> = []
     var wakeups = 0
     var activeThreads = 0
-    var lastPollWake = 0.0
+    /// When the job threads were last woken.
+    var lastWake = 0.0
 
     func wake() {
         monitor.locked {
             wakeups &+= 1
-            lastPollWake = monotonicSeconds()
+            lastWake = monotonicSeconds()
             monitor.broadcast()
         }
     }

@@ -138,7 +138,7 @@ case "latency":
     for _ in 0..<samples {
         guard let id = try Queue.enqueue(db, kind: "probe.latency", payload: ["t": wallMicros()], options: .init(queue: queue)) else { continue }
         ids.append(id)
-        while try pending(queue) > 0 { usleep(200) }
+        while try pending(queue) > 0 { usleep(1000) }
         usleep(useconds_t(2000 + Int.random(in: 0..<3000)))
     }
     stop(pids)
