@@ -30,6 +30,11 @@ bench() { "$LMS_BUILD_DIR/queue-bench" "$@"; }
 pgq() { python3 infra/bench/pgqueuer_bench.py --dsn "$PGQ_DSN" "$@"; }
 
 echo
+echo "== enqueue-to-start latency on an idle queue (one consumer, batch 1; measured first, before the
+   heavy runs leave autovacuum busy)"
+bench latency --samples 300
+pgq latency --samples 300 --batch-size 1
+echo
 echo "== drain 50,000 no-op jobs, 5 consumer processes, batch $BATCH"
 bench drain --jobs 50000 --consumers 5 --batch-size "$BATCH"
 pgq drain --jobs 50000 --consumers 5 --batch-size "$BATCH"
@@ -37,10 +42,6 @@ echo
 echo "== enqueue and work at the same time (10 s at 10,000 jobs/s offered)"
 bench concurrent --seconds 10 --rate 10000 --consumers 5 --batch-size "$BATCH"
 pgq concurrent --seconds 10 --rate 10000 --consumers 5 --batch-size "$BATCH"
-echo
-echo "== enqueue-to-start latency on an idle queue (one consumer, batch 1)"
-bench latency --samples 300
-pgq latency --samples 300 --batch-size 1
 echo
 echo "== a SIGKILLed worker's job runs again"
 bench requeue
