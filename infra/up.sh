@@ -69,7 +69,8 @@ if [ -f .env ]; then
 fi
 # The first line for a key wins: the operator's .env lines (non-empty ones) come first.
 write_env_file "${extra[@]}" "LMS_ENV=${LMS_ENV:-development}" "$(cat "$DATA/secret.env")" \
-  "COOKIE_SECURE=${COOKIE_SECURE:-false}" "PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://127.0.0.1:$PORT}"
+  "COOKIE_SECURE=${COOKIE_SECURE:-false}" "PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://127.0.0.1:$PORT}" \
+  "LMS_MAIL_DIR=$DATA/mail" "LMS_PUSH_DIR=$DATA/push"
 install_binaries
 
 # A first admin for local use (production: `lmsctl create-admin`, see README).
@@ -92,6 +93,7 @@ cat <<MSG
   LMS API is up:  http://127.0.0.1:$PORT/api/v1/health
   Admin sign-in:  admin@lms.local / $(cat "$DATA/admin-password")
   Logs:           $DATA/log/   (JSON lines; nginx access log included)
+  Emails:         $DATA/mail/  (.eml files; set SMTP_URL in .env to send for real)
   Stop:           Ctrl-C here, or infra/up.sh stop
 
 MSG

@@ -120,7 +120,7 @@ as_service() {
 # stack_init DIR: the folder layout of one stack and the variables every other function uses.
 stack_init() {
   STACK="$1"
-  mkdir -p "$STACK"/{pg,run,log,bin,files}
+  mkdir -p "$STACK"/{pg,run,log,bin,mail,push}
   [ "$(id -u)" -eq 0 ] && chown -R "$LMS_SERVICE_USER" "$STACK"
   as_service test -w "$STACK/run" ||
     die "$LMS_SERVICE_USER cannot write to $STACK (set LMS_DATA_DIR to a folder it can reach)"
