@@ -83,8 +83,8 @@ public struct Migrator {
     }
 }
 
-/// Reads a whole small file as UTF-8 (no Foundation).
-public func readFile(_ path: String) throws -> String {
+/// A whole file's bytes (no Foundation). The one file reader of the project.
+public func readFileBytes(_ path: String) throws -> [UInt8] {
     guard let file = fopen(path, "rb") else {
         throw DatabaseError(.other, message: "cannot read \(path)")
     }
@@ -96,7 +96,12 @@ public func readFile(_ path: String) throws -> String {
         if count <= 0 { break }
         bytes += buffer[0..<count]
     }
-    return String(decoding: bytes, as: UTF8.self)
+    return bytes
+}
+
+/// A whole file as UTF-8 text.
+public func readFile(_ path: String) throws -> String {
+    String(decoding: try readFileBytes(path), as: UTF8.self)
 }
 
 /// 64-bit FNV-1a, hex: a stable content fingerprint (not a security measure).

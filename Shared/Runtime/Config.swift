@@ -1,3 +1,5 @@
+import Database
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -87,16 +89,7 @@ public func parseDotEnv(_ text: String) -> [(String, String)] {
     return result
 }
 
-/// Reads a whole text file (no Foundation).
+/// Reads a whole text file; a missing or unreadable file is a `ConfigError`.
 public func readTextFile(_ path: String) throws -> String {
-    guard let file = fopen(path, "rb") else { throw ConfigError(key: path, reason: "cannot be read") }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 16384)
-    while true {
-        let count = fread(&buffer, 1, buffer.count, file)
-        if count <= 0 { break }
-        bytes += buffer[0..<count]
-    }
-    return String(decoding: bytes, as: UTF8.self)
+    do { return try readFile(path) } catch { throw ConfigError(key: path, reason: "cannot be read") }
 }

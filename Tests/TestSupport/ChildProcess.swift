@@ -67,7 +67,10 @@ public final class ChildProcess: @unchecked Sendable {
 }
 
 /// Runs a command to completion and returns its stdout and wait status; stderr is inherited.
-public func runCommand(_ arguments: [String], input: [UInt8] = []) throws -> (output: [UInt8], status: Int32) {
+/// The environment is the test's unless one is given.
+public func runCommand(_ arguments: [String], input: [UInt8] = [], environment: [String: String]? = nil) throws -> (
+    output: [UInt8], status: Int32
+) {
     var stdinPipe: [Int32] = [0, 0]
     var stdoutPipe: [Int32] = [0, 0]
     guard pipe(&stdinPipe) == 0, pipe(&stdoutPipe) == 0 else { throw ProcessFailure("pipe failed") }
@@ -80,7 +83,7 @@ public func runCommand(_ arguments: [String], input: [UInt8] = []) throws -> (ou
     posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], 0)
     posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
     let pid: pid_t
-    do { pid = try spawn(arguments, &actions) } catch {
+    do { pid = try spawn(arguments, &actions, environment: environment) } catch {
         (stdinPipe + stdoutPipe).forEach { _ = close($0) }
         throw error
     }

@@ -1,3 +1,4 @@
+import Database
 import Mail
 import Runtime
 import TestSupport
