@@ -20,10 +20,12 @@ public enum Function {
         let config = Config.load()
         let name = executableName()
         if FastCGIServer.stdinIsListeningSocket() {
-            // Long-lived: connect straight to PostgreSQL and reuse prepared statements.
-            let database = DatabaseSource(url: config["DATABASE_URL"], prepareStatements: true)
-            FastCGIServer(handler: handler, config: config, database: database, component: name).serve()
-            exit(0)
+            // Long-lived: connect straight to PostgreSQL and reuse prepared statements. With
+            // FASTCGI_CHILDREN > 1 this process forks that many servers and restarts any that dies.
+            FastCGISupervisor.run(children: config.int("FASTCGI_CHILDREN", default: 1), component: name) {
+                let database = DatabaseSource(url: config["DATABASE_URL"], prepareStatements: true)
+                FastCGIServer(handler: handler, config: config, database: database, component: name).serve()
+            }
         }
         // One request per process: go through PgBouncer when it is configured.
         let database = DatabaseSource(url: config["DATABASE_POOL_URL"] ?? config["DATABASE_URL"], prepareStatements: false)

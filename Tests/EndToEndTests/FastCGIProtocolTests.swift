@@ -1,3 +1,4 @@
+import Database
 @testable import Runtime
 import TestSupport
 import Testing
@@ -99,3 +100,47 @@ import Testing
         #expect(stdout(answer, id: 1).contains("truncated_body"))
     }
 }
+
+/// A FastCGI server that dies is replaced by its supervisor; the route keeps answering.
+@Suite struct FastCGISupervisionTests {
+    /// (pid, parent pid) of every process running `path`.
+    func processes(running path: String) throws -> [(pid: Int32, parent: Int32)] {
+        var found: [(Int32, Int32)] = []
+        guard let proc = opendir("/proc") else { return [] }
+        defer { closedir(proc) }
+        while let entry = readdir(proc) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            guard let pid = Int32(name),
+                let cmdline = try? readFileBytes("/proc/\(pid)/cmdline"),
+                String(decoding: cmdline.prefix { $0 != 0 }, as: UTF8.self) == path,
+                let stat = try? readFile("/proc/\(pid)/stat")
+            else { continue }
+            // "pid (comm) state ppid ...": the parent is the second field after the comm.
+            let afterComm = stat[stat.lastIndex(of: ")")!...].split(separator: " ")
+            if afterComm.count > 2, let parent = Int32(afterComm[2]) { found.append((pid, parent)) }
+        }
+        return found
+    }
+
+    @Test func aKilledServerIsReplaced() throws {
+        let binary = try TestEnvironment.value("E2E_BIN_DIR") + "/users-get-me"
+        let all = try processes(running: binary)
+        let pids = Set(all.map(\.pid))
+        let servers = all.filter { pids.contains($0.parent) }
+        #expect(servers.count == 2)
+        let victim = try #require(servers.first)
+        kill(victim.pid, SIGKILL)
+        #expect(try eventually(seconds: 10) {
+            let now = try processes(running: binary)
+            let ids = Set(now.map(\.pid))
+            let alive = now.filter { ids.contains($0.parent) }
+            return alive.count == 2 && !alive.contains { $0.pid == victim.pid }
+        })
+        let client = HTTPClient(try TestEnvironment.value("E2E_FASTCGI_URL"))
+        for _ in 0..<10 { #expect(try client.send("GET", "/api/v1/users/me").status == 401) }
+    }
+}
+
+#if canImport(Glibc)
+    import Glibc
+#endif

@@ -222,8 +222,9 @@ start_instance() {
 
   local function count
   while read -r function count; do
-    as_service env LMS_ENV_FILE="$STACK/lms.env" spawn-fcgi -s "$run/fn-$function.sock" -M 0600 -F "$count" \
-      -- "$STACK/bin/$function" >/dev/null 2>>"$STACK/log/functions-$name.log"
+    # One supervising process per function that forks $count servers and restarts any that dies.
+    as_service env LMS_ENV_FILE="$STACK/lms.env" FASTCGI_CHILDREN="$count" spawn-fcgi -s "$run/fn-$function.sock" -M 0600 \
+      -F 1 -- "$STACK/bin/$function" >/dev/null 2>>"$STACK/log/functions-$name.log"
   done < <(env "${mode_env[@]}" LMS_MANIFEST="${LMS_MANIFEST_FILE:-$LMS_ROOT/infra/routes.manifest}" \
     LMS_FASTCGI_SCALE="${LMS_FASTCGI_SCALE:-1}" "$LMS_BUILD_DIR/lmsctl" fastcgi-functions)
 
