@@ -81,6 +81,18 @@ public enum Queue {
             """)
     }
 
+    /// One claim of a job: its id and the attempt the claim started. Every statement after the
+    /// claim matches both, so a worker that lost its lease (and the job was claimed again) can
+    /// no longer complete, fail, extend or release the new attempt.
+    public struct Lease: Sendable, Hashable {
+        public var id: Int64
+        public var attempt: Int
+        public init(id: Int64, attempt: Int) {
+            self.id = id
+            self.attempt = attempt
+        }
+    }
+
     /// A claimed job.
     public struct Job: Sendable {
         public var id: Int64
@@ -99,6 +111,8 @@ public enum Queue {
             self.attempt = attempt
             self.maxAttempts = maxAttempts
         }
+
+        public var lease: Lease { Lease(id: id, attempt: attempt) }
     }
 
     /// Claims up to `limit` ready jobs of `queue` (and of `kinds`, when given) in one statement:
@@ -132,21 +146,25 @@ public enum Queue {
         }
     }
 
-    /// Finished jobs leave the table (only the worker still holding them may do that).
+    /// Finished jobs leave the table (only the claim still holding them may do that).
     @discardableResult
-    public static func complete(_ db: Connection, ids: [Int64], worker: String) throws -> Int {
-        guard !ids.isEmpty else { return 0 }
-        return try db.execute("DELETE FROM jobs WHERE id = ANY(\(BigIntArray(ids))::bigint[]) AND locked_by = \(worker)")
+    public static func complete(_ db: Connection, _ leases: [Lease], worker: String) throws -> Int {
+        guard !leases.isEmpty else { return 0 }
+        return try db.execute(
+            """
+            DELETE FROM jobs WHERE locked_by = \(worker)
+              AND (id, attempts) IN (SELECT * FROM unnest(\(BigIntArray(leases.map(\.id)))::bigint[], \(BigIntArray(leases.map { Int64($0.attempt) }))::int[]))
+            """)
     }
 
     /// A failed attempt: back to ready after the backoff, or dead after the last attempt
     /// (`permanent` makes it dead at once).
     public struct Failure: Sendable {
-        public var id: Int64
+        public var lease: Lease
         public var error: String
         public var permanent: Bool
-        public init(id: Int64, error: String, permanent: Bool = false) {
-            self.id = id
+        public init(_ lease: Lease, error: String, permanent: Bool = false) {
+            self.lease = lease
             self.error = error
             self.permanent = permanent
         }
@@ -162,24 +180,26 @@ public enum Queue {
                 run_at = now() + make_interval(secs => least(\(Defaults.backoffCapSeconds),
                     \(Defaults.backoffBaseSeconds) * power(2, greatest(j.attempts - 1, 0))) * (0.75 + random() * 0.5)),
                 locked_by = NULL, locked_until = NULL, last_error = f.error, updated_at = now(),
-                errors = (SELECT coalesce(jsonb_agg(e), '[]'::jsonb) FROM (
-                    SELECT e FROM jsonb_array_elements(j.errors || jsonb_build_array(jsonb_build_object(
+                errors = (SELECT coalesce(jsonb_agg(e ORDER BY n), '[]'::jsonb) FROM (
+                    SELECT e, n FROM jsonb_array_elements(j.errors || jsonb_build_array(jsonb_build_object(
                         'at', now(), 'attempt', j.attempts, 'error', f.error))) WITH ORDINALITY AS x(e, n)
                     ORDER BY n DESC LIMIT \(Defaults.errorHistory)) AS kept)
-            FROM unnest(\(BigIntArray(failures.map(\.id)))::bigint[], \(TextArray(failures.map { String($0.error.prefix(2000)) }))::text[],
-                        \(BoolArray(failures.map(\.permanent)))::boolean[]) AS f(id, error, permanent)
-            WHERE j.id = f.id AND j.locked_by = \(worker)
+            FROM unnest(\(BigIntArray(failures.map(\.lease.id)))::bigint[], \(BigIntArray(failures.map { Int64($0.lease.attempt) }))::int[],
+                        \(TextArray(failures.map { String($0.error.prefix(2000)) }))::text[],
+                        \(BoolArray(failures.map(\.permanent)))::boolean[]) AS f(id, attempt, error, permanent)
+            WHERE j.id = f.id AND j.attempts = f.attempt AND j.locked_by = \(worker)
             """)
     }
 
     /// Extends the leases of the jobs a live worker still holds.
     @discardableResult
-    public static func heartbeat(_ db: Connection, ids: [Int64], worker: String, leaseSeconds: Int = Defaults.leaseSeconds) throws -> Int {
-        guard !ids.isEmpty else { return 0 }
+    public static func heartbeat(_ db: Connection, _ leases: [Lease], worker: String, leaseSeconds: Int = Defaults.leaseSeconds) throws -> Int {
+        guard !leases.isEmpty else { return 0 }
         return try db.execute(
             """
             UPDATE jobs SET locked_until = now() + make_interval(secs => \(leaseSeconds))
-            WHERE id = ANY(\(BigIntArray(ids))::bigint[]) AND locked_by = \(worker) AND state = 'running'
+            WHERE locked_by = \(worker) AND state = 'running'
+              AND (id, attempts) IN (SELECT * FROM unnest(\(BigIntArray(leases.map(\.id)))::bigint[], \(BigIntArray(leases.map { Int64($0.attempt) }))::int[]))
             """)
     }
 
@@ -199,13 +219,14 @@ public enum Queue {
 
     /// Gives back jobs a stopping worker did not finish, without counting the attempt.
     @discardableResult
-    public static func release(_ db: Connection, ids: [Int64], worker: String) throws -> Int {
-        guard !ids.isEmpty else { return 0 }
+    public static func release(_ db: Connection, _ leases: [Lease], worker: String) throws -> Int {
+        guard !leases.isEmpty else { return 0 }
         return try db.execute(
             """
             UPDATE jobs SET state = 'ready', run_at = now(), attempts = greatest(attempts - 1, 0),
                    locked_by = NULL, locked_until = NULL, updated_at = now()
-            WHERE id = ANY(\(BigIntArray(ids))::bigint[]) AND locked_by = \(worker) AND state = 'running'
+            WHERE locked_by = \(worker) AND state = 'running'
+              AND (id, attempts) IN (SELECT * FROM unnest(\(BigIntArray(leases.map(\.id)))::bigint[], \(BigIntArray(leases.map { Int64($0.attempt) }))::int[]))
             """)
     }
 

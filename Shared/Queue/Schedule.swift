@@ -88,7 +88,7 @@ public struct Schedule: Sendable {
     public func tick(_ db: Connection, now: Int? = nil) throws -> [Int] {
         try db.transaction { tx in
             var current = now ?? 0
-            if now == nil { current = try tx.query("SELECT extract(epoch FROM now())::bigint AS now").first!.int("now") }
+            if now == nil { current = try tx.query("SELECT floor(extract(epoch FROM now()))::bigint AS now").first!.int("now") }
             let latest = slot(atOrBefore: current)
             // First sight of this schedule: start from the current slot (nothing to catch up).
             try tx.execute(
@@ -102,7 +102,8 @@ public struct Schedule: Sendable {
                 ).first
             else { return [] }
             var due: [Int] = []
-            var next = slot(after: try row.int("last"))
+            // Realigned, so a schedule whose time or period changed follows its new phase.
+            var next = slot(after: slot(atOrBefore: try row.int("last")))
             while next <= latest && due.count < 100_000 {
                 due.append(next)
                 next = slot(after: next)

@@ -89,7 +89,9 @@ public enum Worker {
         var host = [CChar](repeating: 0, count: 256)
         gethostname(&host, host.count - 1)
         let hostname = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let worker = "\(hostname):\(getpid()):\(name)"
+        // Random part: pids repeat (pid 1 in every container), a worker id must not.
+        var random = SystemRandomNumberGenerator()
+        let worker = "\(hostname):\(getpid()):\(name):\(String(random.next() as UInt32, radix: 36))"
         let log = Logger(component: "worker-\(name)")
         guard let url = config["DATABASE_URL"] else {
             log.error("DATABASE_URL is not set")
@@ -117,7 +119,7 @@ public enum Worker {
         while state.monitor.locked({ state.activeThreads }) > 0 && monotonicSeconds() < deadline { usleep(20_000) }
         let unfinished = state.monitor.locked { Array(state.held) }
         if !unfinished.isEmpty, let db = try? Connection(url: url) {
-            let released = (try? Queue.release(db, ids: unfinished, worker: worker)) ?? 0
+            let released = (try? Queue.release(db, unfinished, worker: worker)) ?? 0
             log.warning("released unfinished jobs", [("count", .int(released))])
         }
         log.info("worker stopped")
@@ -132,10 +134,12 @@ public enum Worker {
         state.monitor.locked { state.activeThreads += 1 }
         defer { state.monitor.locked { state.activeThreads -= 1 } }
         var db: Connection?
+        var batch: [Queue.Lease] = []
         while !stopRequested.load(ordering: .relaxed) {
             do {
                 if db == nil || db?.isHealthy == false { db = try Connection(url: url, prepareStatements: true) }
                 guard let connection = db else { continue }
+                batch = []
                 let seen = state.monitor.locked { state.wakeups }
                 let jobs = try Queue.claim(
                     connection, queue: options.queue, kinds: options.kinds, limit: options.batchSize, worker: worker,
@@ -149,8 +153,9 @@ public enum Worker {
                     continue
                 }
                 if jobs.count == options.batchSize { state.monitor.locked { state.monitor.broadcast() } }
-                state.monitor.locked { state.held.formUnion(jobs.map(\.id)) }
-                var done: [Int64] = []
+                batch = jobs.map(\.lease)
+                state.monitor.locked { state.held.formUnion(batch) }
+                var done: [Queue.Lease] = []
                 var failed: [Queue.Failure] = []
                 for job in jobs {
                     if stopRequested.load(ordering: .relaxed) && !done.isEmpty { break }  // the rest is released
@@ -160,13 +165,13 @@ public enum Worker {
                     let started = monotonicSeconds()
                     do {
                         try handler(job, context)
-                        done.append(job.id)
+                        done.append(job.lease)
                     } catch let error as PermanentJobError {
-                        failed.append(Queue.Failure(id: job.id, error: error.description, permanent: true))
+                        failed.append(Queue.Failure(job.lease, error: error.description, permanent: true))
                     } catch {
-                        failed.append(Queue.Failure(id: job.id, error: String(describing: error)))
+                        failed.append(Queue.Failure(job.lease, error: String(describing: error)))
                     }
-                    if let failure = failed.last, failure.id == job.id {
+                    if let failure = failed.last, failure.lease == job.lease {
                         context.log.warning(
                             "job failed",
                             [("kind", .string(job.kind)), ("attempt", .int(job.attempt)), ("error", .string(failure.error)),
@@ -178,12 +183,19 @@ public enum Worker {
                              ("duration_ms", .double(((monotonicSeconds() - started) * 100_000).rounded() / 100))])
                     }
                 }
-                try Queue.complete(connection, ids: done, worker: worker)
+                try Queue.complete(connection, done, worker: worker)
                 try Queue.fail(connection, failed, worker: worker)
-                let finished = Set(done).union(failed.map(\.id))
+                // Jobs skipped because of a stop stay in `held`: released at exit.
+                let finished = Set(done).union(failed.map(\.lease))
                 state.monitor.locked { state.held.subtract(finished) }
+                batch = []
             } catch {
                 log.error("job loop error", [("thread", .int(index)), ("error", .string(String(describing: error)))])
+                // Stop heart-beating what this batch held: its leases run out and the reaper
+                // hands the jobs to a worker that can finish them.
+                let lost = batch
+                state.monitor.locked { state.held.subtract(lost) }
+                batch = []
                 db = nil
                 usleep(500_000)
             }
@@ -224,15 +236,20 @@ public enum Worker {
         var lastReap = 0.0
         var lastTick = 0.0
         let heartbeatEvery = Double(options.leaseSeconds) / 3
-        while !stopRequested.load(ordering: .relaxed) {
+        // Runs until the process exits: running jobs keep their leases through the grace period.
+        while true {
             do {
                 if db == nil || db?.isHealthy == false { db = try Connection(url: url, prepareStatements: true) }
                 guard let connection = db else { continue }
                 let now = monotonicSeconds()
                 if now - lastHeartbeat >= heartbeatEvery {
                     let held = state.monitor.locked { Array(state.held) }
-                    try Queue.heartbeat(connection, ids: held, worker: worker, leaseSeconds: options.leaseSeconds)
+                    try Queue.heartbeat(connection, held, worker: worker, leaseSeconds: options.leaseSeconds)
                     lastHeartbeat = now
+                }
+                if stopRequested.load(ordering: .relaxed) {
+                    usleep(100_000)
+                    continue
                 }
                 if now - lastReap >= 2 {
                     if try Queue.reapExpiredLeases(connection) > 0 { state.wake() }
@@ -257,7 +274,7 @@ public enum Worker {
 /// State shared by a worker's threads, guarded by `monitor`.
 final class WorkerState: @unchecked Sendable {
     let monitor = Monitor()
-    var held: Set<Int64> = []
+    var held: Set<Queue.Lease> = []
     var wakeups = 0
     var activeThreads = 0
     /// When the job threads were last woken.

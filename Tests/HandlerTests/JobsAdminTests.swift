@@ -10,8 +10,8 @@ import Testing
 @Suite struct JobsAdminTests {
     func deadJob(_ db: Connection, queue: String) throws -> Int {
         let id = try #require(try Queue.enqueue(db, kind: "email.send", payload: ["to": "x@example.test"], options: .init(queue: queue, maxAttempts: 1)))
-        _ = try Queue.claim(db, queue: queue, limit: 1, worker: "w")
-        try Queue.fail(db, [Queue.Failure(id: id, error: "550 mailbox unavailable")], worker: "w")
+        let job = try #require(try Queue.claim(db, queue: queue, limit: 1, worker: "w").first)
+        try Queue.fail(db, [Queue.Failure(job.lease, error: "550 mailbox unavailable")], worker: "w")
         return Int(id)
     }
 
@@ -78,8 +78,9 @@ import Testing
         let q = queue()
         let key = "cert:\(q)"
         let id = try #require(try Queue.enqueue(db, kind: "noop", payload: ["a": 1], options: .init(queue: q, uniqueKey: key, maxAttempts: 1)))
-        _ = try Queue.claim(db, queue: q, limit: 1, worker: "w")
-        try Queue.fail(db, [Queue.Failure(id: id, error: "x")], worker: "w")
+        let job = try #require(try Queue.claim(db, queue: q, limit: 1, worker: "w").first)
+        #expect(job.id == id)
+        try Queue.fail(db, [Queue.Failure(job.lease, error: "x")], worker: "w")
         try Queue.enqueue(db, kind: "noop", payload: ["a": 2], options: .init(queue: q, uniqueKey: key))
         let response = try call(RetryJob.handle, "POST", "/api/v1/admin/jobs/\(id)/retry", template: "/api/v1/admin/jobs/{id}/retry", token: admin.accessToken)
         #expect(response.status == 409)

@@ -18,8 +18,10 @@ import Testing
         #expect(claimed.first?.attempt == 1)
         #expect(claimed.first?.payload["n"] == .number(1))
         #expect(try Queue.claim(db, queue: queue, limit: 10, worker: "w2").isEmpty)
-        #expect(try Queue.complete(db, ids: [id], worker: "w2") == 0)  // not the holder
-        #expect(try Queue.complete(db, ids: [id], worker: "w1") == 1)
+        let lease = try #require(claimed.first?.lease)
+        #expect(try Queue.complete(db, [lease], worker: "w2") == 0)  // not the holder
+        #expect(try Queue.complete(db, [Queue.Lease(id: id, attempt: 2)], worker: "w1") == 0)  // not this attempt
+        #expect(try Queue.complete(db, [lease], worker: "w1") == 1)
         #expect(try db.query("SELECT 1 FROM jobs WHERE id = \(Int(id))").rows.isEmpty)
     }
 
@@ -59,7 +61,7 @@ import Testing
         // Still pending while running.
         let claimed = try Queue.claim(db, queue: queue, limit: 1, worker: "w")
         #expect(try Queue.enqueue(db, kind: "noop", payload: ["a": 3], options: .init(queue: queue, uniqueKey: key)) == nil)
-        try Queue.complete(db, ids: claimed.map(\.id), worker: "w")
+        try Queue.complete(db, claimed.map(\.lease), worker: "w")
         #expect(try Queue.enqueue(db, kind: "noop", payload: ["a": 4], options: .init(queue: queue, uniqueKey: key)) != nil)
     }
 
@@ -78,8 +80,8 @@ import Testing
         let db = try TestEnvironment.connect()
         let queue = uniqueQueue()
         let id = try #require(try Queue.enqueue(db, kind: "noop", payload: ["a": 1], options: .init(queue: queue, maxAttempts: 2)))
-        _ = try Queue.claim(db, queue: queue, limit: 1, worker: "w")
-        try Queue.fail(db, [Queue.Failure(id: id, error: "smtp 451")], worker: "w")
+        let first = try #require(try Queue.claim(db, queue: queue, limit: 1, worker: "w").first)
+        try Queue.fail(db, [Queue.Failure(first.lease, error: "smtp 451")], worker: "w")
         let retry = try #require(try db.query(
             "SELECT state, last_error, extract(epoch FROM run_at - now()) AS wait, jsonb_array_length(errors) AS errors FROM jobs WHERE id = \(Int(id))"
         ).first)
@@ -88,19 +90,35 @@ import Testing
         #expect((1.0...3.0).contains(try retry.double("wait")))  // 2 s base, ±25 % jitter
         #expect(try Queue.claim(db, queue: queue, limit: 1, worker: "w").isEmpty)  // not yet
         try db.execute("UPDATE jobs SET run_at = now() WHERE id = \(Int(id))")
-        #expect(try Queue.claim(db, queue: queue, limit: 1, worker: "w").first?.attempt == 2)
-        try Queue.fail(db, [Queue.Failure(id: id, error: "smtp 451 again")], worker: "w")
+        let second = try #require(try Queue.claim(db, queue: queue, limit: 1, worker: "w").first)
+        #expect(second.attempt == 2)
+        try Queue.fail(db, [Queue.Failure(second.lease, error: "smtp 451 again")], worker: "w")
         let dead = try #require(try db.query("SELECT state, jsonb_array_length(errors) AS errors FROM jobs WHERE id = \(Int(id))").first)
         #expect(try dead.string("state") == "dead")
         #expect(try dead.int("errors") == 2)
+    }
+
+    @Test func errorHistoryKeepsTheLastTenOldestFirst() throws {
+        let db = try TestEnvironment.connect()
+        let queue = uniqueQueue()
+        let id = try #require(try Queue.enqueue(db, kind: "noop", payload: ["a": 1], options: .init(queue: queue, maxAttempts: 20)))
+        for attempt in 1...12 {
+            try db.execute("UPDATE jobs SET run_at = now() WHERE id = \(Int(id))")
+            let job = try #require(try Queue.claim(db, queue: queue, limit: 1, worker: "w").first)
+            try Queue.fail(db, [Queue.Failure(job.lease, error: "failure \(attempt)")], worker: "w")
+        }
+        let attempts = try db.query(
+            "SELECT (e->>'attempt')::int AS a FROM jobs, jsonb_array_elements(errors) WITH ORDINALITY AS x(e, n) WHERE id = \(Int(id)) ORDER BY n"
+        ).rows.map { try $0.int("a") }
+        #expect(attempts == Array(3...12))
     }
 
     @Test func permanentFailuresDieAtOnce() throws {
         let db = try TestEnvironment.connect()
         let queue = uniqueQueue()
         let id = try #require(try Queue.enqueue(db, kind: "noop", payload: ["a": 1], options: .init(queue: queue)))
-        _ = try Queue.claim(db, queue: queue, limit: 1, worker: "w")
-        try Queue.fail(db, [Queue.Failure(id: id, error: "no such address", permanent: true)], worker: "w")
+        let job = try #require(try Queue.claim(db, queue: queue, limit: 1, worker: "w").first)
+        try Queue.fail(db, [Queue.Failure(job.lease, error: "no such address", permanent: true)], worker: "w")
         #expect(try db.query("SELECT state FROM jobs WHERE id = \(Int(id))").first?.string("state") == "dead")
     }
 
@@ -109,25 +127,31 @@ import Testing
         let queue = uniqueQueue()
         let lost = try #require(try Queue.enqueue(db, kind: "noop", payload: ["a": 1], options: .init(queue: queue)))
         let alive = try #require(try Queue.enqueue(db, kind: "noop", payload: ["a": 2], options: .init(queue: queue)))
-        _ = try Queue.claim(db, queue: queue, limit: 2, worker: "w", leaseSeconds: 1)
-        usleepSeconds(1.2)
-        try Queue.heartbeat(db, ids: [alive], worker: "w", leaseSeconds: 30)
+        let claimed = try Queue.claim(db, queue: queue, limit: 2, worker: "w", leaseSeconds: 2)
+        // The heartbeat comes before the lease runs out (workers of other tests reap too).
+        usleepSeconds(0.5)
+        try Queue.heartbeat(db, claimed.filter { $0.id == alive }.map(\.lease), worker: "w", leaseSeconds: 30)
+        usleepSeconds(1.8)
         try Queue.reapExpiredLeases(db)
         let states = try db.query("SELECT id, state, last_error FROM jobs WHERE id IN (\(Int(lost)), \(Int(alive))) ORDER BY id").rows
         #expect(try states[0].string("state") == "ready")
         #expect(try states[0].optionalString("last_error")?.contains("lease expired") == true)
         #expect(try states[1].string("state") == "running")
-        let again = try Queue.claim(db, queue: queue, limit: 1, worker: "w2")
+        let again = try Queue.claim(db, queue: queue, limit: 1, worker: "w")
         #expect(again.first?.id == lost)
         #expect(again.first?.attempt == 2)
+        // The first claim of that job (same worker id, attempt 1) can no longer finish it.
+        #expect(try Queue.complete(db, [Queue.Lease(id: lost, attempt: 1)], worker: "w") == 0)
+        #expect(try Queue.complete(db, again.map(\.lease), worker: "w") == 1)
     }
 
     @Test func releaseGivesJobsBackWithoutCountingTheAttempt() throws {
         let db = try TestEnvironment.connect()
         let queue = uniqueQueue()
         let id = try #require(try Queue.enqueue(db, kind: "noop", payload: ["a": 1], options: .init(queue: queue)))
-        _ = try Queue.claim(db, queue: queue, limit: 1, worker: "w")
-        #expect(try Queue.release(db, ids: [id], worker: "w") == 1)
+        let job = try #require(try Queue.claim(db, queue: queue, limit: 1, worker: "w").first)
+        #expect(job.id == id)
+        #expect(try Queue.release(db, [job.lease], worker: "w") == 1)
         #expect(try Queue.claim(db, queue: queue, limit: 1, worker: "w").first?.attempt == 1)
     }
 
