@@ -153,6 +153,7 @@ public enum Queue {
         return try db.execute(
             """
             DELETE FROM jobs WHERE locked_by = \(worker)
+              AND id = ANY(\(BigIntArray(leases.map(\.id)))::bigint[])
               AND (id, attempts) IN (SELECT * FROM unnest(\(BigIntArray(leases.map(\.id)))::bigint[], \(BigIntArray(leases.map { Int64($0.attempt) }))::int[]))
             """)
     }
@@ -188,6 +189,7 @@ public enum Queue {
                         \(TextArray(failures.map { String($0.error.prefix(2000)) }))::text[],
                         \(BoolArray(failures.map(\.permanent)))::boolean[]) AS f(id, attempt, error, permanent)
             WHERE j.id = f.id AND j.attempts = f.attempt AND j.locked_by = \(worker)
+              AND j.id = ANY(\(BigIntArray(failures.map(\.lease.id)))::bigint[])
             """)
     }
 
@@ -199,6 +201,7 @@ public enum Queue {
             """
             UPDATE jobs SET locked_until = now() + make_interval(secs => \(leaseSeconds))
             WHERE locked_by = \(worker) AND state = 'running'
+              AND id = ANY(\(BigIntArray(leases.map(\.id)))::bigint[])
               AND (id, attempts) IN (SELECT * FROM unnest(\(BigIntArray(leases.map(\.id)))::bigint[], \(BigIntArray(leases.map { Int64($0.attempt) }))::int[]))
             """)
     }
@@ -226,6 +229,7 @@ public enum Queue {
             UPDATE jobs SET state = 'ready', run_at = now(), attempts = greatest(attempts - 1, 0),
                    locked_by = NULL, locked_until = NULL, updated_at = now()
             WHERE locked_by = \(worker) AND state = 'running'
+              AND id = ANY(\(BigIntArray(leases.map(\.id)))::bigint[])
               AND (id, attempts) IN (SELECT * FROM unnest(\(BigIntArray(leases.map(\.id)))::bigint[], \(BigIntArray(leases.map { Int64($0.attempt) }))::int[]))
             """)
     }
