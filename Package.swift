@@ -96,7 +96,8 @@ var targets: [Target] = [
         name: "Jobs", dependencies: ["Runtime", "Database", "Auth", "Queue", "Notifications"], path: "Shared/Jobs",
         swiftSettings: settings),
     .target(
-        name: "Delivery", dependencies: ["Runtime", "Database", "Queue", "Worker", "Notifications", "Push", "Mail"], path: "Shared/Delivery",
+        name: "Delivery", dependencies: ["Runtime", "Database", "Queue", "Worker", "Notifications", "Push", "Mail", "Identity"],
+        path: "Shared/Delivery",
         swiftSettings: settings),
     .target(name: "Platform", dependencies: ["Runtime", "Database", "Auth", "Crypto"], path: "Shared/Platform", swiftSettings: settings),
     .target(name: "Mail", dependencies: ["CCurl", "CCurlHelpers", "Runtime", "Crypto"], path: "Shared/Mail", swiftSettings: settings),
@@ -115,7 +116,7 @@ var targets: [Target] = [
         path: "Tests/UnitTests", swiftSettings: settings),
     .testTarget(
         name: "HandlerTests",
-        dependencies: ["Runtime", "Database", "Auth", "Identity", "Jobs", "Platform", "Queue", "Worker", "Delivery", "Notifications", "Push", "TestSupport"],
+        dependencies: ["Runtime", "Database", "Auth", "Identity", "Jobs", "Platform", "Queue", "Worker", "Delivery", "Notifications", "Push", "Mail", "TestSupport"],
         path: "Tests/HandlerTests", swiftSettings: settings),
     .testTarget(
         name: "EndToEndTests", dependencies: ["Runtime", "Database", "Auth", "Queue", "Notifications", "Platform", "TestSupport"], path: "Tests/EndToEndTests",

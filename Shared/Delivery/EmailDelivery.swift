@@ -1,4 +1,5 @@
 import Database
+import Identity
 import Mail
 import Notifications
 import Queue
@@ -14,10 +15,15 @@ public enum EmailDelivery {
     public static func handle(
         _ job: Queue.Job, _ context: JobContext, transport: any MailTransport, templates: EmailTemplates, sender: MailAddress
     ) throws {
-        let email = try decodePayload(Notifications.Email.self, job)
+        var email = try decodePayload(Notifications.Email.self, job)
         if try context.db.query("SELECT 1 FROM sent_emails WHERE message_key = \(email.messageKey)").first != nil {
             context.log.info("email already sent; skipped", [("kind", .string(job.kind))])
             return
+        }
+        if email.template == "password_reset" && email.data["token"] == nil {
+            // Requests are enqueued for every address; only an active account gets a link.
+            guard let prepared = try RequestPasswordReset.prepare(context.db, email) else { return }
+            email = prepared
         }
         let content = try render(email, templates)
         let messageId = messageIdentifier(email.messageKey, sender: sender)

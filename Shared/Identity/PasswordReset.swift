@@ -5,7 +5,9 @@ import Notifications
 import Runtime
 
 /// `POST /api/v1/auth/password-reset`: emails a single-use link valid for 30 minutes. The
-/// answer is the same whether or not the address has an account.
+/// request only enqueues a job, for every well-formed address, so neither the answer nor its
+/// timing tells whether an account exists; the email worker looks the account up and makes
+/// the token (`prepare`), which therefore never sits in the jobs table.
 public enum RequestPasswordReset {
     static let lifetimeMinutes = 30
     static let answer = "If an account exists for that address, we sent a link to reset the password."
@@ -15,33 +17,45 @@ public enum RequestPasswordReset {
         let email = Email.field(&fields)
         try fields.finish()
         guard let email else { throw APIError.invalid([]) }
-        try context.transaction { db in
-            guard
-                let user = try db.query(
-                    "SELECT id, name, email FROM users WHERE email = normalize(\(email), NFC) AND status = 'active' FOR UPDATE"
-                ).first
-            else { return }
-            let userId = try user.string("id")
-            // One email a minute per account; extra requests are answered the same way.
-            let recent = try db.query(
-                "SELECT 1 FROM password_resets WHERE user_id = \(userId) AND created_at > now() - interval '1 minute'"
-            ).first
-            guard recent == nil else { return }
-            let token = Crypto.randomToken()
-            let id = try db.query(
-                """
-                INSERT INTO password_resets (user_id, token_hash, expires_at)
-                VALUES (\(userId), \(Bytes(Crypto.sha256(token))), now() + make_interval(mins => \(lifetimeMinutes)))
-                RETURNING id
-                """
-            ).first!.string("id")
-            try Notifications.email(
-                db,
-                .init(
-                    template: "password_reset", to: try user.string("email"), name: try user.string("name"),
-                    data: ["token": token, "expires_minutes": String(lifetimeMinutes)], messageKey: "password_reset:\(id)"))
-        }
+        try Notifications.email(
+            context.db(),
+            .init(
+                template: "password_reset", to: email, name: "", data: [:],
+                messageKey: "password_reset:\(Crypto.hex(Crypto.randomBytes(12)))"))
         return .message(answer)
+    }
+
+    /// Called by the email worker for a `password_reset` job: the message to send, with a new
+    /// token, or nil when no active account has the address or one was sent in the last minute.
+    public static func prepare(_ db: Connection, _ request: Notifications.Email) throws -> Notifications.Email? {
+        try db.transaction { tx in
+            guard
+                let user = try tx.query(
+                    "SELECT id, name, email FROM users WHERE email = normalize(\(request.to), NFC) AND status = 'active' FOR UPDATE"
+                ).first
+            else { return nil }
+            let userId = try user.string("id")
+            // One email a minute per account (a retry of this same request does not count).
+            let recent = try tx.query(
+                """
+                SELECT 1 FROM password_resets WHERE user_id = \(userId) AND created_at > now() - interval '1 minute'
+                  AND message_key IS DISTINCT FROM \(request.messageKey)
+                """
+            ).first
+            guard recent == nil else { return nil }
+            let token = Crypto.randomToken()
+            try tx.execute(
+                """
+                INSERT INTO password_resets (user_id, token_hash, expires_at, message_key)
+                VALUES (\(userId), \(Bytes(Crypto.sha256(token))), now() + make_interval(mins => \(lifetimeMinutes)), \(request.messageKey))
+                ON CONFLICT (message_key) DO UPDATE SET token_hash = excluded.token_hash, expires_at = excluded.expires_at
+                """)
+            var message = request
+            message.to = try user.string("email")
+            message.name = try user.string("name")
+            message.data = ["token": token, "expires_minutes": String(lifetimeMinutes)]
+            return message
+        }
     }
 }
 
