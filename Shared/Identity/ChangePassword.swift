@@ -18,10 +18,9 @@ public enum ChangePassword {
 
         let db = try context.db()
         let throttle = Throttle.reauthentication(caller.id)
-        try Throttle.check(db, key: throttle)
+        try Throttle.attempt(db, key: throttle)
         let stored = try db.query("SELECT password_hash FROM users WHERE id = \(caller.id)").first
         guard let hash = try stored?.optionalString("password_hash"), Passwords.verify(current, hash: hash) else {
-            try Throttle.recordFailure(db, key: throttle)
             throw APIError.invalid(field: "current_password", "is incorrect")
         }
         let newHash = Passwords.hash(new)

@@ -16,10 +16,9 @@ public enum DeleteMe {
 
         let db = try context.db()
         let throttle = Throttle.reauthentication(caller.id)
-        try Throttle.check(db, key: throttle)
+        try Throttle.attempt(db, key: throttle)
         let stored = try db.query("SELECT password_hash FROM users WHERE id = \(caller.id)").first
         guard let hash = try stored?.optionalString("password_hash"), Passwords.verify(password, hash: hash) else {
-            try Throttle.recordFailure(db, key: throttle)
             throw APIError.invalid(field: "password", "is incorrect")
         }
         try db.transaction { tx in

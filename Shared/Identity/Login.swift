@@ -17,7 +17,7 @@ public enum Login {
         guard let email, let password else { throw APIError.invalid([]) }
 
         let db = try context.db()
-        try Throttle.check(db, key: Throttle.signIn(email))
+        try Throttle.attempt(db, key: Throttle.signIn(email))
         let row = try db.query(
             """
             SELECT \(fragment: Caller.columns), password_hash FROM users
@@ -28,7 +28,6 @@ public enum Login {
         // Unknown email: verify against a decoy so both paths cost one Argon2id run.
         let matches = Passwords.verify(password, hash: hash ?? Passwords.decoy) && hash != nil
         guard let row, let hash, matches else {
-            try Throttle.recordFailure(db, key: Throttle.signIn(email))
             context.log.info("sign-in failed")
             throw failure
         }

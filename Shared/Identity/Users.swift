@@ -147,11 +147,14 @@ enum PasswordPolicy {
     }
 }
 
-/// Per-account back-off after failed password checks: 5 free failures, then a lock that
-/// starts at 30 seconds and doubles up to 15 minutes. Sign-in is keyed by a hash of the
-/// normalized email, so unknown addresses behave exactly like known ones; re-checks of a
-/// signed-in user's password (change, delete) have their own key per user, so strangers
-/// failing sign-ins cannot lock a user out of their own account settings.
+/// Per-account back-off on password checks: 5 free attempts, then a lock that starts at 30
+/// seconds and doubles up to 15 minutes, with one attempt allowed each time a lock runs out.
+/// Sign-in is keyed by a hash of the normalized email, so unknown addresses behave exactly
+/// like known ones; re-checks of a signed-in user's password (change, delete) have their own
+/// key per user, so strangers failing sign-ins cannot lock a user out of their own settings.
+///
+/// An attempt is counted (and the lock taken) under the row lock *before* the password is
+/// checked, so concurrent attempts cannot all slip through while a failure is being recorded.
 enum Throttle {
     static let freeFailures = 5
     static let firstLockSeconds = 30
@@ -162,32 +165,34 @@ enum Throttle {
     /// The key for a signed-in user confirming their password.
     static func reauthentication(_ userId: String) -> Bytes { Bytes(Crypto.sha256("reauth:" + userId)) }
 
-    /// Throws 429 with Retry-After while the key is locked.
-    static func check(_ db: Connection, key: Bytes) throws {
-        let row = try db.query(
-            """
-            SELECT ceil(extract(epoch FROM locked_until - now()))::int AS seconds
-            FROM login_throttle WHERE account_key = \(key) AND locked_until > now()
-            """
-        ).first
-        if let row {
-            throw APIError.tooManyRequests(
-                retryAfter: try row.int("seconds"), message: "Too many failed attempts. Try again later.")
+    /// Counts one attempt; throws 429 with Retry-After when the key is locked. Call before
+    /// checking the password, and `reset` after a success.
+    static func attempt(_ db: Connection, key: Bytes) throws {
+        let wait: Int? = try db.transaction { tx in
+            let previous = try tx.query(
+                """
+                SELECT failures, locked_until IS NOT NULL AS was_locked, coalesce(locked_until > now(), false) AS locked,
+                       ceil(extract(epoch FROM locked_until - now()))::int AS seconds
+                FROM login_throttle WHERE account_key = \(key) FOR UPDATE
+                """
+            ).first
+            if let previous, try previous.bool("locked") { return try previous.int("seconds") }
+            let count = (try previous?.int("failures") ?? 0) + 1
+            // Past the free attempts, only the first attempt after a lock ran out goes ahead.
+            if count > freeFailures, try previous?.bool("was_locked") != true { return firstLockSeconds }
+            let lock = count >= freeFailures ? min(maximumLockSeconds, firstLockSeconds << min(count - freeFailures, 10)) : 0
+            try tx.execute(
+                """
+                INSERT INTO login_throttle (account_key, failures, locked_until, updated_at)
+                VALUES (\(key), \(count), CASE WHEN \(lock) > 0 THEN now() + make_interval(secs => \(lock)) END, now())
+                ON CONFLICT (account_key) DO UPDATE SET
+                    failures = excluded.failures, locked_until = excluded.locked_until, updated_at = now()
+                """)
+            return nil
         }
-    }
-
-    static func recordFailure(_ db: Connection, key: Bytes) throws {
-        try db.execute(
-            """
-            INSERT INTO login_throttle AS t (account_key, failures, updated_at) VALUES (\(key), 1, now())
-            ON CONFLICT (account_key) DO UPDATE SET
-                failures = t.failures + 1,
-                updated_at = now(),
-                locked_until = CASE WHEN t.failures + 1 >= \(freeFailures)
-                    THEN now() + make_interval(secs => least(\(maximumLockSeconds),
-                        \(firstLockSeconds) * power(2, t.failures + 1 - \(freeFailures))))
-                    ELSE t.locked_until END
-            """)
+        if let wait {
+            throw APIError.tooManyRequests(retryAfter: wait, message: "Too many failed attempts. Try again later.")
+        }
     }
 
     static func reset(_ db: Connection, key: Bytes) throws {

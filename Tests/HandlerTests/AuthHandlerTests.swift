@@ -135,6 +135,23 @@ import Testing
         #expect(Int(locked.header("Retry-After") ?? "") ?? 0 > 0)
     }
 
+    @Test func concurrentGuessesCannotSlipPastTheLimit() async throws {
+        let user = try Factory.user(TestEnvironment.connect())
+        let statuses = await withTaskGroup(of: Int.self) { group in
+            for _ in 0..<10 {
+                group.addTask {
+                    (try? call(Login.handle, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"a wrong guess"}"#).status) ?? 0
+                }
+            }
+            var all: [Int] = []
+            for await status in group { all.append(status) }
+            return all
+        }
+        #expect(statuses.filter { $0 == 401 }.count <= 5)
+        #expect(statuses.filter { $0 == 429 }.count >= 5)
+        #expect(statuses.allSatisfy { $0 == 401 || $0 == 429 })
+    }
+
     @Test func unknownEmailsAreThrottledToo() throws {
         let email = Factory.uniqueEmail()
         for _ in 0..<5 { _ = try call(Login.handle, "POST", "/api/v1/auth/login", json: #"{"email":"\#(email)","password":"wrong password"}"#) }
