@@ -55,6 +55,11 @@ let functions: [(path: String, library: String)] = [
     ("users/register-device", "Identity"),
     ("users/list-devices", "Identity"),
     ("users/delete-device", "Identity"),
+    ("courses/create", "Courses"),
+    ("courses/update", "Courses"),
+    ("courses/delete", "Courses"),
+    ("instructor/list-courses", "Courses"),
+    ("categories/list", "Courses"),
     ("admin/jobs-list", "Jobs"),
     ("admin/jobs-retry", "Jobs"),
     ("admin/jobs-discard", "Jobs"),
@@ -91,6 +96,9 @@ var targets: [Target] = [
         swiftSettings: settings),
     .target(name: "Queue", dependencies: ["Runtime", "Database"], path: "Shared/Queue", swiftSettings: settings),
     .target(name: "Worker", dependencies: ["Runtime", "Database", "Queue"], path: "Shared/Worker", swiftSettings: settings),
+    .target(
+        name: "Courses", dependencies: ["Runtime", "Database", "Auth", "Crypto", "Notifications"], path: "Shared/Courses",
+        swiftSettings: settings),
     .target(name: "Notifications", dependencies: ["Runtime", "Database", "Queue"], path: "Shared/Notifications", swiftSettings: settings),
     .target(
         name: "Jobs", dependencies: ["Runtime", "Database", "Auth", "Queue", "Notifications"], path: "Shared/Jobs",
@@ -116,7 +124,7 @@ var targets: [Target] = [
         path: "Tests/UnitTests", swiftSettings: settings),
     .testTarget(
         name: "HandlerTests",
-        dependencies: ["Runtime", "Database", "Auth", "Identity", "Jobs", "Platform", "Queue", "Worker", "Delivery", "Notifications", "Push", "Mail", "TestSupport"],
+        dependencies: ["Runtime", "Database", "Auth", "Identity", "Jobs", "Platform", "Queue", "Worker", "Delivery", "Notifications", "Push", "Mail", "Courses", "TestSupport"],
         path: "Tests/HandlerTests", swiftSettings: settings),
     .testTarget(
         name: "EndToEndTests", dependencies: ["Runtime", "Database", "Auth", "Queue", "Notifications", "Platform", "TestSupport"], path: "Tests/EndToEndTests",

@@ -65,22 +65,6 @@ public enum UpdateMe {
     }
 }
 
-/// An absolute http(s) URL with a host and no spaces or control characters.
-public func isWebURL(_ text: String) -> Bool {
-    let lower = text.lowercased()
-    let rest: Substring
-    if lower.hasPrefix("https://") {
-        rest = lower.dropFirst(8)
-    } else if lower.hasPrefix("http://") {
-        rest = lower.dropFirst(7)
-    } else {
-        return false
-    }
-    let host = rest.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-    guard !host.isEmpty, !host.hasPrefix("."), !host.hasPrefix(":") else { return false }
-    return !text.unicodeScalars.contains { $0.value <= 0x20 || $0.value == 0x7F || $0 == "\"" || $0 == "<" || $0 == ">" }
-}
-
 /// Digits with optional leading +, spaces, dashes, dots and parentheses; 6 to 15 digits (E.164).
 func isPhone(_ text: String) -> Bool {
     var digits = 0

@@ -72,6 +72,22 @@ public struct Fields {
         return string
     }
 
+    /// A list of short strings (tags, learning outcomes): nil when absent, [] for null.
+    public mutating func stringList(_ key: String, maxItems: Int, maxLength: Int) -> [String]? {
+        guard let value = object[key] else { return nil }
+        if value == .null { return [] }
+        guard case .array(let items) = value, items.count <= maxItems else {
+            fail(key, "must be a list of at most \(maxItems) strings")
+            return nil
+        }
+        var result: [String] = []
+        for item in items {
+            guard let text = check(key, item, min: 1, max: maxLength, multiline: false, trim: true) else { return nil }
+            result.append(text)
+        }
+        return result
+    }
+
     /// A boolean; absent gives `fallback`.
     public mutating func bool(_ key: String, default fallback: Bool) -> Bool {
         guard let value = object[key], value != .null else { return fallback }
@@ -154,4 +170,20 @@ extension String {
         let end = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
         return String(scalars[start...end])
     }
+}
+
+/// An absolute http(s) URL with a host and no spaces or control characters.
+public func isWebURL(_ text: String) -> Bool {
+    let lower = text.lowercased()
+    let rest: Substring
+    if lower.hasPrefix("https://") {
+        rest = lower.dropFirst(8)
+    } else if lower.hasPrefix("http://") {
+        rest = lower.dropFirst(7)
+    } else {
+        return false
+    }
+    let host = rest.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+    guard !host.isEmpty, !host.hasPrefix("."), !host.hasPrefix(":") else { return false }
+    return !text.unicodeScalars.contains { $0.value <= 0x20 || $0.value == 0x7F || $0 == "\"" || $0 == "<" || $0 == ">" }
 }
