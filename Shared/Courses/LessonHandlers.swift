@@ -1,0 +1,113 @@
+import Auth
+import Database
+import Runtime
+
+/// The editable fields of a lesson.
+struct LessonInput {
+    var title: String?
+    var kind: String?
+    var videoUrl: Patch<String>
+    var materialsUrl: Patch<String>
+    var subtitleUrl: Patch<String>
+    var durationSeconds: Int?
+    var isPreview: Bool?
+    var body: Patch<String>
+    var position: Int?
+
+    init(_ fields: inout Fields, creating: Bool) throws {
+        title = creating ? fields.string("title", max: 120) : fields.optionalString("title", min: 1, max: 120)
+        kind = creating || fields.has("kind") ? fields.oneOf("kind", ["video", "article", "resource"]) : nil
+        videoUrl = fields.patchString("video_url", max: 2048)
+        materialsUrl = fields.patchString("materials_url", max: 2048)
+        subtitleUrl = fields.patchString("subtitle_url", max: 2048)
+        for (key, value) in [("video_url", videoUrl), ("materials_url", materialsUrl), ("subtitle_url", subtitleUrl)] {
+            if let url = value.value, !isWebURL(url) { fields.fail(key, "must be an http(s) URL") }
+        }
+        durationSeconds = fields.has("duration_seconds") ? fields.int("duration_seconds", min: 0, max: 86_400) : nil
+        isPreview = fields.has("is_preview") ? fields.bool("is_preview", default: false) : nil
+        body = fields.patchString("body", max: 100_000, multiline: true)
+        position = fields.has("position") ? fields.int("position", min: 1, max: 10_000) : nil
+        try fields.finish()
+    }
+}
+
+/// `POST /api/v1/modules/{id}/lessons`: adds a lesson to a module (at the end by default).
+public enum CreateLesson {
+    public static func handle(_ context: Context) throws -> Response {
+        let caller = try context.require(.roles([.instructor, .admin]))
+        let moduleId = try context.request.parameter("id")
+        var fields = try Fields(context.request.json())
+        let input = try LessonInput(&fields, creating: true)
+        guard let title = input.title, let kind = input.kind else { throw APIError.invalid([]) }
+        let lesson: LessonView = try context.transaction { db in
+            let courseId = try Curriculum.courseOfModule(db, moduleId: moduleId)
+            _ = try Curriculum.lockCourse(db, courseId: courseId, caller: caller)
+            let row = try db.query(
+                """
+                INSERT INTO lessons (module_id, course_id, title, kind, video_url, materials_url, subtitle_url, duration_seconds,
+                                     is_preview, body, position)
+                VALUES (\(moduleId), \(courseId), \(title), \(kind), \(input.videoUrl.value), \(input.materialsUrl.value),
+                        \(input.subtitleUrl.value), \(input.durationSeconds ?? 0), \(input.isPreview ?? false), \(input.body.value),
+                        (SELECT count(*) + 1 FROM lessons WHERE module_id = \(moduleId)))
+                RETURNING id, position
+                """
+            ).first!
+            let id = try row.string("id")
+            if let position = input.position {
+                _ = try Curriculum.move(db, table: .lessons, id: id, parentId: moduleId, from: try row.int("position"), to: position)
+            }
+            try db.execute("UPDATE courses SET updated_at = now() WHERE id = \(courseId)")
+            return try LessonView(try db.query("SELECT \(fragment: LessonView.columns) FROM lessons l WHERE l.id = \(id)").first!)
+        }
+        return .created(lesson, message: "Lesson added.")
+    }
+}
+
+/// `PATCH /api/v1/lessons/{id}`: edits and/or moves a lesson within its module.
+public enum UpdateLesson {
+    public static func handle(_ context: Context) throws -> Response {
+        let caller = try context.require(.roles([.instructor, .admin]))
+        let id = try context.request.parameter("id")
+        var fields = try Fields(context.request.json())
+        let input = try LessonInput(&fields, creating: false)
+        let lesson: LessonView = try context.transaction { db in
+            let courseId = try Curriculum.courseOfLesson(db, lessonId: id)
+            _ = try Curriculum.lockCourse(db, courseId: courseId, caller: caller)
+            let current = try LessonView(try db.query("SELECT \(fragment: LessonView.columns) FROM lessons l WHERE l.id = \(id)").first!)
+            try db.execute(
+                """
+                UPDATE lessons SET
+                    title = coalesce(\(input.title), title),
+                    kind = coalesce(\(input.kind), kind),
+                    video_url = CASE WHEN \(input.videoUrl.isPresent) THEN \(input.videoUrl.value) ELSE video_url END,
+                    materials_url = CASE WHEN \(input.materialsUrl.isPresent) THEN \(input.materialsUrl.value) ELSE materials_url END,
+                    subtitle_url = CASE WHEN \(input.subtitleUrl.isPresent) THEN \(input.subtitleUrl.value) ELSE subtitle_url END,
+                    duration_seconds = coalesce(\(input.durationSeconds), duration_seconds),
+                    is_preview = coalesce(\(input.isPreview), is_preview),
+                    body = CASE WHEN \(input.body.isPresent) THEN \(input.body.value) ELSE body END,
+                    updated_at = now()
+                WHERE id = \(id)
+                """)
+            if let position = input.position {
+                _ = try Curriculum.move(db, table: .lessons, id: id, parentId: current.moduleId, from: current.position, to: position)
+            }
+            return try LessonView(try db.query("SELECT \(fragment: LessonView.columns) FROM lessons l WHERE l.id = \(id)").first!)
+        }
+        return .ok(lesson, message: "Lesson updated.")
+    }
+}
+
+/// `DELETE /api/v1/lessons/{id}`: removes a lesson; the rest of its module close ranks.
+public enum DeleteLesson {
+    public static func handle(_ context: Context) throws -> Response {
+        let caller = try context.require(.roles([.instructor, .admin]))
+        let id = try context.request.parameter("id")
+        try context.transaction { db in
+            let courseId = try Curriculum.courseOfLesson(db, lessonId: id)
+            _ = try Curriculum.lockCourse(db, courseId: courseId, caller: caller)
+            let row = try db.query("DELETE FROM lessons WHERE id = \(id) RETURNING module_id, position").first!
+            try Curriculum.closeGap(db, table: .lessons, parentId: try row.string("module_id"), after: try row.int("position"))
+        }
+        return .message("Lesson removed.")
+    }
+}
