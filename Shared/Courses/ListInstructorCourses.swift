@@ -31,19 +31,12 @@ public enum ListInstructorCourses {
             errors.append(FieldError(field: "status", message: "must be one of: " + statuses.joined(separator: ", ")))
         }
         if !errors.isEmpty { throw APIError.invalid(errors) }
-        // The cursor is the last course's (created_at, id), opaque to clients.
-        var after: (String, String)?
-        if let cursor = request.queryValue("cursor") {
-            guard let bytes = Base64URL.decode(Substring(cursor)), let text = String(validating: bytes, as: UTF8.self),
-                let bar = text.firstIndex(of: "|"), isUUID(String(text[text.index(after: bar)...]))
-            else { throw APIError.badRequest("The cursor is not valid.", code: "bad_cursor") }
-            after = (String(text[..<bar]), String(text[text.index(after: bar)...]))
-        }
+        let after = try CourseCursor.decode(request.queryValue("cursor"))
         let rows = try context.db().query(
             """
             SELECT \(fragment: CourseView.columns), c.created_at::text AS cursor_time FROM courses c
             WHERE c.instructor_id = \(caller.id) AND (\(status)::text IS NULL OR c.status = \(status))
-              AND (\(after?.0)::timestamptz IS NULL OR (c.created_at, c.id) < (\(after?.0)::timestamptz, \(after?.1)::uuid))
+              AND (\(after?.time)::timestamptz IS NULL OR (c.created_at, c.id) < (\(after?.time)::timestamptz, \(after?.id)::uuid))
             ORDER BY c.created_at DESC, c.id DESC
             LIMIT \(limit + 1)
             """
@@ -51,7 +44,7 @@ public enum ListInstructorCourses {
         let courses = try rows.prefix(limit).map(CourseView.init)
         var next: String?
         if rows.count > limit, let last = rows.prefix(limit).last {
-            next = Base64URL.encode(Array("\(try last.string("cursor_time"))|\(try last.string("id"))".utf8))
+            next = CourseCursor.encode(time: try last.string("cursor_time"), id: try last.string("id"))
         }
         return .ok(Page(courses: courses, nextCursor: next))
     }

@@ -54,6 +54,10 @@ public enum EmailDelivery {
             return templates.passwordReset(name: email.name, token: try required("token"), expiresInMinutes: minutes ?? 30)
         case "welcome":
             return templates.welcome(name: email.name)
+        case "course_decision":
+            let decision: EmailTemplates.CourseDecision =
+                try required("decision") == "approved" ? .approved : .rejected(reason: email.data["reason"] ?? "")
+            return templates.courseDecision(name: email.name, courseTitle: try required("course_title"), decision: decision)
         default:
             throw PermanentJobError("no email template \(email.template)")
         }

@@ -1,0 +1,17 @@
+import Auth
+import Crypto
+import Runtime
+
+/// The opaque cursor of course lists: the last row's (timestamp, id), base64url.
+enum CourseCursor {
+    static func encode(time: String, id: String) -> String { Base64URL.encode(Array("\(time)|\(id)".utf8)) }
+
+    /// nil for no cursor; 400 for one that is not ours.
+    static func decode(_ cursor: String?) throws -> (time: String, id: String)? {
+        guard let cursor else { return nil }
+        guard let bytes = Base64URL.decode(Substring(cursor)), let text = String(validating: bytes, as: UTF8.self),
+            let bar = text.firstIndex(of: "|"), isUUID(String(text[text.index(after: bar)...])), text[..<bar].count <= 40
+        else { throw APIError.badRequest("The cursor is not valid.", code: "bad_cursor") }
+        return (String(text[..<bar]), String(text[text.index(after: bar)...]))
+    }
+}
