@@ -56,6 +56,7 @@ let functions: [(path: String, library: String)] = [
     ("users/list-devices", "Identity"),
     ("users/delete-device", "Identity"),
     ("courses/create", "Courses"),
+    ("courses/get", "Courses"),
     ("courses/update", "Courses"),
     ("courses/delete", "Courses"),
     ("courses/create-module", "Courses"),

@@ -13,7 +13,7 @@ import Worker
 /// every decision emailed to the instructor.
 @Suite struct ReviewWorkflowTests {
     /// A draft with one lesson, owned by a new instructor.
-    func readyCourse(_ db: Connection) throws -> (owner: TestUser, id: String) {
+    public func readyCourse(_ db: Connection) throws -> (owner: TestUser, id: String) {
         let owner = try Factory.user(db, role: .instructor)
         let id = try #require(try call(CreateCourse.handle, "POST", "/api/v1/courses", json: #"{"title":"Review me"}"#, token: owner.accessToken).data["id"]?.string)
         let module = try #require(try call(CreateModule.handle, "POST", "/api/v1/courses/\(id)/modules", template: "/api/v1/courses/{id}/modules", json: #"{"title":"M"}"#, token: owner.accessToken).data["id"]?.string)
@@ -110,5 +110,40 @@ import Worker
         #expect(try call(ListCoursesForReview.handle, "GET", "/api/v1/admin/courses", token: first.owner.accessToken).status == 403)
         #expect(try call(ListCoursesForReview.handle, "GET", "/api/v1/admin/courses?status=pending", token: admin.accessToken).status == 422)
         #expect(try call(ListCoursesForReview.handle, "GET", "/api/v1/admin/courses?cursor=%%%", token: admin.accessToken).status == 400)
+    }
+}
+
+@Suite struct CourseDetailTests {
+    @Test func draftsAreVisibleOnlyToTheirInstructorAndAdmins() throws {
+        let db = try TestEnvironment.connect()
+        let (owner, id) = try ReviewWorkflowTests().readyCourse(db)
+        let path = "/api/v1/courses/\(id)"
+        let mine = try call(GetCourse.handle, "GET", path, template: "/api/v1/courses/{id}", token: owner.accessToken)
+        #expect(mine.status == 200)
+        #expect(mine.data["course"]?["status"]?.string == "draft")
+        #expect(mine.data["lesson_count"] == .number(1))
+        #expect(mine.data["instructor"]?["name"]?.string == owner.name)
+        #expect(mine.data["instructor"]?["email"] == nil)
+        #expect(try call(GetCourse.handle, "GET", path, template: "/api/v1/courses/{id}", token: try Factory.user(db, role: .admin).accessToken).status == 200)
+        #expect(try call(GetCourse.handle, "GET", path, template: "/api/v1/courses/{id}").status == 404)
+        #expect(try call(GetCourse.handle, "GET", path, template: "/api/v1/courses/{id}", token: try Factory.user(db).accessToken).status == 404)
+        #expect(try call(GetCourse.handle, "GET", path, template: "/api/v1/courses/{id}", token: try Factory.user(db, role: .instructor).accessToken).status == 404)
+    }
+
+    @Test func publishedCoursesShowTheOutlineButNoLessonContent() throws {
+        let db = try TestEnvironment.connect()
+        let (_, id) = try ReviewWorkflowTests().readyCourse(db)
+        try db.execute("UPDATE lessons SET body = 'secret text', video_url = 'https://cdn.example.test/paid.m3u8' WHERE course_id = \(id)")
+        try db.execute("UPDATE courses SET status = 'published', published_at = now() WHERE id = \(id)")
+        let page = try call(GetCourse.handle, "GET", "/api/v1/courses/\(id)", template: "/api/v1/courses/{id}")
+        #expect(page.status == 200)
+        guard case .array(let modules)? = page.data["curriculum"] else { Issue.record("no curriculum"); return }
+        #expect(modules.count == 1)
+        #expect(!page.text.contains("secret text"))
+        #expect(!page.text.contains("paid.m3u8"))
+        for bad in ["00000000-0000-4000-8000-000000000000", "x'--"] {
+            #expect(try call(GetCourse.handle, "GET", "/api/v1/courses/\(bad)", template: "/api/v1/courses/{id}").status == 404)
+        }
+        #expect(try call(GetCourse.handle, "GET", "/api/v1/courses/\(id)", template: "/api/v1/courses/{id}", token: "garbage").status == 401)
     }
 }
