@@ -132,7 +132,7 @@ import Testing
         let manifest = try Manifest.load(TestEnvironment.root + "/infra/routes.manifest")
         let client = try mode.client()
         for route in manifest.routes where !route.isPublic {
-            let path = route.path.replacingAll("{id}", with: "00000000-0000-4000-8000-000000000000")
+            let path = route.path.replacingAll("{id}", with: "00000000-0000-4000-8000-000000000000").replacingAll("{courseId}", with: "00000000-0000-4000-8000-000000000000")
             let response = try client.send(route.method, path, json: route.method == "GET" ? nil : "{}")
             #expect(response.status == 401, "\(route.method) \(route.path)")
             #expect(response.json["success"]?.bool == false)
@@ -144,7 +144,7 @@ import Testing
         let manifest = try Manifest.load(TestEnvironment.root + "/infra/routes.manifest")
         let client = try mode.client()
         for route in manifest.routes where route.method != "GET" {
-            let path = route.path.replacingAll("{id}", with: "x'%20OR%201=1--")
+            let path = route.path.replacingAll("{id}", with: "x'%20OR%201=1--").replacingAll("{courseId}", with: "x'%20OR%201=1--")
             let response = try client.send(route.method, path, body: [0, 0xFF, 0x7B], headers: ["Content-Type": "application/json"])
             #expect((400..<500).contains(response.status), "\(route.method) \(route.path) -> \(response.status)")
             #expect(response.json["success"]?.bool == false)
