@@ -57,6 +57,7 @@ let functions: [(path: String, library: String)] = [
     ("users/delete-device", "Identity"),
     ("courses/create", "Courses"),
     ("courses/get", "Courses"),
+    ("courses/search", "Courses"),
     ("courses/update", "Courses"),
     ("courses/delete", "Courses"),
     ("courses/create-module", "Courses"),

@@ -1,0 +1,177 @@
+import Auth
+import Crypto
+import Database
+import Runtime
+
+/// `GET /api/v1/courses`: the public catalog (published courses only).
+/// - `q`: full-text search over title, subtitle, tags and description, with prefixes
+///   (`swi` finds Swift) and typos in titles (`swfit`) through trigram similarity;
+/// - filters: `category` (slug), `level`, `language`, `price` (`free` or `paid`),
+///   `price_min`/`price_max` (minor units), `min_rating`;
+/// - `sort`: `relevance` (default with `q`), `newest` (default without), `popular`, `rating`,
+///   `price_asc`, `price_desc`; every order ends with the id, so pages are stable;
+/// - `limit` (1...50, default 20) and `cursor` (from `next_cursor`).
+public enum SearchCourses {
+    struct Summary: Encodable, Sendable {
+        var id: String
+        var title: String
+        var subtitle: String?
+        var category: String?
+        var level: String
+        var language: String
+        var priceMinor: Int
+        var currency: String
+        var thumbnailUrl: String?
+        var ratingAverage: Double
+        var ratingCount: Int
+        var enrollmentCount: Int
+        var instructor: Instructor
+        var publishedAt: String?
+
+        struct Instructor: Encodable, Sendable {
+            var id: String
+            var name: String
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, title, subtitle, category, level, language, priceMinor, currency, thumbnailUrl, ratingAverage, ratingCount,
+                enrollmentCount, instructor, publishedAt
+        }
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            try c.encode(title, forKey: .title)
+            try c.encode(subtitle, forKey: .subtitle)
+            try c.encode(category, forKey: .category)
+            try c.encode(level, forKey: .level)
+            try c.encode(language, forKey: .language)
+            try c.encode(priceMinor, forKey: .priceMinor)
+            try c.encode(currency, forKey: .currency)
+            try c.encode(thumbnailUrl, forKey: .thumbnailUrl)
+            try c.encode(ratingAverage, forKey: .ratingAverage)
+            try c.encode(ratingCount, forKey: .ratingCount)
+            try c.encode(enrollmentCount, forKey: .enrollmentCount)
+            try c.encode(instructor, forKey: .instructor)
+            try c.encode(publishedAt, forKey: .publishedAt)
+        }
+    }
+
+    struct Page: Encodable, Sendable {
+        var items: [Summary]
+        var nextCursor: String?
+        enum CodingKeys: String, CodingKey { case items, nextCursor }
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(items, forKey: .items)
+            try c.encode(nextCursor, forKey: .nextCursor)
+        }
+    }
+
+    static let sorts = ["relevance", "newest", "popular", "rating", "price_asc", "price_desc"]
+
+    public static func handle(_ context: Context) throws -> Response {
+        let request = context.request
+        var errors: [FieldError] = []
+        func fail(_ field: String, _ message: String) { errors.append(FieldError(field: field, message: message)) }
+        let q = (request.queryValue("q") ?? "").trimmed()
+        if q.unicodeScalars.count > 200 { fail("q", "must be at most 200 characters") }
+        let words = searchWords(q)
+        let sort = request.queryValue("sort") ?? (words.isEmpty ? "newest" : "relevance")
+        if !sorts.contains(sort) { fail("sort", "must be one of: " + sorts.joined(separator: ", ")) }
+        if sort == "relevance" && words.isEmpty && request.queryValue("sort") != nil { fail("sort", "relevance needs q") }
+        let level = request.queryValue("level")
+        if let level, !CourseInput.levels.contains(level) { fail("level", "must be one of: " + CourseInput.levels.joined(separator: ", ")) }
+        let language = request.queryValue("language")
+        if let language, !CourseInput.isLanguage(language) { fail("language", "must be a language code such as en") }
+        let category = request.queryValue("category")
+        if let category, category.utf8.count > 64 { fail("category", "is not a category") }
+        let price = request.queryValue("price")
+        if let price, price != "free" && price != "paid" { fail("price", "must be free or paid") }
+        func integer(_ name: String, _ range: ClosedRange<Int>) -> Int? {
+            guard let text = request.queryValue(name) else { return nil }
+            guard let value = Int(text), range.contains(value) else {
+                fail(name, "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+                return nil
+            }
+            return value
+        }
+        let priceMin = integer("price_min", 0...100_000_000)
+        let priceMax = integer("price_max", 0...100_000_000)
+        var minRating: Double?
+        if let text = request.queryValue("min_rating") {
+            if let value = Double(text), (0...5).contains(value) { minRating = value } else { fail("min_rating", "must be a number from 0 to 5") }
+        }
+        let limit = integer("limit", 1...50) ?? 20
+        var offset = 0
+        if let cursor = request.queryValue("cursor") {
+            guard let bytes = Base64URL.decode(Substring(cursor)), let text = String(validating: bytes, as: UTF8.self),
+                text.hasPrefix("o:"), let value = Int(text.dropFirst(2)), (0...10_000).contains(value)
+            else { throw APIError.badRequest("The cursor is not valid.", code: "bad_cursor") }
+            offset = value
+        }
+        if !errors.isEmpty { throw APIError.invalid(errors) }
+
+        let tsquery: String? = words.isEmpty ? nil : words.map { $0 + ":*" }.joined(separator: " & ")
+        let raw: String? = words.isEmpty ? nil : q
+        let order: SQL
+        switch sort {
+        case "relevance": order = "rank DESC, c.id DESC"
+        case "popular": order = "c.enrollment_count DESC, c.id DESC"
+        case "rating": order = "c.rating_average DESC, c.id DESC"
+        case "price_asc": order = "c.price_minor, c.id"
+        case "price_desc": order = "c.price_minor DESC, c.id DESC"
+        default: order = "c.published_at DESC, c.id DESC"
+        }
+        let rows = try context.db().query(
+            """
+            SELECT c.id, c.title, c.subtitle, k.slug AS category, c.level, c.language, c.price_minor, c.currency, c.thumbnail_url,
+                   c.rating_average::float8 AS rating_average, c.rating_count, c.enrollment_count, c.published_at,
+                   u.id AS instructor_id, u.name AS instructor_name,
+                   CASE WHEN \(tsquery)::text IS NULL THEN 0
+                        ELSE ts_rank(c.search, to_tsquery('simple', \(tsquery))) + similarity(c.title, \(raw)) END AS rank
+            FROM courses c
+            JOIN users u ON u.id = c.instructor_id
+            LEFT JOIN categories k ON k.id = c.category_id
+            WHERE c.status = 'published'
+              AND (\(tsquery)::text IS NULL OR c.search @@ to_tsquery('simple', \(tsquery)) OR c.title % \(raw))
+              AND (\(category)::text IS NULL OR k.slug = \(category))
+              AND (\(level)::text IS NULL OR c.level = \(level))
+              AND (\(language)::text IS NULL OR c.language = \(language))
+              AND (\(price)::text IS NULL OR (\(price) = 'free') = (c.price_minor = 0))
+              AND (\(priceMin)::bigint IS NULL OR c.price_minor >= \(priceMin))
+              AND (\(priceMax)::bigint IS NULL OR c.price_minor <= \(priceMax))
+              AND (\(minRating)::float8 IS NULL OR c.rating_average >= \(minRating))
+            ORDER BY \(fragment: order)
+            LIMIT \(limit + 1) OFFSET \(offset)
+            """
+        ).rows
+        let items = try rows.prefix(limit).map { row in
+            Summary(
+                id: try row.string("id"), title: try row.string("title"), subtitle: try row.optionalString("subtitle"),
+                category: try row.optionalString("category"), level: try row.string("level"), language: try row.string("language"),
+                priceMinor: try row.int("price_minor"), currency: try row.string("currency"), thumbnailUrl: try row.optionalString("thumbnail_url"),
+                ratingAverage: try row.double("rating_average"), ratingCount: try row.int("rating_count"),
+                enrollmentCount: try row.int("enrollment_count"),
+                instructor: .init(id: try row.string("instructor_id"), name: try row.string("instructor_name")),
+                publishedAt: try row.optionalTimestamp("published_at"))
+        }
+        let next = rows.count > limit && offset + limit <= 10_000 ? Base64URL.encode(Array("o:\(offset + limit)".utf8)) : nil
+        return .ok(Page(items: items, nextCursor: next))
+    }
+
+    /// Lowercased words of letters and digits (anything else separates words), at most 8.
+    static func searchWords(_ q: String) -> [String] {
+        var words: [String] = []
+        var current = ""
+        for character in q.lowercased() {
+            if character.isLetter || character.isNumber {
+                current.append(character)
+            } else if !current.isEmpty {
+                words.append(current)
+                current = ""
+            }
+        }
+        if !current.isEmpty { words.append(current) }
+        return Array(words.prefix(8))
+    }
+}
