@@ -44,6 +44,11 @@ start_postgres fast
 start_pgbouncer
 lmsctl migrate
 lmsctl migrate | grep -q "up to date" || die "second migrate run was not a no-op"
+# Demo data loads, and loading it again changes nothing (before the tests, so none races it).
+lmsctl seed-demo >/dev/null && lmsctl seed-demo >/dev/null
+demo_courses=$(as_service "$(pg_bin)/psql" "$DATABASE_URL" -Atc \
+  "SELECT count(*) FROM courses c JOIN users u ON u.id = c.instructor_id WHERE u.email LIKE '%@demo.lms.local'")
+[ "$demo_courses" = 12 ] || die "demo data: expected 12 courses, found $demo_courses"
 
 JWT_SECRET_VALUE="$(head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 write_env_file "LMS_ENV=test" "JWT_SECRET=$JWT_SECRET_VALUE" "COOKIE_SECURE=false" "LOG_REQUESTS=true"

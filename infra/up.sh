@@ -80,6 +80,11 @@ if [ ! -f "$DATA/admin-password" ]; then
   LMS_ADMIN_PASSWORD="$(cat "$DATA/admin-password")" lmsctl create-admin admin@lms.local "Local Admin" >/dev/null
 fi
 
+# Demo courses and accounts (idempotent), unless LMS_DEMO=0.
+if [ "${LMS_DEMO:-1}" = 1 ]; then
+  LMS_DEMO_PASSWORD="${LMS_DEMO_PASSWORD:-demo-password}" lmsctl seed-demo >"$DATA/demo.txt"
+fi
+
 log "starting nginx, fcgiwrap and the FastCGI functions"
 start_instance main "$PORT" manifest CORS_ORIGINS="${CORS_ORIGINS:-http://localhost:3000,http://127.0.0.1:3000}" \
   ${AUTH_RATE_LIMIT:+AUTH_RATE_LIMIT=$AUTH_RATE_LIMIT} ${AUTH_RATE_BURST:+AUTH_RATE_BURST=$AUTH_RATE_BURST}
@@ -92,6 +97,7 @@ cat <<MSG
 
   LMS API is up:  http://127.0.0.1:$PORT/api/v1/health
   Admin sign-in:  admin@lms.local / $(cat "$DATA/admin-password")
+  Demo accounts:  $(cat "$DATA/demo.txt" 2>/dev/null || echo "none (LMS_DEMO=0)")
   Logs:           $DATA/log/   (JSON lines; nginx access log included)
   Emails:         $DATA/mail/  (.eml files; set SMTP_URL in .env to send for real)
   Stop:           Ctrl-C here, or infra/up.sh stop

@@ -169,6 +169,9 @@ enum Throttle {
     /// checking the password, and `reset` after a success.
     static func attempt(_ db: Connection, key: Bytes) throws {
         let wait: Int? = try db.transaction { tx in
+            // The row first, so that concurrent first attempts queue on its lock instead of
+            // each seeing "no row" and counting 1.
+            try tx.execute("INSERT INTO login_throttle (account_key, failures) VALUES (\(key), 0) ON CONFLICT DO NOTHING")
             let previous = try tx.query(
                 """
                 SELECT failures, locked_until IS NOT NULL AS was_locked, coalesce(locked_until > now(), false) AS locked,

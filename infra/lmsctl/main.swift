@@ -1,6 +1,7 @@
 // lmsctl: the operator CLI. Commands:
 //   migrate                         apply infra/migrations (DATABASE_URL; LMS_MIGRATIONS_DIR)
 //   create-admin EMAIL NAME         create or promote an admin; password from LMS_ADMIN_PASSWORD or stdin
+//   seed-demo                       demo instructors, students and published courses (password: LMS_DEMO_PASSWORD)
 //   nginx-config                    print the nginx config generated from the route manifest
 //   fastcgi-functions               print "function processes" for each FastCGI function
 //   functions                       print every function named by the manifest
@@ -45,6 +46,10 @@ do {
         guard let password else { fail("give the password in LMS_ADMIN_PASSWORD or on stdin") }
         let id = try Admins.create(connect(), email: arguments[1], name: arguments[2], password: password)
         print("admin \(arguments[1]) ready (id \(id))")
+    case "seed-demo":
+        let password = config["LMS_DEMO_PASSWORD"] ?? "demo-password"
+        let demo = try DemoData.load(connect(), password: password)
+        print("demo data ready: \(demo.instructors.count) instructors (\(demo.instructors[0]) ...), \(demo.students.count) students (\(demo.students[0]) ...), password \(demo.password)")
     case "nginx-config":
         guard let bin = config["LMS_BIN_DIR"], let run = config["LMS_RUN_DIR"], let logs = config["LMS_LOG_DIR"] else {
             fail("LMS_BIN_DIR, LMS_RUN_DIR and LMS_LOG_DIR must be set")
