@@ -129,7 +129,7 @@ var targets: [Target] = [
     .target(name: "Mail", dependencies: ["CCurl", "CCurlHelpers", "Runtime", "Crypto"], path: "Shared/Mail", swiftSettings: settings),
 
     // Operator CLI: migrate, create-admin, nginx-config, routes.
-    .executableTarget(name: "lmsctl", dependencies: ["Platform"], path: "infra/lmsctl", swiftSettings: settings),
+    .executableTarget(name: "lmsctl", dependencies: ["Platform", "Auth", "Crypto"], path: "infra/lmsctl", swiftSettings: settings),
 
     // The queue benchmark (infra/bench/queue.sh).
     .executableTarget(name: "queue-bench", dependencies: ["Queue", "Database", "Runtime"], path: "infra/bench/queue-bench", swiftSettings: settings),

@@ -2,11 +2,14 @@
 //   migrate                         apply infra/migrations (DATABASE_URL; LMS_MIGRATIONS_DIR)
 //   create-admin EMAIL NAME         create or promote an admin; password from LMS_ADMIN_PASSWORD or stdin
 //   seed-demo                       demo instructors, students and published courses (password: LMS_DEMO_PASSWORD)
+//   seed-scale USERS COURSES        benchmark data (e.g. 1000000 100000)
 //   nginx-config                    print the nginx config generated from the route manifest
 //   fastcgi-functions               print "function processes" for each FastCGI function
 //   functions                       print every function named by the manifest
 // Settings come from the environment (see .env.example); the manifest from LMS_MANIFEST
 // (default infra/routes.manifest).
+import Auth
+import Crypto
 import Database
 import Platform
 import Runtime
@@ -50,6 +53,12 @@ do {
         let password = config["LMS_DEMO_PASSWORD"] ?? "demo-password"
         let demo = try DemoData.load(connect(), password: password)
         print("demo data ready: \(demo.instructors.count) instructors (\(demo.instructors[0]) ...), \(demo.students.count) students (\(demo.students[0]) ...), password \(demo.password)")
+    case "seed-scale":
+        guard arguments.count == 3, let users = Int(arguments[1]), let courses = Int(arguments[2]) else {
+            fail("usage: lmsctl seed-scale USERS COURSES")
+        }
+        try ScaleData.load(connect(), users: users, courses: courses, passwordHash: Passwords.hash(Crypto.randomToken()))
+        print("scale data: \(users) users, \(courses) published courses")
     case "nginx-config":
         guard let bin = config["LMS_BIN_DIR"], let run = config["LMS_RUN_DIR"], let logs = config["LMS_LOG_DIR"] else {
             fail("LMS_BIN_DIR, LMS_RUN_DIR and LMS_LOG_DIR must be set")
