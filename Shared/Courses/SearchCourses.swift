@@ -111,8 +111,17 @@ public enum SearchCourses {
         }
         if !errors.isEmpty { throw APIError.invalid(errors) }
 
-        let tsquery: String? = words.isEmpty ? nil : words.map { $0 + ":*" }.joined(separator: " & ")
-        let raw: String? = words.isEmpty ? nil : q
+        // Only the filters given become conditions: a catch-all `($1 IS NULL OR ...)` would keep
+        // PostgreSQL from planning index use for a prepared statement.
+        var filters: SQL = "c.status = 'published'"
+        func and(_ condition: SQL) { filters = "\(fragment: filters) AND \(fragment: condition)" }
+        if let category { and("k.slug = \(category)") }
+        if let level { and("c.level = \(level)") }
+        if let language { and("c.language = \(language)") }
+        if let price { and(price == "free" ? "c.price_minor = 0" : "c.price_minor > 0") }
+        if let priceMin { and("c.price_minor >= \(priceMin)") }
+        if let priceMax { and("c.price_minor <= \(priceMax)") }
+        if let minRating { and("c.rating_average >= \(minRating)") }
         let order: SQL
         switch sort {
         case "relevance": order = "rank DESC, c.id DESC"
@@ -122,29 +131,25 @@ public enum SearchCourses {
         case "price_desc": order = "c.price_minor DESC, c.id DESC"
         default: order = "c.published_at DESC, c.id DESC"
         }
-        let rows = try context.db().query(
-            """
-            SELECT c.id, c.title, c.subtitle, k.slug AS category, c.level, c.language, c.price_minor, c.currency, c.thumbnail_url,
-                   c.rating_average::float8 AS rating_average, c.rating_count, c.enrollment_count, c.published_at,
-                   u.id AS instructor_id, u.name AS instructor_name,
-                   CASE WHEN \(tsquery)::text IS NULL THEN 0
-                        ELSE ts_rank(c.search, to_tsquery('simple', \(tsquery))) + similarity(c.title, \(raw)) END AS rank
-            FROM courses c
-            JOIN users u ON u.id = c.instructor_id
-            LEFT JOIN categories k ON k.id = c.category_id
-            WHERE c.status = 'published'
-              AND (\(tsquery)::text IS NULL OR c.search @@ to_tsquery('simple', \(tsquery)) OR c.title % \(raw))
-              AND (\(category)::text IS NULL OR k.slug = \(category))
-              AND (\(level)::text IS NULL OR c.level = \(level))
-              AND (\(language)::text IS NULL OR c.language = \(language))
-              AND (\(price)::text IS NULL OR (\(price) = 'free') = (c.price_minor = 0))
-              AND (\(priceMin)::bigint IS NULL OR c.price_minor >= \(priceMin))
-              AND (\(priceMax)::bigint IS NULL OR c.price_minor <= \(priceMax))
-              AND (\(minRating)::float8 IS NULL OR c.rating_average >= \(minRating))
-            ORDER BY \(fragment: order)
-            LIMIT \(limit + 1) OFFSET \(offset)
-            """
-        ).rows
+        let db = try context.db()
+        var rows: [Row]
+        if words.isEmpty {
+            rows = try db.query(select(rank: "0", filters: filters, order: order, limit: limit + 1, offset: offset)).rows
+        } else {
+            // Words and prefixes first (the GIN full-text index); only when they find too little
+            // for this page, titles that look like the query (pg_trgm), for typos.
+            let tsquery = words.map { $0 + ":*" }.joined(separator: " & ")
+            let matched: SQL = "\(fragment: filters) AND c.search @@ to_tsquery('simple', \(tsquery))"
+            rows = try db.query(
+                select(rank: "ts_rank(c.search, to_tsquery('simple', \(tsquery)))", filters: matched, order: order, limit: limit + 1, offset: offset)
+            ).rows
+            if rows.count <= limit && offset == 0 {
+                let similar: SQL = "\(fragment: filters) AND c.title % \(q) AND NOT c.search @@ to_tsquery('simple', \(tsquery))"
+                rows += try db.query(
+                    select(rank: "similarity(c.title, \(q)) - 1", filters: similar, order: order, limit: limit + 1 - rows.count, offset: 0)
+                ).rows
+            }
+        }
         let items = try rows.prefix(limit).map { row in
             Summary(
                 id: try row.string("id"), title: try row.string("title"), subtitle: try row.optionalString("subtitle"),
@@ -157,6 +162,20 @@ public enum SearchCourses {
         }
         let next = rows.count > limit && offset + limit <= 10_000 ? Base64URL.encode(Array("o:\(offset + limit)".utf8)) : nil
         return .ok(Page(items: items, nextCursor: next))
+    }
+
+    static func select(rank: SQL, filters: SQL, order: SQL, limit: Int, offset: Int) -> SQL {
+        """
+        SELECT c.id, c.title, c.subtitle, k.slug AS category, c.level, c.language, c.price_minor, c.currency, c.thumbnail_url,
+               c.rating_average::float8 AS rating_average, c.rating_count, c.enrollment_count, c.published_at,
+               u.id AS instructor_id, u.name AS instructor_name, \(fragment: rank) AS rank
+        FROM courses c
+        JOIN users u ON u.id = c.instructor_id
+        LEFT JOIN categories k ON k.id = c.category_id
+        WHERE \(fragment: filters)
+        ORDER BY \(fragment: order)
+        LIMIT \(limit) OFFSET \(offset)
+        """
     }
 
     /// Lowercased words of letters and digits (anything else separates words), at most 8.
