@@ -51,9 +51,11 @@ run "course details" "http://127.0.0.1:18095/api/v1/courses/$COURSE_ID"
 echo
 echo "== EXPLAIN ANALYZE of the search (the handler's statement with these values)"
 as_service "$(pg_bin)/psql" "$DATABASE_URL" -c "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
-SELECT c.id, ts_rank(c.search, to_tsquery('simple', 'swift:* & python:*')) + similarity(c.title, 'swift python') AS rank
+SELECT c.id, ts_rank(c.search, to_tsquery('simple', 'swift:* & python:*')) AS rank
 FROM courses c JOIN users u ON u.id = c.instructor_id LEFT JOIN categories k ON k.id = c.category_id
-WHERE c.status = 'published'
-  AND (c.search @@ to_tsquery('simple', 'swift:* & python:*') OR c.title % 'swift python')
-  AND c.level = 'beginner' AND c.language = 'en'
+WHERE c.status = 'published' AND c.level = 'beginner' AND c.language = 'en'
+  AND c.search @@ to_tsquery('simple', 'swift:* & python:*')
 ORDER BY rank DESC, c.id DESC LIMIT 21"
+echo
+echo "== EXPLAIN ANALYZE of course details (the course row)"
+as_service "$(pg_bin)/psql" "$DATABASE_URL" -c "EXPLAIN (ANALYZE, COSTS OFF) SELECT * FROM courses WHERE id = '$COURSE_ID'"
