@@ -8,18 +8,6 @@ struct ListedCourse: Encodable, Sendable {
     var addedAt: String
 }
 
-/// Lists of a learner's courses page the same way: newest first, an opaque cursor.
-struct CoursePage: Encodable, Sendable {
-    var items: [ListedCourse]
-    var nextCursor: String?
-    enum CodingKeys: String, CodingKey { case items, nextCursor }
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(items, forKey: .items)
-        try c.encode(nextCursor, forKey: .nextCursor)
-    }
-}
-
 /// `limit` (1...100, default 20) and `cursor` of a learner's list.
 func pageParameters(_ request: Request) throws -> (limit: Int, after: (time: String, id: String)?) {
     let limit = Int(request.queryValue("limit") ?? "20") ?? 0
@@ -132,11 +120,11 @@ public enum RemoveFromWishlist {
     }
 }
 
-func page(_ rows: [Row], limit: Int) throws -> CoursePage {
+func page(_ rows: [Row], limit: Int) throws -> ItemsPage<ListedCourse> {
     let items = try rows.prefix(limit).map { ListedCourse(course: try CourseView($0), addedAt: try $0.timestamp("added_at")) }
     var next: String?
     if rows.count > limit, let last = rows.prefix(limit).last {
         next = CourseCursor.encode(time: try last.string("cursor_time"), id: try last.string("cursor_id"))
     }
-    return CoursePage(items: items, nextCursor: next)
+    return ItemsPage(items: items, nextCursor: next)
 }

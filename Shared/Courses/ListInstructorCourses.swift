@@ -6,18 +6,6 @@ import Runtime
 /// `GET /api/v1/instructor/courses`: the caller's own courses in every state, newest first,
 /// cursor-paginated (`limit` up to 100, `cursor` from `next_cursor`), optionally one `status`.
 public enum ListInstructorCourses {
-    struct Page: Encodable, Sendable {
-        var courses: [CourseView]
-        var nextCursor: String?
-
-        enum CodingKeys: String, CodingKey { case courses, nextCursor }
-        func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(courses, forKey: .courses)
-            try c.encode(nextCursor, forKey: .nextCursor)
-        }
-    }
-
     static let statuses = ["draft", "submitted", "published", "rejected", "unpublished", "archived"]
 
     public static func handle(_ context: Context) throws -> Response {
@@ -46,6 +34,6 @@ public enum ListInstructorCourses {
         if rows.count > limit, let last = rows.prefix(limit).last {
             next = CourseCursor.encode(time: try last.string("cursor_time"), id: try last.string("id"))
         }
-        return .ok(Page(courses: courses, nextCursor: next))
+        return .ok(CourseListPage(courses: courses, nextCursor: next))
     }
 }

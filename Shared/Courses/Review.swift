@@ -119,17 +119,6 @@ public enum RejectCourse {
 /// `GET /api/v1/admin/courses`: courses by `status` (default `submitted`), oldest first so the
 /// review queue is worked in order; cursor-paginated.
 public enum ListCoursesForReview {
-    struct Page: Encodable, Sendable {
-        var courses: [CourseView]
-        var nextCursor: String?
-        enum CodingKeys: String, CodingKey { case courses, nextCursor }
-        func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(courses, forKey: .courses)
-            try c.encode(nextCursor, forKey: .nextCursor)
-        }
-    }
-
     public static func handle(_ context: Context) throws -> Response {
         _ = try context.require(.roles([.admin]))
         let request = context.request
@@ -153,6 +142,6 @@ public enum ListCoursesForReview {
         ).rows
         let courses = try rows.prefix(limit).map(CourseView.init)
         let next = rows.count > limit ? try rows.prefix(limit).last.map { CourseCursor.encode(time: try $0.string("cursor_time"), id: try $0.string("id")) } : nil
-        return .ok(Page(courses: courses, nextCursor: next))
+        return .ok(CourseListPage(courses: courses, nextCursor: next))
     }
 }

@@ -56,17 +56,6 @@ public enum SearchCourses {
         }
     }
 
-    struct Page: Encodable, Sendable {
-        var items: [Summary]
-        var nextCursor: String?
-        enum CodingKeys: String, CodingKey { case items, nextCursor }
-        func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(items, forKey: .items)
-            try c.encode(nextCursor, forKey: .nextCursor)
-        }
-    }
-
     static let sorts = ["relevance", "newest", "popular", "rating", "price_asc", "price_desc"]
 
     public static func handle(_ context: Context) throws -> Response {
@@ -161,7 +150,7 @@ public enum SearchCourses {
                 publishedAt: try row.optionalTimestamp("published_at"))
         }
         let next = rows.count > limit && offset + limit <= 10_000 ? Base64URL.encode(Array("o:\(offset + limit)".utf8)) : nil
-        return .ok(Page(items: items, nextCursor: next))
+        return .ok(ItemsPage(items: items, nextCursor: next))
     }
 
     static func select(rank: SQL, filters: SQL, order: SQL, limit: Int, offset: Int) -> SQL {
