@@ -81,6 +81,14 @@ let functions: [(path: String, library: String)] = [
     ("admin/jobs-list", "Jobs"),
     ("admin/jobs-retry", "Jobs"),
     ("admin/jobs-discard", "Jobs"),
+    ("uploads/create", "Media"),
+    ("uploads/content", "Media"),
+    ("uploads/complete", "Media"),
+    ("uploads/get", "Media"),
+    ("lessons/content", "Courses"),
+    ("lessons/add-resource", "Courses"),
+    ("resources/update", "Courses"),
+    ("resources/delete", "Courses"),
 ]
 
 let settings: [SwiftSetting] = []
@@ -115,8 +123,13 @@ var targets: [Target] = [
     .target(name: "Queue", dependencies: ["Runtime", "Database"], path: "Shared/Queue", swiftSettings: settings),
     .target(name: "Worker", dependencies: ["Runtime", "Database", "Queue"], path: "Shared/Worker", swiftSettings: settings),
     .target(
-        name: "Courses", dependencies: ["Runtime", "Database", "Auth", "Crypto", "Notifications"], path: "Shared/Courses",
+        name: "Courses", dependencies: ["Runtime", "Database", "Auth", "Crypto", "Notifications", "Media"], path: "Shared/Courses",
         swiftSettings: settings),
+    .target(name: "Media", dependencies: ["Runtime", "Database", "Auth", "Crypto", "Queue"], path: "Shared/Media", swiftSettings: settings),
+    // The media worker's checks: separate from Media so functions never link libcurl.
+    .target(
+        name: "MediaCheck", dependencies: ["Media", "HTTPClient", "Worker", "Queue", "Database", "Runtime", "Auth"],
+        path: "Shared/MediaCheck", swiftSettings: settings),
     .target(name: "Notifications", dependencies: ["Runtime", "Database", "Queue"], path: "Shared/Notifications", swiftSettings: settings),
     .target(
         name: "Jobs", dependencies: ["Runtime", "Database", "Auth", "Queue", "Notifications"], path: "Shared/Jobs",
@@ -129,7 +142,7 @@ var targets: [Target] = [
     .target(name: "Mail", dependencies: ["CCurl", "CCurlHelpers", "Runtime", "Crypto"], path: "Shared/Mail", swiftSettings: settings),
 
     // Operator CLI: migrate, create-admin, nginx-config, routes.
-    .executableTarget(name: "lmsctl", dependencies: ["Platform", "Auth", "Crypto"], path: "infra/lmsctl", swiftSettings: settings),
+    .executableTarget(name: "lmsctl", dependencies: ["Platform", "Auth", "Crypto", "Media"], path: "infra/lmsctl", swiftSettings: settings),
 
     // The queue benchmark (infra/bench/queue.sh).
     .executableTarget(name: "queue-bench", dependencies: ["Queue", "Database", "Runtime"], path: "infra/bench/queue-bench", swiftSettings: settings),
@@ -138,14 +151,17 @@ var targets: [Target] = [
     .target(name: "TestSupport", dependencies: ["Runtime", "Database", "Auth", "Crypto"], path: "Tests/TestSupport", swiftSettings: settings),
     .testTarget(
         name: "UnitTests",
-        dependencies: ["Runtime", "Database", "Auth", "Crypto", "Identity", "Platform", "HTTPClient", "Push", "Mail", "TestSupport"],
+        dependencies: ["Runtime", "Database", "Auth", "Crypto", "Identity", "Platform", "HTTPClient", "Push", "Mail", "Media", "TestSupport"],
         path: "Tests/UnitTests", swiftSettings: settings),
     .testTarget(
         name: "HandlerTests",
-        dependencies: ["Runtime", "Database", "Auth", "Identity", "Jobs", "Platform", "Queue", "Worker", "Delivery", "Notifications", "Push", "Mail", "Courses", "TestSupport"],
+        dependencies: [
+            "Runtime", "Database", "Auth", "Identity", "Jobs", "Platform", "Queue", "Worker", "Delivery", "Notifications", "Push", "Mail",
+            "Courses", "Media", "MediaCheck", "HTTPClient", "TestSupport",
+        ],
         path: "Tests/HandlerTests", swiftSettings: settings),
     .testTarget(
-        name: "EndToEndTests", dependencies: ["Runtime", "Database", "Auth", "Queue", "Notifications", "Platform", "TestSupport"], path: "Tests/EndToEndTests",
+        name: "EndToEndTests", dependencies: ["Runtime", "Database", "Auth", "Queue", "Notifications", "Platform", "Media", "TestSupport"], path: "Tests/EndToEndTests",
         swiftSettings: settings),
 ]
 
@@ -154,6 +170,7 @@ let workers: [(name: String, libraries: [String])] = [
     ("probe", ["Worker", "Queue", "Database", "Runtime"]),
     ("push", ["Worker", "Delivery", "Push", "Runtime"]),
     ("email", ["Worker", "Delivery", "Mail", "Runtime"]),
+    ("media", ["Worker", "MediaCheck", "Media", "HTTPClient", "Runtime"]),
 ]
 for worker in workers {
     targets.append(

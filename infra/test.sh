@@ -51,7 +51,9 @@ demo_courses=$(as_service "$(pg_bin)/psql" "$DATABASE_URL" -Atc \
 [ "$demo_courses" = 12 ] || die "demo data: expected 12 courses, found $demo_courses"
 
 JWT_SECRET_VALUE="$(head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-write_env_file "LMS_ENV=test" "JWT_SECRET=$JWT_SECRET_VALUE" "COOKIE_SECURE=false" "LOG_REQUESTS=true"
+MEDIA_SECRET_VALUE="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+write_env_file "LMS_ENV=test" "JWT_SECRET=$JWT_SECRET_VALUE" "COOKIE_SECURE=false" "LOG_REQUESTS=true" \
+  "MEDIA_SIGNING_SECRET=$MEDIA_SECRET_VALUE" "PUBLIC_BASE_URL=http://127.0.0.1:18081"
 install_binaries
 
 # Strict auth rate limit for the rate-limit test, which sends from 127.0.0.2; the rest of the
@@ -63,6 +65,7 @@ start_instance fastcgi 18082 fastcgi "${limits[@]}"
 
 log "running tests"
 env TEST_DATABASE_URL="$DATABASE_URL" TEST_JWT_SECRET="$JWT_SECRET_VALUE" \
+  TEST_MEDIA_SECRET="$MEDIA_SECRET_VALUE" TEST_MEDIA_DIR="$STACK/media" \
   E2E_CGI_URL="http://127.0.0.1:18081" E2E_FASTCGI_URL="http://127.0.0.1:18082" \
   E2E_FASTCGI_RUN="$STACK/run/fastcgi" E2E_BIN_DIR="$STACK/bin" E2E_ENV_FILE="$STACK/lms.env" \
   LMS_ROOT="$LMS_ROOT" swift test --skip-build --skip DeliveryFlowTests "$@" 2>&1 | tee "$STACK/log/swift-test.log"
@@ -74,6 +77,7 @@ status=${PIPESTATUS[0]}
 if [ $# -eq 0 ]; then
   log "running the delivery flow tests (workers, SMTP capture, fake FCM)"
   env TEST_DATABASE_URL="$DATABASE_URL" TEST_JWT_SECRET="$JWT_SECRET_VALUE" \
+    TEST_MEDIA_SECRET="$MEDIA_SECRET_VALUE" TEST_MEDIA_DIR="$STACK/media" \
     E2E_CGI_URL="http://127.0.0.1:18081" E2E_FASTCGI_URL="http://127.0.0.1:18082" E2E_BIN_DIR="$STACK/bin" \
     LMS_ROOT="$LMS_ROOT" swift test --skip-build --filter DeliveryFlowTests 2>&1 | tee -a "$STACK/log/swift-test.log"
   status=${PIPESTATUS[0]}

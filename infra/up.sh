@@ -63,12 +63,15 @@ if [ ! -f "$DATA/secret.env" ]; then
   printf 'JWT_SECRET=%s\n' "$(head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$DATA/secret.env"
   chmod 0600 "$DATA/secret.env"
 fi
+# Media links are signed with their own secret, also kept across restarts.
+grep -q '^MEDIA_SIGNING_SECRET=' "$DATA/secret.env" ||
+  printf 'MEDIA_SIGNING_SECRET=%s\n' "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >>"$DATA/secret.env"
 extra=()
 if [ -f .env ]; then
   while IFS= read -r line; do extra+=("$line"); done < <(grep -E '^[A-Z_][A-Z0-9_]*=.' .env | grep -vE '^(DATABASE_URL|DATABASE_POOL_URL)=')
 fi
 # The first line for a key wins: the operator's .env lines (non-empty ones) come first.
-write_env_file "${extra[@]}" "LMS_ENV=${LMS_ENV:-development}" "$(cat "$DATA/secret.env")" \
+write_env_file "${extra[@]}" "LMS_ENV=${LMS_ENV:-development}" $(cat "$DATA/secret.env") \
   "COOKIE_SECURE=${COOKIE_SECURE:-false}" "PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://127.0.0.1:$PORT}" \
   "LMS_MAIL_DIR=$DATA/mail" "LMS_PUSH_DIR=$DATA/push"
 install_binaries

@@ -26,17 +26,20 @@ public struct LessonView: Encodable, Sendable {
     public var courseId: String
     public var title: String
     public var kind: String
-    public var videoUrl: String?
-    public var materialsUrl: String?
-    public var subtitleUrl: String?
+    @Nullable public var videoUrl: String?
+    @Nullable public var materialsUrl: String?
+    @Nullable public var subtitleUrl: String?
     public var durationSeconds: Int
     public var isPreview: Bool
-    public var body: String?
+    @Nullable public var body: String?
     public var position: Int
+    @Nullable public var videoMediaId: String?
+    @Nullable public var materialsMediaId: String?
+    @Nullable public var subtitleMediaId: String?
 
     static let columns: SQL = """
         l.id, l.module_id, l.course_id, l.title, l.kind, l.video_url, l.materials_url, l.subtitle_url, l.duration_seconds,
-        l.is_preview, l.body, l.position
+        l.is_preview, l.body, l.position, l.video_media_id, l.materials_media_id, l.subtitle_media_id
         """
 
     init(_ row: Row) throws {
@@ -52,25 +55,9 @@ public struct LessonView: Encodable, Sendable {
         isPreview = try row.bool("is_preview")
         body = try row.optionalString("body")
         position = try row.int("position")
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case id, moduleId, courseId, title, kind, videoUrl, materialsUrl, subtitleUrl, durationSeconds, isPreview, body, position
-    }
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(moduleId, forKey: .moduleId)
-        try c.encode(courseId, forKey: .courseId)
-        try c.encode(title, forKey: .title)
-        try c.encode(kind, forKey: .kind)
-        try c.encode(videoUrl, forKey: .videoUrl)
-        try c.encode(materialsUrl, forKey: .materialsUrl)
-        try c.encode(subtitleUrl, forKey: .subtitleUrl)
-        try c.encode(durationSeconds, forKey: .durationSeconds)
-        try c.encode(isPreview, forKey: .isPreview)
-        try c.encode(body, forKey: .body)
-        try c.encode(position, forKey: .position)
+        videoMediaId = try row.optionalString("video_media_id")
+        materialsMediaId = try row.optionalString("materials_media_id")
+        subtitleMediaId = try row.optionalString("subtitle_media_id")
     }
 }
 
@@ -118,14 +105,15 @@ enum Curriculum {
     }
 }
 
-/// The two positioned tables, with their statements written out (no SQL built from input).
+/// The positioned tables, with their statements written out (no SQL built from input).
 enum MoveTable {
-    case modules, lessons
+    case modules, lessons, resources
 
     func countSQL(_ parent: String) -> SQL {
         switch self {
         case .modules: return "SELECT count(*)::int AS n FROM modules WHERE course_id = \(parent)"
         case .lessons: return "SELECT count(*)::int AS n FROM lessons WHERE module_id = \(parent)"
+        case .resources: return "SELECT count(*)::int AS n FROM lesson_resources WHERE lesson_id = \(parent)"
         }
     }
 
@@ -145,6 +133,11 @@ enum MoveTable {
                 UPDATE lessons SET position = position + \(delta), updated_at = now()
                 WHERE module_id = \(parentId) AND position BETWEEN \(low) AND \(high) AND position <> \(from)
                 """
+        case .resources:
+            return """
+                UPDATE lesson_resources SET position = position + \(delta)
+                WHERE lesson_id = \(parentId) AND position BETWEEN \(low) AND \(high) AND position <> \(from)
+                """
         }
     }
 
@@ -152,6 +145,7 @@ enum MoveTable {
         switch self {
         case .modules: return "UPDATE modules SET position = \(position), updated_at = now() WHERE id = \(id)"
         case .lessons: return "UPDATE lessons SET position = \(position), updated_at = now() WHERE id = \(id)"
+        case .resources: return "UPDATE lesson_resources SET position = \(position) WHERE id = \(id)"
         }
     }
 
@@ -159,6 +153,8 @@ enum MoveTable {
         switch self {
         case .modules: return "UPDATE modules SET position = position - 1 WHERE course_id = \(parentId) AND position > \(position)"
         case .lessons: return "UPDATE lessons SET position = position - 1 WHERE module_id = \(parentId) AND position > \(position)"
+        case .resources:
+            return "UPDATE lesson_resources SET position = position - 1 WHERE lesson_id = \(parentId) AND position > \(position)"
         }
     }
 }

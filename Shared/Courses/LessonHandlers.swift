@@ -1,5 +1,6 @@
 import Auth
 import Database
+import Media
 import Runtime
 
 /// The editable fields of a lesson.
@@ -13,6 +14,10 @@ struct LessonInput {
     var isPreview: Bool?
     var body: Patch<String>
     var position: Int?
+    /// Uploaded files (see `POST /uploads`) instead of, or besides, the URLs.
+    var videoMediaId: Patch<String>
+    var materialsMediaId: Patch<String>
+    var subtitleMediaId: Patch<String>
 
     init(_ fields: inout Fields, creating: Bool) throws {
         title = creating ? fields.string("title", max: 120) : fields.optionalString("title", min: 1, max: 120)
@@ -27,7 +32,24 @@ struct LessonInput {
         isPreview = fields.has("is_preview") ? fields.bool("is_preview", default: false) : nil
         body = fields.patchString("body", max: 100_000, multiline: true)
         position = fields.has("position") ? fields.int("position", min: 1, max: 10_000) : nil
+        videoMediaId = fields.patchString("video_media_id", max: 36)
+        materialsMediaId = fields.patchString("materials_media_id", max: 36)
+        subtitleMediaId = fields.patchString("subtitle_media_id", max: 36)
+        for (key, value) in [("video_media_id", videoMediaId), ("materials_media_id", materialsMediaId), ("subtitle_media_id", subtitleMediaId)] {
+            if let id = value.value, !isUUID(id) { fields.fail(key, "must be an upload id") }
+        }
         try fields.finish()
+    }
+
+    /// Refuses files that are not this course's ready uploads of the right purpose.
+    func checkMedia(_ db: Connection, course: CourseView, caller: Caller) throws {
+        let wanted: [(String, Patch<String>, MediaPurpose)] = [
+            ("video_media_id", videoMediaId, .video), ("materials_media_id", materialsMediaId, .resource),
+            ("subtitle_media_id", subtitleMediaId, .subtitle),
+        ]
+        for (field, value, purpose) in wanted {
+            if let id = value.value { try attachableMedia(db, id: id, purpose: purpose, course: course, caller: caller, field: field) }
+        }
     }
 }
 
@@ -41,14 +63,16 @@ public enum CreateLesson {
         guard let title = input.title, let kind = input.kind else { throw APIError.invalid([]) }
         let lesson: LessonView = try context.transaction { db in
             let courseId = try Curriculum.courseOfModule(db, moduleId: moduleId)
-            _ = try Curriculum.lockCourse(db, courseId: courseId, caller: caller)
+            let course = try Curriculum.lockCourse(db, courseId: courseId, caller: caller)
+            try input.checkMedia(db, course: course, caller: caller)
             let row = try db.query(
                 """
                 INSERT INTO lessons (module_id, course_id, title, kind, video_url, materials_url, subtitle_url, duration_seconds,
-                                     is_preview, body, position)
+                                     is_preview, body, position, video_media_id, materials_media_id, subtitle_media_id)
                 VALUES (\(moduleId), \(courseId), \(title), \(kind), \(input.videoUrl.value), \(input.materialsUrl.value),
                         \(input.subtitleUrl.value), \(input.durationSeconds ?? 0), \(input.isPreview ?? false), \(input.body.value),
-                        (SELECT count(*) + 1 FROM lessons WHERE module_id = \(moduleId)))
+                        (SELECT count(*) + 1 FROM lessons WHERE module_id = \(moduleId)),
+                        \(input.videoMediaId.value)::uuid, \(input.materialsMediaId.value)::uuid, \(input.subtitleMediaId.value)::uuid)
                 RETURNING id, position
                 """
             ).first!
@@ -72,7 +96,8 @@ public enum UpdateLesson {
         let input = try LessonInput(&fields, creating: false)
         let lesson: LessonView = try context.transaction { db in
             let courseId = try Curriculum.courseOfLesson(db, lessonId: id)
-            _ = try Curriculum.lockCourse(db, courseId: courseId, caller: caller)
+            let course = try Curriculum.lockCourse(db, courseId: courseId, caller: caller)
+            try input.checkMedia(db, course: course, caller: caller)
             let current = try LessonView(try db.query("SELECT \(fragment: LessonView.columns) FROM lessons l WHERE l.id = \(id)").first!)
             try db.execute(
                 """
@@ -85,6 +110,11 @@ public enum UpdateLesson {
                     duration_seconds = coalesce(\(input.durationSeconds), duration_seconds),
                     is_preview = coalesce(\(input.isPreview), is_preview),
                     body = CASE WHEN \(input.body.isPresent) THEN \(input.body.value) ELSE body END,
+                    video_media_id = CASE WHEN \(input.videoMediaId.isPresent) THEN \(input.videoMediaId.value)::uuid ELSE video_media_id END,
+                    materials_media_id = CASE WHEN \(input.materialsMediaId.isPresent) THEN \(input.materialsMediaId.value)::uuid
+                                         ELSE materials_media_id END,
+                    subtitle_media_id = CASE WHEN \(input.subtitleMediaId.isPresent) THEN \(input.subtitleMediaId.value)::uuid
+                                        ELSE subtitle_media_id END,
                     updated_at = now()
                 WHERE id = \(id)
                 """)

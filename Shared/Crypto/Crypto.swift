@@ -11,6 +11,15 @@ public enum Crypto {
 
     public static func sha256(_ text: String) -> [UInt8] { sha256(Array(text.utf8)) }
 
+    /// MD5, only because nginx's `secure_link` module signs links with it (keyed by a secret in
+    /// the hashed text); never for anything else.
+    public static func md5(_ data: [UInt8]) -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: 16)
+        var length: UInt32 = 16
+        _ = data.withUnsafeBufferPointer { EVP_Digest($0.baseAddress, data.count, &digest, &length, EVP_md5(), nil) }
+        return digest
+    }
+
     public static func hmacSHA256(key: [UInt8], data: [UInt8]) -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 32

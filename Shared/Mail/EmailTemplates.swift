@@ -97,7 +97,7 @@ public struct EmailTemplates: Sendable {
 
     /// The reset link with the token percent-encoded.
     public func passwordResetLink(token: String) -> String {
-        appURL + "/reset-password?token=" + Self.percentEncoded(token)
+        appURL + "/reset-password?token=" + percentEncode(token)
     }
 
     func greeting(_ name: String?) -> String {
@@ -148,18 +148,4 @@ public struct EmailTemplates: Sendable {
 
     func escape(_ text: String) -> String { Self.escapeHTML(text) }
 
-    /// Everything but RFC 3986 unreserved characters as `%XX`.
-    static func percentEncoded(_ text: String) -> String {
-        let unreserved = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~".utf8)
-        let hex = Array("0123456789ABCDEF".utf8)
-        var out: [UInt8] = []
-        for byte in text.utf8 {
-            if unreserved.contains(byte) {
-                out.append(byte)
-            } else {
-                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
 }

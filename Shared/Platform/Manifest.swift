@@ -22,7 +22,9 @@ public struct Manifest: Sendable {
     }
 
     public enum Mode: String, Sendable {
-        case cgi, fastcgi
+        /// One process per request (fcgiwrap); `fastcgi`: long-lived processes; `stream`: CGI
+        /// with the request body passed on as it arrives (uploads), never FastCGI.
+        case cgi, fastcgi, stream
     }
 
     public struct ParseError: Error, CustomStringConvertible {
@@ -48,10 +50,10 @@ public struct Manifest: Sendable {
             guard columns[1].hasPrefix("/api/v1/") || columns[1] == "/api/v1" else {
                 throw ParseError(line: number + 1, reason: "paths start with /api/v1")
             }
-            guard let mode = Mode(rawValue: columns[4]) else { throw ParseError(line: number + 1, reason: "mode is cgi or fastcgi") }
+            guard let mode = Mode(rawValue: columns[4]) else { throw ParseError(line: number + 1, reason: "mode is cgi, fastcgi or stream") }
             guard let limit = parseSize(columns[6]) else { throw ParseError(line: number + 1, reason: "bad body limit \(columns[6])") }
             let processes = columns[5] == "-" ? 0 : Int(columns[5]) ?? -1
-            guard processes >= 0, mode == .cgi || processes >= 1 else {
+            guard processes >= 0, mode != .fastcgi || processes >= 1 else {
                 throw ParseError(line: number + 1, reason: "fastcgi routes need a process count")
             }
             let access = columns[3].split(separator: ",").map(String.init)
@@ -90,9 +92,10 @@ public struct Manifest: Sendable {
     }
 }
 
-/// "0", "512", "16k", "2m" in bytes.
+/// "0", "512", "16k", "2m", "4g" in bytes.
 func parseSize(_ text: String) -> Int? {
     let lower = text.lowercased()
+    if lower.hasSuffix("g") { return Int(lower.dropLast()).map { $0 * 1024 * 1024 * 1024 } }
     if lower.hasSuffix("k") { return Int(lower.dropLast()).map { $0 * 1024 } }
     if lower.hasSuffix("m") { return Int(lower.dropLast()).map { $0 * 1024 * 1024 } }
     return Int(lower)

@@ -30,6 +30,9 @@ public struct NginxConfig {
         /// Proxies in front of nginx (TLS terminators, load balancers) whose X-Forwarded-For
         /// gives the client address; rate limits and logs then see the real client.
         public var trustedProxies: [String] = []
+        /// The local media store (`MEDIA_DIR`) and its link secret; nil with S3 storage.
+        public var mediaDirectory: String?
+        public var mediaSecret: String?
 
         public init(binDirectory: String, runDirectory: String, logDirectory: String) {
             self.binDirectory = binDirectory
@@ -46,15 +49,18 @@ public struct NginxConfig {
         self.settings = settings
     }
 
-    func mode(_ route: Manifest.Route) -> Manifest.Mode { settings.modeOverride ?? route.mode }
+    /// Streaming routes stay CGI whatever the override: FastCGI would hold a whole upload.
+    func mode(_ route: Manifest.Route) -> Manifest.Mode { route.mode == .stream ? .stream : settings.modeOverride ?? route.mode }
 
     /// The FastCGI processes to start under these settings.
     public func fastCGIFunctions() -> [(function: String, processes: Int)] {
         switch settings.modeOverride {
-        case .cgi: return []
-        case .fastcgi: return manifest.functions.map { function in
-            (function, max(1, manifest.routes.filter { $0.function == function }.map(\.processes).max() ?? 1))
-        }
+        case .fastcgi:
+            return manifest.functions.filter { function in manifest.routes.contains { $0.function == function && $0.mode != .stream } }
+                .map { function in
+                    (function, max(1, manifest.routes.filter { $0.function == function }.map(\.processes).max() ?? 1))
+                }
+        case .cgi, .stream: return []
         case nil: return manifest.fastCGIFunctions()
         }
     }
@@ -123,7 +129,9 @@ public struct NginxConfig {
             out += "        \(quote(origin)) $http_origin;\n"
         }
         out += "    }\n"
-        out += "    map $http_origin $lms_cors_credentials { default \"\"; \"~.\" \"true\"; }\n\n"
+        out += "    map $http_origin $lms_cors_credentials { default \"\"; \"~.\" \"true\"; }\n"
+        // A signed download name (already percent-encoded, RFC 5987) makes a file an attachment.
+        out += "    map $arg_name $lms_disposition { \"\" \"\"; default \"attachment; filename*=UTF-8''$arg_name\"; }\n\n"
 
         for (function, processes) in fastCGIFunctions() {
             out += "    upstream fn_\(function) {\n"
@@ -142,9 +150,11 @@ public struct NginxConfig {
                     }
 
                     error_page 400 @e400;
+                    error_page 403 @e403;
                     error_page 404 @e404;
                     error_page 405 @e405;
                     error_page 408 @e408;
+                    error_page 410 @e410;
                     error_page 413 @e413;
                     error_page 429 @e429;
                     error_page 500 @e500;
@@ -154,9 +164,11 @@ public struct NginxConfig {
             """
         let errors: [(String, Int, String, String)] = [
             ("e400", 400, "bad_request", "The request could not be read."),
+            ("e403", 403, "invalid_link", "This link is not valid."),
             ("e404", 404, "not_found", "No such route."),
             ("e405", 405, "method_not_allowed", "This method is not allowed here."),
             ("e408", 408, "request_timeout", "The request took too long to arrive."),
+            ("e410", 410, "link_expired", "This link has expired. Ask for a new one."),
             ("e413", 413, "payload_too_large", "The request body is too large."),
             ("e429", 429, "rate_limited", "Too many requests. Try again later."),
             ("e500", 500, "internal_error", "Something went wrong on our side."),
@@ -172,6 +184,7 @@ public struct NginxConfig {
             out += "            default_type application/json;\n            return \(status) '\(body)';\n        }\n"
         }
         out += "\n        location / {\n            return 404;\n        }\n"
+        out += mediaLocations()
 
         // One location per path, in manifest order.
         var paths: [String] = []
@@ -210,12 +223,17 @@ public struct NginxConfig {
         out += "\(indent)if ($lms_fn = \"\") {\n\(indent)    return 405;\n\(indent)}\n"
         let maxBody = routes.map(\.bodyLimit).max() ?? 0
         out += "\(indent)client_max_body_size \(max(maxBody, 1024));\n"
+        if routes.contains(where: { $0.mode == .stream }) {
+            // Uploads: passed on as they arrive (no temp file in nginx), with time to arrive.
+            out += "\(indent)fastcgi_request_buffering off;\n\(indent)client_body_timeout 60s;\n"
+            out += "\(indent)fastcgi_send_timeout 300s;\n"
+        }
         if routes.contains(where: { $0.rateClass == "auth" }) {
             out += "\(indent)limit_req zone=auth burst=\(s.authBurst) nodelay;\n"
         }
         out += "\(indent)fastcgi_hide_header X-Request-Id;\n"
         out += "\(indent)fastcgi_keep_conn on;\n"
-        out += "\(indent)fastcgi_read_timeout 30s;\n"
+        out += "\(indent)fastcgi_read_timeout \(routes.contains { $0.mode == .stream } ? 300 : 30)s;\n"
         out += "\(indent)fastcgi_pass $lms_pass;\n"
         let params: [(String, String)] = [
             ("GATEWAY_INTERFACE", "CGI/1.1"),
@@ -250,12 +268,40 @@ public struct NginxConfig {
         return out
     }
 
-    func securityHeaders(indent: String) -> String {
+    /// The local media store: public files for everyone, private files only through links
+    /// signed by `MediaStore.privateLink` (md5 of expiry, path, download name and the secret,
+    /// checked by `secure_link`): a bad signature is a 403, an expired link a 410.
+    func mediaLocations() -> String {
+        guard let directory = settings.mediaDirectory, let secret = settings.mediaSecret else { return "" }
+        let headers = securityHeaders(indent: "            ", contentPolicy: "default-src 'none'; sandbox")
+        return """
+
+                    location /media/public/ {
+                        limit_except GET { deny all; }
+                        alias \(quote(directory + "/public/"));
+            \(headers)            add_header Cache-Control "public, max-age=86400" always;
+                    }
+
+                    location /media/private/ {
+                        limit_except GET { deny all; }
+                        alias \(quote(directory + "/private/"));
+                        secure_link $arg_md5,$arg_expires;
+                        secure_link_md5 \(quote("$secure_link_expires$uri$arg_name " + secret));
+                        if ($secure_link = "") { return 403; }
+                        if ($secure_link = "0") { return 410; }
+            \(headers)            add_header Cache-Control "private, max-age=300" always;
+                        add_header Content-Disposition $lms_disposition always;
+                    }
+
+            """
+    }
+
+    func securityHeaders(indent: String, contentPolicy: String = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'") -> String {
         var headers: [(String, String)] = [
             ("X-Content-Type-Options", "nosniff"),
             ("X-Frame-Options", "DENY"),
             ("Referrer-Policy", "no-referrer"),
-            ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"),
+            ("Content-Security-Policy", contentPolicy),
             ("Cross-Origin-Resource-Policy", "same-site"),
             ("X-Request-Id", "$lms_request_id"),
             ("Vary", "Origin"),

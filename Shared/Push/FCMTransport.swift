@@ -21,7 +21,7 @@ public final class FCMTransport: PushTransport {
         self.account = account
         accessToken = try GoogleAccessToken(account: account, scope: Self.scope, http: http)
         let base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        sendURL = "\(base)/v1/projects/\(percentEncoded(account.projectID))/messages:send"
+        sendURL = "\(base)/v1/projects/\(percentEncode(account.projectID))/messages:send"
     }
 
     /// The key file from `FCM_SERVICE_ACCOUNT_FILE`, the API address from `FCM_BASE_URL`

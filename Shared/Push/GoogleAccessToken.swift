@@ -37,7 +37,7 @@ final class GoogleAccessToken {
         do { assertion = try account.assertion(scope: scope, key: key, now: unixTime()) } catch {
             throw PushError("signing the OAuth assertion failed: \(error)")
         }
-        let form = "grant_type=\(percentEncoded("urn:ietf:params:oauth:grant-type:jwt-bearer"))&assertion=\(percentEncoded(assertion))"
+        let form = "grant_type=\(percentEncode("urn:ietf:params:oauth:grant-type:jwt-bearer"))&assertion=\(percentEncode(assertion))"
         let started = monotonicSeconds()
         let response: HTTPResponse
         do throws(HTTPError) {
@@ -91,19 +91,3 @@ struct TransientFailure: Error {
     init(_ message: String) { self.message = message }
 }
 
-/// Percent-encoding of everything but RFC 3986 unreserved characters: safe in a form value
-/// (`application/x-www-form-urlencoded`) and in a URL path segment.
-func percentEncoded(_ text: String) -> String {
-    let digits = Array("0123456789ABCDEF".utf8)
-    var out: [UInt8] = []
-    for byte in text.utf8 {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-            UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-            out.append(byte)
-        default:
-            out += [UInt8(ascii: "%"), digits[Int(byte >> 4)], digits[Int(byte & 0xF)]]
-        }
-    }
-    return String(decoding: out, as: UTF8.self)
-}

@@ -5,7 +5,7 @@
 /// CGI/1.1 (RFC 3875): the request in environment variables and exactly `CONTENT_LENGTH`
 /// bytes on stdin; the response on stdout.
 enum CGI {
-    static func readRequest(config: Config) -> Request {
+    static func readRequest(config: Config, mode: BodyMode = .buffered) -> Request {
         let params = config.values
         let limit = bodyLimit(params)
         var body: [UInt8] = []
@@ -15,6 +15,10 @@ enum CGI {
             error = .badRequest("Content-Length is not a number.", code: "bad_content_length")
         case .length(let length) where length > limit:
             error = .payloadTooLarge
+        case .length(let length) where mode == .stream:
+            var request = makeRequest(params: params, body: [], earlyError: nil)
+            request.stream = BodyStream(fd: 0, length: length)
+            return request
         case .length(let length):
             body = readExactly(fd: 0, count: length)
             if body.count != length {
@@ -90,7 +94,7 @@ func readExactly(fd: Int32, count: Int) -> [UInt8] {
 
 /// Writes everything, retrying short writes; false when the peer is gone.
 @discardableResult
-func writeAll(fd: Int32, _ bytes: [UInt8]) -> Bool {
+public func writeAll(fd: Int32, _ bytes: [UInt8]) -> Bool {
     var sent = 0
     while sent < bytes.count {
         let wrote = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + sent, bytes.count - sent) }

@@ -24,9 +24,11 @@ final class FastCGIServer {
     let config: Config
     let database: DatabaseSource
     let component: String
+    let bodyMode: BodyMode
     private var connections: [Int32] = []
 
-    init(handler: @escaping Handler, config: Config, database: DatabaseSource, component: String) {
+    init(handler: @escaping Handler, config: Config, database: DatabaseSource, component: String, bodyMode: BodyMode = .buffered) {
+        self.bodyMode = bodyMode
         self.handler = handler
         self.config = config
         self.database = database
@@ -155,7 +157,12 @@ final class FastCGIServer {
             error = .badRequest("The request body does not match its Content-Length.", code: "truncated_body")
         default: if stdinLength > limit { error = .payloadTooLarge }
         }
-        let request = makeRequest(params: params, body: error == nil ? stdin : [], earlyError: error)
+        var request = makeRequest(params: params, body: error == nil ? stdin : [], earlyError: error)
+        if bodyMode == .stream, error == nil {
+            // FastCGI has read the (limited) body already; streaming functions still see a stream.
+            request.stream = BodyStream(bytes: request.body)
+            request.body = []
+        }
         let response = Function.respond(to: request, handler: handler, config: config, database: database, component: component)
 
         var output: [UInt8] = []

@@ -15,7 +15,8 @@ public typealias Handler = (Context) throws -> Response
 /// Serves one CGI request and exits, or, when fd 0 is a listening socket, serves FastCGI
 /// requests until SIGTERM.
 public enum Function {
-    public static func run(_ handler: @escaping Handler) -> Never {
+    /// `body: .stream` hands large bodies to the handler piece by piece (`request.stream`).
+    public static func run(_ handler: @escaping Handler, body mode: BodyMode = .buffered) -> Never {
         signal(SIGPIPE, SIG_IGN)
         let config = Config.load()
         let name = executableName()
@@ -24,12 +25,12 @@ public enum Function {
             // FASTCGI_CHILDREN > 1 this process forks that many servers and restarts any that dies.
             FastCGISupervisor.run(children: config.int("FASTCGI_CHILDREN", default: 1), component: name) {
                 let database = DatabaseSource(url: config["DATABASE_URL"], prepareStatements: true)
-                FastCGIServer(handler: handler, config: config, database: database, component: name).serve()
+                FastCGIServer(handler: handler, config: config, database: database, component: name, bodyMode: mode).serve()
             }
         }
         // One request per process: go through PgBouncer when it is configured.
         let database = DatabaseSource(url: config["DATABASE_POOL_URL"] ?? config["DATABASE_URL"], prepareStatements: false)
-        let request = CGI.readRequest(config: config)
+        let request = CGI.readRequest(config: config, mode: mode)
         let response = respond(to: request, handler: handler, config: config, database: database, component: name)
         CGI.write(response)
         exit(0)
@@ -95,6 +96,6 @@ public enum Function {
     }
 }
 
-@inline(__always) func isAlphanumeric(_ byte: UInt8) -> Bool {
+@inline(__always) public func isAlphanumeric(_ byte: UInt8) -> Bool {
     (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122)
 }

@@ -70,7 +70,13 @@ public func jsonString(_ text: String) -> String {
 public func utcTimestamp() -> String {
     var spec = timespec()
     clock_gettime(CLOCK_REALTIME, &spec)
-    var seconds = spec.tv_sec
+    return isoTime(Int(spec.tv_sec), milliseconds: Int(spec.tv_nsec / 1_000_000))
+}
+
+/// A Unix time as RFC 3339 UTC with milliseconds (`2026-11-23T09:16:53.000Z`), the API's one
+/// timestamp format.
+public func isoTime(_ time: Int, milliseconds: Int = 0) -> String {
+    var seconds = time_t(time)
     var parts = tm()
     gmtime_r(&seconds, &parts)
     func pad(_ value: Int32, _ width: Int) -> String {
@@ -78,7 +84,7 @@ public func utcTimestamp() -> String {
         return String(repeating: "0", count: max(0, width - text.count)) + text
     }
     return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-        + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(spec.tv_nsec / 1_000_000), 3))Z"
+        + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(milliseconds), 3))Z"
 }
 
 /// Monotonic clock in seconds, for durations.

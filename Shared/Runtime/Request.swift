@@ -14,6 +14,8 @@ public struct Request: Sendable {
     /// Set when the body could not be read as declared (too large, shorter than its length);
     /// the runtime answers with it before calling the handler.
     public var earlyError: APIError?
+    /// The body of a streaming function (`BodyMode.stream`); `body` is then empty.
+    public var stream: BodyStream?
 
     public init(
         method: String, path: String, rawQuery: String = "", headers: [String: String] = [:], body: [UInt8] = [],
@@ -96,6 +98,25 @@ public struct Request: Sendable {
         pathParameters = found
         return true
     }
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters (`A-Z a-z 0-9 - . _ ~`):
+/// safe in a query value, a form value and a path segment. The one encoder of the code base
+/// (AWS SigV4 requires exactly this set).
+public func percentEncode(_ text: String) -> String {
+    let digits = Array("0123456789ABCDEF".utf8)
+    var out: [UInt8] = []
+    out.reserveCapacity(text.utf8.count)
+    for byte in text.utf8 {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+            out.append(byte)
+        default:
+            out += [UInt8(ascii: "%"), digits[Int(byte >> 4)], digits[Int(byte & 0xF)]]
+        }
+    }
+    return String(decoding: out, as: UTF8.self)
 }
 
 /// Percent-decodes; malformed escapes stay as they are, invalid UTF-8 becomes U+FFFD.

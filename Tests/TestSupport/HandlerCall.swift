@@ -43,10 +43,11 @@ extension JSONValue {
 /// Calls a handler in-process, through the same `Function.respond` the executables use.
 public func call(
     _ handler: Handler, _ method: String, _ path: String, template: String? = nil, json: String? = nil,
-    body: [UInt8]? = nil, token: String? = nil, headers: [String: String] = [:], config: Config? = nil,
+    body: [UInt8]? = nil, stream: [UInt8]? = nil, token: String? = nil, headers: [String: String] = [:], config: Config? = nil,
     database: DatabaseSource? = nil
 ) throws -> TestResponse {
     var request = Request(method: method, path: path, headers: headers)
+    if let stream { request.stream = BodyStream(bytes: stream) }
     if let json {
         request.body = Array(json.utf8)
         request.headers["content-type"] = request.headers["content-type"] ?? "application/json"

@@ -26,12 +26,19 @@ public enum TestEnvironment {
     public static func databaseURL() throws -> String { try value("TEST_DATABASE_URL") }
     public static func jwtSecret() throws -> String { try value("TEST_JWT_SECRET") }
 
+    /// The local media store the test stack's nginx serves (infra/test.sh), or a stand-in.
+    public static var mediaSecret: String { (try? value("TEST_MEDIA_SECRET")) ?? "test-media-secret-0123456789abcdef0123456789" }
+    public static var mediaDirectory: String { (try? value("TEST_MEDIA_DIR")) ?? "/tmp/lms-test-media" }
+
     /// A fresh connection to the test database.
     public static func connect() throws -> Connection { try Connection(url: try databaseURL()) }
 
     /// The configuration handlers see in handler tests.
     public static func config(_ extra: [String: String] = [:]) throws -> Config {
-        var values = ["JWT_SECRET": try jwtSecret(), "COOKIE_SECURE": "false", "LMS_ENV": "test", "LOG_REQUESTS": "false"]
+        var values = [
+            "JWT_SECRET": try jwtSecret(), "COOKIE_SECURE": "false", "LMS_ENV": "test", "LOG_REQUESTS": "false",
+            "MEDIA_SIGNING_SECRET": mediaSecret, "MEDIA_DIR": mediaDirectory, "PUBLIC_BASE_URL": "http://127.0.0.1:18081",
+        ]
         for (key, value) in extra { values[key] = value }
         return Config(values)
     }

@@ -11,6 +11,7 @@
 import Auth
 import Crypto
 import Database
+import Media
 import Platform
 import Runtime
 
@@ -75,6 +76,13 @@ do {
         settings.behindTLS = config.bool("LMS_BEHIND_TLS", default: false)
         settings.workerProcesses = config["NGINX_WORKERS"] ?? settings.workerProcesses
         settings.trustedProxies = (config["TRUSTED_PROXIES"] ?? "").split(separator: ",").map { String($0).trimmed() }
+        if (config["MEDIA_STORAGE"] ?? "local") == "local" {
+            guard let secret = config["MEDIA_SIGNING_SECRET"], isLinkSecret(secret) else {
+                fail("MEDIA_SIGNING_SECRET must be set (32+ letters, digits, '-' or '_') for the local media store")
+            }
+            settings.mediaDirectory = absolutePath(config["MEDIA_DIR"] ?? ".data/media")
+            settings.mediaSecret = secret
+        }
         print(NginxConfig(manifest: loadManifest(), settings: settings).render(), terminator: "")
     case "fastcgi-functions":
         var settings = NginxConfig.Settings(binDirectory: "", runDirectory: "", logDirectory: "")
@@ -90,4 +98,12 @@ do {
     }
 } catch {
     fail("\(error)")
+}
+
+/// `path` made absolute against the working directory (nginx needs absolute paths).
+func absolutePath(_ path: String) -> String {
+    if path.hasPrefix("/") { return path }
+    var buffer = [CChar](repeating: 0, count: 4096)
+    guard getcwd(&buffer, buffer.count) != nil else { return path }
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + "/" + path
 }

@@ -120,7 +120,7 @@ as_service() {
 # stack_init DIR: the folder layout of one stack and the variables every other function uses.
 stack_init() {
   STACK="$1"
-  mkdir -p "$STACK"/{pg,run,log,bin,mail,push}
+  mkdir -p "$STACK"/{pg,run,log,bin,mail,push,media}
   [ "$(id -u)" -eq 0 ] && chown -R "$LMS_SERVICE_USER" "$STACK"
   as_service test -w "$STACK/run" ||
     die "$LMS_SERVICE_USER cannot write to $STACK (set LMS_DATA_DIR to a folder it can reach)"
@@ -321,6 +321,9 @@ write_env_file() {
     echo "DATABASE_URL=$DATABASE_URL"
     echo "DATABASE_POOL_URL=$DATABASE_POOL_URL"
     printf '%s\n' "$@"
+    # Defaults, after the caller's lines (the first line for a key wins): the local media store.
+    echo "MEDIA_DIR=$STACK/media"
+    echo "MEDIA_SIGNING_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
   } >"$file.new"
   chmod 0600 "$file.new"
   [ "$(id -u)" -eq 0 ] && chown "$LMS_SERVICE_USER" "$file.new"

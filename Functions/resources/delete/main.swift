@@ -1,0 +1,4 @@
+import Courses
+import Runtime
+
+Function.run(DeleteLessonResource.handle)

@@ -1,0 +1,4 @@
+import Media
+import Runtime
+
+Function.run(GetUpload.handle)

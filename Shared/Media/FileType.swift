@@ -1,0 +1,102 @@
+/// What a file really is, from its first bytes (never from its name or the type a client
+/// declares). Each kind lists the declared content types it may honestly carry: a `.pptx` is a
+/// ZIP archive, a `.mov` an ISO media file.
+public enum FileKind: String, Sendable, CaseIterable {
+    case jpeg, png, webp, gif, isoMedia, webm, pdf, zip, ole, webVTT, subRip
+
+    /// How many leading bytes `detect` needs to decide.
+    public static let headerLength = 64
+
+    public static func detect(_ head: [UInt8]) -> FileKind? {
+        func starts(_ prefix: [UInt8], at offset: Int = 0) -> Bool {
+            head.count >= offset + prefix.count && Array(head[offset..<offset + prefix.count]) == prefix
+        }
+        if starts([0xFF, 0xD8, 0xFF]) { return .jpeg }
+        if starts([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return .png }
+        if starts(Array("RIFF".utf8)) && starts(Array("WEBP".utf8), at: 8) { return .webp }
+        if starts(Array("GIF87a".utf8)) || starts(Array("GIF89a".utf8)) { return .gif }
+        if starts(Array("ftyp".utf8), at: 4) { return .isoMedia }
+        if starts([0x1A, 0x45, 0xDF, 0xA3]) { return .webm }
+        if starts(Array("%PDF-".utf8)) { return .pdf }
+        if starts([0x50, 0x4B, 0x03, 0x04]) { return .zip }
+        if starts([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) { return .ole }
+        let text = starts([0xEF, 0xBB, 0xBF]) ? Array(head.dropFirst(3)) : head
+        if text.starts(with: Array("WEBVTT".utf8)) && (text.count == 6 || [0x20, 0x09, 0x0A, 0x0D].contains(text[6])) {
+            return .webVTT
+        }
+        if isSubRip(text) { return .subRip }
+        return nil
+    }
+
+    /// The declared content types this kind of file may carry.
+    public var contentTypes: [String] {
+        switch self {
+        case .jpeg: return ["image/jpeg"]
+        case .png: return ["image/png"]
+        case .webp: return ["image/webp"]
+        case .gif: return ["image/gif"]
+        case .isoMedia: return ["video/mp4", "video/quicktime"]
+        case .webm: return ["video/webm"]
+        case .pdf: return ["application/pdf"]
+        case .zip:
+            return [
+                "application/zip",
+                "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ]
+        case .ole: return ["application/vnd.ms-powerpoint", "application/msword", "application/vnd.ms-excel"]
+        case .webVTT: return ["text/vtt"]
+        case .subRip: return ["application/x-subrip"]
+        }
+    }
+
+    /// The kind that may carry a declared content type.
+    public static func carrying(_ contentType: String) -> FileKind? {
+        allCases.first { $0.contentTypes.contains(contentType) }
+    }
+
+    /// SubRip: a cue number, a line break, then `00:00:01,000 --> ...`.
+    static func isSubRip(_ text: [UInt8]) -> Bool {
+        var index = 0
+        while index < text.count, (48...57).contains(text[index]) { index += 1 }
+        guard index > 0 else { return false }
+        if index < text.count, text[index] == 0x0D { index += 1 }
+        guard index < text.count, text[index] == 0x0A else { return false }
+        let time = Array(text.dropFirst(index + 1).prefix(12))
+        let shape = Array("00:00:00,000".utf8)
+        guard time.count == 12 else { return false }
+        for (byte, expected) in Swift.zip(time, shape) {
+            switch expected {
+            case UInt8(ascii: "0"): if !(48...57).contains(byte) { return false }
+            case UInt8(ascii: ","): if byte != UInt8(ascii: ",") && byte != UInt8(ascii: ".") { return false }
+            default: if byte != expected { return false }
+            }
+        }
+        return true
+    }
+}
+
+/// The file extension a stored object gets, so the file server sends the right type.
+public func fileExtension(for contentType: String) -> String {
+    switch contentType {
+    case "image/jpeg": return "jpg"
+    case "image/png": return "png"
+    case "image/webp": return "webp"
+    case "image/gif": return "gif"
+    case "video/mp4": return "mp4"
+    case "video/quicktime": return "mov"
+    case "video/webm": return "webm"
+    case "application/pdf": return "pdf"
+    case "application/zip": return "zip"
+    case "application/vnd.openxmlformats-officedocument.presentationml.presentation": return "pptx"
+    case "application/vnd.openxmlformats-officedocument.wordprocessingml.document": return "docx"
+    case "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": return "xlsx"
+    case "application/vnd.ms-powerpoint": return "ppt"
+    case "application/msword": return "doc"
+    case "application/vnd.ms-excel": return "xls"
+    case "text/vtt": return "vtt"
+    case "application/x-subrip": return "srt"
+    default: return "bin"
+    }
+}

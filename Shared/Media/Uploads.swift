@@ -1,0 +1,282 @@
+import Auth
+import Crypto
+import Database
+import Queue
+import Runtime
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// An uploaded file as its owner sees it.
+public struct MediaView: Encodable, Sendable {
+    public var id: String
+    public var purpose: String
+    public var filename: String
+    public var contentType: String
+    public var sizeBytes: Int
+    public var status: String
+    @Nullable public var rejectReason: String?
+    /// The permanent address of a public file once it is ready; nil for private files (they
+    /// are reached through short-lived links only).
+    @Nullable public var url: String?
+    public var createdAt: String
+
+    public static let columns: SQL = """
+        m.id, m.owner_id, m.purpose, m.storage, m.object_key, m.filename, m.declared_type, m.size_bytes, m.status,
+        m.reject_reason, m.created_at
+        """
+
+    init(_ row: Row, store: MediaStore) throws {
+        id = try row.string("id")
+        purpose = try row.string("purpose")
+        filename = try row.string("filename")
+        contentType = try row.string("declared_type")
+        sizeBytes = try row.int("size_bytes")
+        status = try row.string("status")
+        rejectReason = try row.optionalString("reject_reason")
+        let isPublic = MediaPurpose(rawValue: purpose)?.isPublic ?? false
+        url = isPublic && status == "ready" ? store.publicURL(key: try row.string("object_key")) : nil
+        createdAt = try row.timestamp("created_at")
+    }
+}
+
+/// The media row of `id` that the caller owns (admins: any), or 404.
+func ownedMedia(_ db: Connection, id: String, caller: Caller, lock: Bool = false) throws -> Row {
+    guard isUUID(id) else { throw APIError.notFound("Upload") }
+    let row = lock
+        ? try db.query("SELECT \(fragment: MediaView.columns) FROM media m WHERE m.id = \(id) FOR UPDATE").first
+        : try db.query("SELECT \(fragment: MediaView.columns) FROM media m WHERE m.id = \(id)").first
+    guard let row else { throw APIError.notFound("Upload") }
+    let owner = try row.string("owner_id")
+    guard caller.role == .admin || owner == caller.id else { throw APIError.notFound("Upload") }
+    return row
+}
+
+/// `POST /api/v1/uploads`: asks to upload a file. Answers where to send the bytes: a presigned
+/// S3 PUT, or the local streaming upload function, both with the size and type pinned.
+public enum CreateUpload {
+    /// Uploads a user may have waiting at once (requested, not yet sent).
+    static let pendingLimit = 20
+
+    public static func handle(_ context: Context) throws -> Response {
+        let caller = try context.require(.signedIn)
+        var fields = try Fields(context.request.json())
+        let purpose = fields.oneOf("purpose", MediaPurpose.allCases.map(\.rawValue)).flatMap(MediaPurpose.init(rawValue:))
+        let filename = fields.string("filename", max: 200).map(cleanFilename)
+        let contentType = fields.string("content_type", max: 100)?.lowercased()
+        let size = fields.int("size_bytes", min: 1, max: Int(Int32.max) * 4)
+        if let purpose, let contentType, !purpose.contentTypes.contains(contentType) {
+            fields.fail("content_type", "must be one of " + purpose.contentTypes.joined(separator: ", "))
+        }
+        try fields.finish()
+        guard let purpose, let filename, let contentType, let size else { throw APIError.invalid([]) }
+        guard purpose.allows(caller.role) else { throw APIError.forbidden }
+        guard size <= purpose.maxBytes else {
+            throw APIError(
+                status: 413, code: "file_too_large", message: "A \(purpose.rawValue) may be at most \(purpose.maxBytes >> 20) MiB.")
+        }
+        let store = try MediaStore.from(context.config)
+        let now = unixTime()
+        let (media, target): (MediaView, MediaStore.UploadTarget) = try context.transaction { db in
+            let waiting = try db.query(
+                """
+                SELECT count(*)::int AS n FROM media
+                WHERE owner_id = \(caller.id) AND status = 'pending' AND created_at > now() - interval '1 day'
+                """
+            ).first!.int("n")
+            guard waiting < pendingLimit else {
+                throw APIError.tooManyRequests(retryAfter: 3600, message: "Finish or abandon your other uploads first.")
+            }
+            let id = try db.query("SELECT gen_random_uuid()::text AS id").first!.string("id")
+            let key = "\(purpose.isPublic ? "public" : "private")/\(purpose.rawValue)/\(id).\(fileExtension(for: contentType))"
+            try db.execute(
+                """
+                INSERT INTO media (id, owner_id, purpose, storage, object_key, filename, declared_type, size_bytes)
+                VALUES (\(id), \(caller.id), \(purpose.rawValue), \(store.name), \(key), \(filename), \(contentType), \(size))
+                """)
+            let row = try db.query("SELECT \(fragment: MediaView.columns) FROM media m WHERE m.id = \(id)").first!
+            let target = store.uploadTarget(mediaId: id, key: key, contentType: contentType, size: size, now: now)
+            return (try MediaView(row, store: store), target)
+        }
+        return .created(Created(media: media, upload: target), message: "Send the file to the upload URL.")
+    }
+
+    struct Created: Encodable, Sendable {
+        var media: MediaView
+        var upload: MediaStore.UploadTarget
+    }
+
+    /// A name to offer for download: the last path component, without control characters or
+    /// quotes; "file" when nothing is left.
+    static func cleanFilename(_ name: String) -> String {
+        let base = name.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
+        let kept = base.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F && $0 != "\"" }
+        let cleaned = String(String.UnicodeScalarView(kept)).trimmed()
+        return cleaned.isEmpty || cleaned == "." || cleaned == ".." ? "file" : cleaned
+    }
+}
+
+/// `PUT /api/v1/uploads/{id}/content?expires=&signature=`: the local store's upload. Streams
+/// the body to a temporary file (never all in memory), checks the real type from the first
+/// bytes, then moves it into place. Authorised by the signed URL `POST /uploads` handed out.
+public enum UploadContent {
+    public static func handle(_ context: Context) throws -> Response {
+        let id = try context.request.parameter("id")
+        let store = try MediaStore.from(context.config)
+        guard let directory = store.directory, isUUID(id) else { throw APIError.notFound("Upload") }
+        guard
+            store.acceptsUpload(
+                mediaId: id, expires: context.request.queryValue("expires"), signature: context.request.queryValue("signature"),
+                now: unixTime())
+        else {
+            throw APIError(status: 403, code: "invalid_signature", message: "This upload URL is not valid or has expired.")
+        }
+        let db = try context.db()
+        guard let row = try db.query("SELECT \(fragment: MediaView.columns) FROM media m WHERE m.id = \(id)").first else {
+            throw APIError.notFound("Upload")
+        }
+        guard try row.string("status") == "pending" else {
+            throw APIError.conflict("This file has been uploaded already.", code: "already_uploaded")
+        }
+        let declaredType = try row.string("declared_type")
+        let size = try row.int("size_bytes")
+        let key = try row.string("object_key")
+        guard let stream = context.request.stream else {
+            throw APIError.badRequest("Send the file as the request body.", code: "body_required")
+        }
+        guard stream.length == size else {
+            throw APIError.badRequest("The body must be exactly \(size) bytes, as declared.", code: "size_mismatch")
+        }
+        let sentType = (context.request.header("content-type") ?? "").split(separator: ";").first.map { String($0).trimmed().lowercased() }
+        guard sentType == declaredType else {
+            throw APIError(status: 415, code: "unsupported_media_type", message: "Send the file with Content-Type \(declaredType).")
+        }
+
+        let incoming = "\(directory)/.incoming"
+        try makeDirectories(incoming)
+        let partial = "\(incoming)/\(id).part"
+        // O_EXCL: a second upload of the same id running at once is refused, not interleaved.
+        let fd = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            if errno == EEXIST { throw APIError.conflict("This file is being uploaded already.", code: "upload_in_progress") }
+            throw StorageError("cannot create \(partial): errno \(errno)")
+        }
+        var complete = false
+        defer {
+            close(fd)
+            if !complete { unlink(partial) }
+        }
+        var head: [UInt8] = []
+        var checked = false
+        while true {
+            let piece = try stream.read()
+            if piece.isEmpty { break }
+            if !checked {
+                head += piece.prefix(FileKind.headerLength - head.count)
+                if head.count >= FileKind.headerLength || head.count == size {
+                    try check(head: head, declaredType: declaredType, id: id, db: db)
+                    checked = true
+                }
+            }
+            guard writeAll(fd: fd, piece) else { throw StorageError("cannot write \(partial): errno \(errno)") }
+        }
+        if !checked { try check(head: head, declaredType: declaredType, id: id, db: db) }
+        guard fsync(fd) == 0 else { throw StorageError("cannot sync \(partial): errno \(errno)") }
+        let destination = "\(directory)/\(key)"
+        try makeDirectories(String(destination[..<destination.lastIndex(of: "/")!]))
+        guard rename(partial, destination) == 0 else { throw StorageError("cannot move \(partial): errno \(errno)") }
+        complete = true
+        let updated = try db.query(
+            """
+            UPDATE media m SET status = 'ready', content_type = declared_type, updated_at = now()
+            WHERE m.id = \(id) AND m.status = 'pending'
+            RETURNING \(fragment: MediaView.columns)
+            """
+        ).first
+        guard let updated else {
+            unlink(destination)
+            throw APIError.conflict("This file has been uploaded already.", code: "already_uploaded")
+        }
+        return .ok(try MediaView(updated, store: store), message: "Uploaded.")
+    }
+
+    /// Refuses a file whose first bytes are not what it claimed to be, and marks it rejected.
+    static func check(head: [UInt8], declaredType: String, id: String, db: Connection) throws {
+        if let kind = FileKind.detect(head), kind.contentTypes.contains(declaredType) { return }
+        let reason = "The content is not a valid \(declaredType) file."
+        try db.execute(
+            "UPDATE media SET status = 'rejected', reject_reason = \(reason), updated_at = now() WHERE id = \(id) AND status = 'pending'")
+        throw APIError(
+            status: 415, code: "type_mismatch", message: "The file's content is not \(declaredType). Request a new upload for the real file.")
+    }
+}
+
+/// `POST /api/v1/uploads/{id}/complete`: says the bytes are in place. Local uploads are
+/// checked as they arrive, so this just answers; S3 uploads are checked by the media worker
+/// (size, then the real type from the first bytes), so this queues that check (202).
+public enum CompleteUpload {
+    public static func handle(_ context: Context) throws -> Response {
+        let caller = try context.require(.signedIn)
+        let id = try context.request.parameter("id")
+        let store = try MediaStore.from(context.config)
+        let (view, queued): (MediaView, Bool) = try context.transaction { db in
+            var row = try ownedMedia(db, id: id, caller: caller, lock: true)
+            let status = try row.string("status")
+            if status == "pending" {
+                guard try row.string("storage") == "s3" else {
+                    throw APIError.conflict("Upload the file before completing it.", code: "not_uploaded")
+                }
+                row = try db.query(
+                    """
+                    UPDATE media m SET status = 'verifying', updated_at = now() WHERE m.id = \(id)
+                    RETURNING \(fragment: MediaView.columns)
+                    """
+                ).first!
+                try Queue.enqueue(
+                    db, kind: MediaJobs.verifyKind, payload: MediaJobs.Verify(mediaId: id),
+                    options: Queue.Options(queue: MediaJobs.queue, uniqueKey: "media-verify:\(id)"))
+                return (try MediaView(row, store: store), true)
+            }
+            return (try MediaView(row, store: store), false)
+        }
+        return queued ? .envelope(status: 202, message: "The file is being checked.", data: view) : .ok(view)
+    }
+}
+
+/// `GET /api/v1/uploads/{id}`: an upload's state, for its owner and admins.
+public enum GetUpload {
+    public static func handle(_ context: Context) throws -> Response {
+        let caller = try context.require(.signedIn)
+        let id = try context.request.parameter("id")
+        let store = try MediaStore.from(context.config)
+        let row = try ownedMedia(try context.db(), id: id, caller: caller)
+        return .ok(try MediaView(row, store: store))
+    }
+}
+
+/// The media worker's jobs (Workers/media).
+public enum MediaJobs {
+    public static let queue = "media"
+    public static let verifyKind = "media.verify"
+
+    public struct Verify: Codable, Sendable {
+        public var mediaId: String
+        public init(mediaId: String) { self.mediaId = mediaId }
+    }
+}
+
+/// A storage failure on our side (a 500 to the client, details in the log).
+public struct StorageError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// `mkdir -p`, group and others may read (nginx serves the files).
+func makeDirectories(_ path: String) throws {
+    var current = path.hasPrefix("/") ? "" : "."
+    for part in path.split(separator: "/") {
+        current += "/\(part)"
+        if mkdir(current, 0o755) != 0 && errno != EEXIST { throw StorageError("cannot create \(current): errno \(errno)") }
+    }
+}
