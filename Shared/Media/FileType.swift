@@ -77,26 +77,20 @@ public enum FileKind: String, Sendable, CaseIterable {
     }
 }
 
-/// The file extension a stored object gets, so the file server sends the right type.
+/// Every content type a stored file may have, with the extension its object key gets, so the
+/// file server (nginx's `types`, S3's metadata) sends the right Content-Type.
+public let storedFileTypes: [(contentType: String, fileExtension: String)] = [
+    ("image/jpeg", "jpg"), ("image/png", "png"), ("image/webp", "webp"), ("image/gif", "gif"),
+    ("video/mp4", "mp4"), ("video/quicktime", "mov"), ("video/webm", "webm"),
+    ("application/pdf", "pdf"), ("application/zip", "zip"),
+    ("application/vnd.openxmlformats-officedocument.presentationml.presentation", "pptx"),
+    ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
+    ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    ("application/vnd.ms-powerpoint", "ppt"), ("application/msword", "doc"), ("application/vnd.ms-excel", "xls"),
+    ("text/vtt", "vtt"), ("application/x-subrip", "srt"),
+]
+
+/// The extension of a stored object of this content type.
 public func fileExtension(for contentType: String) -> String {
-    switch contentType {
-    case "image/jpeg": return "jpg"
-    case "image/png": return "png"
-    case "image/webp": return "webp"
-    case "image/gif": return "gif"
-    case "video/mp4": return "mp4"
-    case "video/quicktime": return "mov"
-    case "video/webm": return "webm"
-    case "application/pdf": return "pdf"
-    case "application/zip": return "zip"
-    case "application/vnd.openxmlformats-officedocument.presentationml.presentation": return "pptx"
-    case "application/vnd.openxmlformats-officedocument.wordprocessingml.document": return "docx"
-    case "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": return "xlsx"
-    case "application/vnd.ms-powerpoint": return "ppt"
-    case "application/msword": return "doc"
-    case "application/vnd.ms-excel": return "xls"
-    case "text/vtt": return "vtt"
-    case "application/x-subrip": return "srt"
-    default: return "bin"
-    }
+    storedFileTypes.first { $0.contentType == contentType }?.fileExtension ?? "bin"
 }

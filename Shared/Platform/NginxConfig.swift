@@ -33,6 +33,8 @@ public struct NginxConfig {
         /// The local media store (`MEDIA_DIR`) and its link secret; nil with S3 storage.
         public var mediaDirectory: String?
         public var mediaSecret: String?
+        /// Content type and extension of every stored file kind (`Media.storedFileTypes`).
+        public var mediaTypes: [(contentType: String, fileExtension: String)] = []
 
         public init(binDirectory: String, runDirectory: String, logDirectory: String) {
             self.binDirectory = binDirectory
@@ -274,17 +276,23 @@ public struct NginxConfig {
     func mediaLocations() -> String {
         guard let directory = settings.mediaDirectory, let secret = settings.mediaSecret else { return "" }
         let headers = securityHeaders(indent: "            ", contentPolicy: "default-src 'none'; sandbox")
+        // Types by extension (the upload function named the files); anything else is octet-stream.
+        let types = settings.mediaTypes.map { "\($0.contentType) \($0.fileExtension);" }.joined(separator: " ")
         return """
 
                     location /media/public/ {
                         limit_except GET { deny all; }
                         alias \(quote(directory + "/public/"));
+                        types { \(types) }
+                        default_type application/octet-stream;
             \(headers)            add_header Cache-Control "public, max-age=86400" always;
                     }
 
                     location /media/private/ {
                         limit_except GET { deny all; }
                         alias \(quote(directory + "/private/"));
+                        types { \(types) }
+                        default_type application/octet-stream;
                         secure_link $arg_md5,$arg_expires;
                         secure_link_md5 \(quote("$secure_link_expires$uri$arg_name " + secret));
                         if ($secure_link = "") { return 403; }

@@ -95,4 +95,22 @@ import Testing
         cgiOnly.modeOverride = .cgi
         #expect(!NginxConfig(manifest: try manifest(), settings: cgiOnly).render().contains("upstream fn_"))
     }
+
+    @Test func uploadsStreamAsCGIInEveryModeAndMediaIsServedWithSecureLink() throws {
+        var settings = NginxConfig.Settings(binDirectory: "/srv/bin", runDirectory: "/srv/run", logDirectory: "/srv/log")
+        settings.modeOverride = .fastcgi
+        settings.mediaDirectory = "/srv/media"
+        settings.mediaSecret = String(repeating: "k", count: 40)
+        let text = NginxConfig(manifest: try manifest(), settings: settings).render()
+        #expect(!text.contains("upstream fn_uploads-content"))
+        let start = try #require(text.firstRange(of: "location ~ \"^/api/v1/uploads/[^/]+/content$\" {"))
+        let block = text[start.lowerBound...]
+        let upload = block[..<(block.firstRange(of: "\n        }\n")?.lowerBound ?? block.endIndex)]
+        #expect(upload.contains("set $lms_pass fcgiwrap;"))
+        #expect(upload.contains("fastcgi_request_buffering off;"))
+        #expect(upload.contains("client_max_body_size 4294967296;"))
+        #expect(text.contains("secure_link_md5 \"$secure_link_expires$uri$arg_name \(settings.mediaSecret!)\";"))
+        #expect(text.contains("alias \"/srv/media/public/\";"))
+        #expect(try Manifest.parse("PUT /api/v1/x fn public stream - 2g -").routes[0].bodyLimit == 2 << 30)
+    }
 }

@@ -82,6 +82,7 @@ do {
             }
             settings.mediaDirectory = absolutePath(config["MEDIA_DIR"] ?? ".data/media")
             settings.mediaSecret = secret
+            settings.mediaTypes = storedFileTypes
         }
         print(NginxConfig(manifest: loadManifest(), settings: settings).render(), terminator: "")
     case "fastcgi-functions":
