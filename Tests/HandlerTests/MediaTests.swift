@@ -10,6 +10,10 @@ import TestSupport
 import Testing
 import Worker
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Upload requests, the local streaming upload, completion and the S3 path (against
 /// infra/testing/fake_s3.py, which checks SigV4 as S3 does).
 @Suite struct UploadTests {
@@ -179,5 +183,43 @@ import Worker
         let objects = try client.request(url: fake.endpoint + "/_objects").text
         #expect(!objects.contains(liar))
         #expect(objects.contains(good))
+    }
+}
+
+@Suite struct MediaSweepTests {
+    @Test func abandonedAndRejectedUploadsAreRemovedWithTheirBytes() throws {
+        let db = try TestEnvironment.connect()
+        let owner = try Factory.user(db, role: .instructor)
+        let config = try TestEnvironment.config()
+        let store = try MediaStore.from(config)
+        func media(_ status: String, age: String) throws -> (id: String, path: String) {
+            let id = try db.query("SELECT gen_random_uuid()::text AS id").first!.string("id")
+            let key = "private/resource/\(id).pdf"
+            try db.execute(
+                """
+                INSERT INTO media (id, owner_id, purpose, storage, object_key, filename, declared_type, size_bytes, status, created_at, updated_at)
+                VALUES (\(id), \(owner.id), 'resource', 'local', \(key), 'f.pdf', 'application/pdf', 5, \(status),
+                        now() - \(age)::interval, now() - \(age)::interval)
+                """)
+            let path = TestEnvironment.mediaDirectory + "/" + key
+            _ = mkdir(TestEnvironment.mediaDirectory, 0o755)
+            _ = mkdir(TestEnvironment.mediaDirectory + "/private", 0o755)
+            _ = mkdir(TestEnvironment.mediaDirectory + "/private/resource", 0o755)
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            _ = write(fd, "%PDF-", 5)
+            close(fd)
+            return (id, path)
+        }
+        let abandoned = try media("pending", age: "2 days")
+        let fresh = try media("pending", age: "1 hour")
+        let rejected = try media("rejected", age: "8 days")
+        let ready = try media("ready", age: "30 days")
+        let context = JobContext(db: db, config: config, log: Logger(component: "test"), worker: "test")
+        try MediaSweep.handle(context, client: nil, store: store)
+        func exists(_ id: String) throws -> Bool { try db.query("SELECT 1 FROM media WHERE id = \(id)").first != nil }
+        #expect(try !exists(abandoned.id) && access(abandoned.path, F_OK) != 0)
+        #expect(try !exists(rejected.id) && access(rejected.path, F_OK) != 0)
+        #expect(try exists(fresh.id) && access(fresh.path, F_OK) == 0)
+        #expect(try exists(ready.id) && access(ready.path, F_OK) == 0)
     }
 }

@@ -1,5 +1,6 @@
-// The media worker: `media.verify` jobs from the `media` queue, the checks of files uploaded
-// straight to S3 (size and real type). See Shared/MediaCheck/MediaVerification.swift.
+// The media worker, on the `media` queue: `media.verify` checks files uploaded straight to S3
+// (size and real type), `media.sweep` (hourly) removes abandoned and rejected uploads.
+// See Shared/MediaCheck.
 import HTTPClient
 import Media
 import MediaCheck
@@ -21,6 +22,11 @@ do {
 // Only the first bytes of a file are ever read: a small response limit.
 let clients = PerThread { try CurlClient(maxResponseBytes: 64 * 1024) }
 
-Worker.run(name: "media", options: Worker.Options(queue: MediaJobs.queue, concurrency: 2)) { job, context in
-    try MediaVerification.handle(job, context, client: try clients.get(), store: store)
+let options = Worker.Options(queue: MediaJobs.queue, concurrency: 2, schedules: [MediaSweep.schedule])
+Worker.run(name: "media", options: options) { job, context in
+    switch job.kind {
+    case MediaJobs.verifyKind: try MediaVerification.handle(job, context, client: try clients.get(), store: store)
+    case MediaSweep.schedule.kind: try MediaSweep.handle(context, client: try clients.get(), store: store)
+    default: throw PermanentJobError("the media worker does not run \(job.kind)")
+    }
 }
