@@ -4,8 +4,9 @@ import Database
 import Runtime
 
 /// `GET /api/v1/courses`: the public catalog (published courses only).
-/// - `q`: full-text search over title, subtitle, tags and description, with prefixes
-///   (`swi` finds Swift) and typos in titles (`swfit`) through trigram similarity;
+/// - `q`: full-text search over title, subtitle, tags and description, every word required,
+///   with prefixes (`swi` finds Swift), ranked; when nothing matches, titles with typos
+///   (`swfit`) through trigram similarity;
 /// - filters: `category` (slug), `level`, `language`, `price` (`free` or `paid`),
 ///   `price_min`/`price_max` (minor units), `min_rating`;
 /// - `sort`: `relevance` (default with `q`), `newest` (default without), `popular`, `rating`,
@@ -104,7 +105,7 @@ public enum SearchCourses {
         // PostgreSQL from planning index use for a prepared statement.
         var filters: SQL = "c.status = 'published'"
         func and(_ condition: SQL) { filters = "\(fragment: filters) AND \(fragment: condition)" }
-        if let category { and("k.slug = \(category)") }
+        if let category { and("c.category_id = (SELECT id FROM categories WHERE slug = \(category))") }
         if let level { and("c.level = \(level)") }
         if let language { and("c.language = \(language)") }
         if let price { and(price == "free" ? "c.price_minor = 0" : "c.price_minor > 0") }
@@ -125,17 +126,28 @@ public enum SearchCourses {
         if words.isEmpty {
             rows = try db.query(select(rank: "0", filters: filters, order: order, limit: limit + 1, offset: offset)).rows
         } else {
-            // Words and prefixes first (the GIN full-text index); only when they find too little
-            // for this page, titles that look like the query (pg_trgm), for typos.
+            // Words and prefixes (the GIN full-text index), every word required. Each prefix is
+            // first expanded to the indexed words it stands for (`catalog_words`, up to 32), which
+            // the index intersects far faster than prefix ranges; a broader prefix stays a prefix.
+            // Only when nothing matches, titles that look like the query (pg_trgm), for typos.
             let tsquery = words.map { $0 + ":*" }.joined(separator: " & ")
-            let matched: SQL = "\(fragment: filters) AND c.search @@ to_tsquery('simple', \(tsquery))"
+            let expanded: SQL = """
+                (SELECT string_agg(coalesce(e.alternatives, quote_literal(t.word) || ':*'), ' & ' ORDER BY t.i)::tsquery
+                 FROM unnest(\(TextArray(words))::text[]) WITH ORDINALITY AS t (word, i)
+                 CROSS JOIN LATERAL (
+                     SELECT CASE WHEN count(*) BETWEEN 1 AND 32 THEN '(' || string_agg(quote_literal(x.word), ' | ') || ')' END
+                            AS alternatives
+                     FROM (SELECT w.word FROM catalog_words w
+                           WHERE w.word >= t.word AND w.word < t.word || chr(1114111) ORDER BY w.word LIMIT 33) AS x) AS e)
+                """
+            let matched: SQL = "\(fragment: filters) AND c.search @@ \(fragment: expanded)"
             rows = try db.query(
                 select(rank: "ts_rank(c.search, to_tsquery('simple', \(tsquery)))", filters: matched, order: order, limit: limit + 1, offset: offset)
             ).rows
-            if rows.count <= limit && offset == 0 {
-                let similar: SQL = "\(fragment: filters) AND c.title % \(q) AND NOT c.search @@ to_tsquery('simple', \(tsquery))"
-                rows += try db.query(
-                    select(rank: "similarity(c.title, \(q)) - 1", filters: similar, order: order, limit: limit + 1 - rows.count, offset: 0)
+            if rows.isEmpty && offset == 0 {
+                let similar: SQL = "\(fragment: filters) AND c.title % \(q)"
+                rows = try db.query(
+                    select(rank: "similarity(c.title, \(q)) - 1", filters: similar, order: order, limit: limit + 1, offset: 0)
                 ).rows
             }
         }
@@ -153,17 +165,22 @@ public enum SearchCourses {
         return .ok(ItemsPage(items: items, nextCursor: next))
     }
 
+    /// The page of courses first (filters, order, limit on `courses` alone), then their
+    /// instructors and categories: the joins run for the page's rows only.
     static func select(rank: SQL, filters: SQL, order: SQL, limit: Int, offset: Int) -> SQL {
         """
         SELECT c.id, c.title, c.subtitle, k.slug AS category, c.level, c.language, c.price_minor, c.currency, c.thumbnail_url,
                c.rating_average::float8 AS rating_average, c.rating_count, c.enrollment_count, c.published_at,
-               u.id AS instructor_id, u.name AS instructor_name, \(fragment: rank) AS rank
-        FROM courses c
+               u.id AS instructor_id, u.name AS instructor_name, c.rank
+        FROM (SELECT c.id, c.title, c.subtitle, c.category_id, c.level, c.language, c.price_minor, c.currency, c.thumbnail_url,
+                     c.rating_average, c.rating_count, c.enrollment_count, c.published_at, c.instructor_id, \(fragment: rank) AS rank
+              FROM courses c
+              WHERE \(fragment: filters)
+              ORDER BY \(fragment: order)
+              LIMIT \(limit) OFFSET \(offset)) c
         JOIN users u ON u.id = c.instructor_id
         LEFT JOIN categories k ON k.id = c.category_id
-        WHERE \(fragment: filters)
         ORDER BY \(fragment: order)
-        LIMIT \(limit) OFFSET \(offset)
         """
     }
 

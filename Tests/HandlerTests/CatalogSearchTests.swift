@@ -46,6 +46,24 @@ import Testing
         let cursor = try #require(first.response.data["next_cursor"]?.string)
         #expect(try search("q=\(tag)&limit=1&sort=price_asc&cursor=\(cursor)").ids == [swift])
         #expect(try search("q=%27%3B%20DROP%20TABLE%20courses%3B--").status == 200)
+        #expect(try search("q=\(tag)%20mastery").ids == [swift])  // every word is required
+        #expect(try search("q=\(tag)%20nowhereword").ids == [])
+    }
+
+    @Test func prefixesFindNewWordsAndBroadPrefixesStillWork() throws {
+        let db = try TestEnvironment.connect()
+        let owner = try Factory.user(db, role: .instructor)
+        let stem = "zw" + Factory.uniqueEmail("t").split(separator: "@")[0].split(separator: "-").last!.prefix(6)
+        // 40 distinct words under one prefix: more than the 32 a prefix is expanded to.
+        let many = (1...40).map { "\(stem)w\($0)" }.joined(separator: " ")
+        let broad = try published(db, owner, #""title":"Broad prefix course","description":"\#(many)""#)
+        #expect(try search("q=\(stem)").ids == [broad])
+        #expect(try search("q=\(stem)w3").ids == [broad])
+        #expect(try db.query("SELECT count(*)::int AS n FROM catalog_words WHERE word LIKE \(stem + "%")").first!.int("n") == 40)
+        // A word that arrives with an edit is found by its prefix.
+        #expect(try call(UpdateCourse.handle, "PATCH", "/api/v1/courses/\(broad)", template: "/api/v1/courses/{id}", json: #"{"title":"\#(stem)renamed course"}"#, token: owner.accessToken).status == 200)
+        try db.execute("UPDATE courses SET status = 'published' WHERE id = \(broad)")
+        #expect(try search("q=\(stem)rena").ids == [broad])
     }
 
     @Test func refusesInvalidParameters() throws {

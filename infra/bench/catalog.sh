@@ -47,15 +47,30 @@ echo
 echo "== through nginx, FastCGI, 16 connections, ${DURATION}s each ($(psql_ "SELECT count(*) FROM courses") courses, $(psql_ "SELECT count(*) FROM users") users)"
 run "search: q + level + language" "http://127.0.0.1:18095$SEARCH"
 run "course details" "http://127.0.0.1:18095/api/v1/courses/$COURSE_ID"
+run "search: one broad word (python) + 2 filters" "http://127.0.0.1:18095/api/v1/courses?q=python&level=beginner&language=en"
+run "search: prefix (pyth) + 2 filters" "http://127.0.0.1:18095/api/v1/courses?q=pyth&level=beginner&language=en"
+psql_ "SELECT 'courses matching: swift python ' || count(*) FILTER (WHERE search @@ 'swift & python'::tsquery)
+  || ', python ' || count(*) FILTER (WHERE search @@ 'python'::tsquery)
+  || ', python beginner en ' || count(*) FILTER (WHERE search @@ 'python'::tsquery AND level = 'beginner' AND language = 'en')
+  FROM courses WHERE status = 'published'"
 
 echo
 echo "== EXPLAIN ANALYZE of the search (the handler's statement with these values)"
 as_service "$(pg_bin)/psql" "$DATABASE_URL" -c "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
-SELECT c.id, ts_rank(c.search, to_tsquery('simple', 'swift:* & python:*')) AS rank
-FROM courses c JOIN users u ON u.id = c.instructor_id LEFT JOIN categories k ON k.id = c.category_id
-WHERE c.status = 'published' AND c.level = 'beginner' AND c.language = 'en'
-  AND c.search @@ to_tsquery('simple', 'swift:* & python:*')
-ORDER BY rank DESC, c.id DESC LIMIT 21"
+SELECT c.id, c.title, u.name AS instructor_name, k.slug AS category, c.rank
+FROM (SELECT c.id, c.title, c.category_id, c.instructor_id, ts_rank(c.search, to_tsquery('simple', 'swift:* & python:*')) AS rank
+      FROM courses c
+      WHERE c.status = 'published' AND c.level = 'beginner' AND c.language = 'en'
+        AND c.search @@ (
+            SELECT string_agg(coalesce(e.alternatives, quote_literal(t.word) || ':*'), ' & ' ORDER BY t.i)::tsquery
+            FROM unnest(ARRAY['swift', 'python']) WITH ORDINALITY AS t (word, i)
+            CROSS JOIN LATERAL (
+                SELECT CASE WHEN count(*) BETWEEN 1 AND 32 THEN '(' || string_agg(quote_literal(x.word), ' | ') || ')' END AS alternatives
+                FROM (SELECT w.word FROM catalog_words w
+                      WHERE w.word >= t.word AND w.word < t.word || chr(1114111) ORDER BY w.word LIMIT 33) AS x) AS e)
+      ORDER BY rank DESC, c.id DESC LIMIT 21) c
+JOIN users u ON u.id = c.instructor_id LEFT JOIN categories k ON k.id = c.category_id
+ORDER BY c.rank DESC, c.id DESC"
 echo
 echo "== EXPLAIN ANALYZE of course details (the course row)"
 as_service "$(pg_bin)/psql" "$DATABASE_URL" -c "EXPLAIN (ANALYZE, COSTS OFF) SELECT * FROM courses WHERE id = '$COURSE_ID'"
