@@ -56,7 +56,9 @@ public enum ScaleData {
                                 || CASE WHEN h / 102400 % 2 = 0 THEN v[1 + h / 204800 % 5] || c[1 + h / 1024000 % 16] ELSE '' END AS word
                          FROM (SELECT hashint8extended(r, 42) & 9007199254740991 AS h) AS hh) AS p
             )
-            SELECT count(*) FROM (SELECT i.id,
+            INSERT INTO courses (instructor_id, title, subtitle, description, category_id, level, language, price_minor, currency, tags,
+                                 status, published_at, rating_average, rating_count, enrollment_count)
+            SELECT i.id,
                    initcap(a.t1) || coalesce(' and ' || initcap(a.t2), '') || ' ' || (ARRAY['Masterclass', 'Bootcamp', 'for Beginners',
                        'Fundamentals', 'Complete Guide', 'in Practice', 'Crash Course', 'from Scratch', 'Projects', 'Essentials'])[1 + floor(u[6] * 10)::int],
                    'Learn ' || a.t1 || ' ' || d.subtitle,
@@ -83,7 +85,7 @@ public enum ScaleData {
                        string_agg(w, ' ' ORDER BY j) FILTER (WHERE j > 250 AND j <= 253 + floor(u[12] * 1000)::int % 6) AS subtitle
                 FROM (SELECT j, vocab.f[least(3000, floor(exp(((hashint8extended(n * 1000 + j, 7) & 9007199254740991)::float8 / 9007199254740992) * ln(3001))))::int] AS w
                       FROM generate_series(1, 258) AS j) AS words) AS d
-            JOIN instructors i ON i.k = 1 + (n % greatest((SELECT count(*) FROM instructors), 1))) g
+            JOIN instructors i ON i.k = 1 + (n % greatest((SELECT count(*) FROM instructors), 1))
             """)
         // VACUUM, not only ANALYZE: it merges the GIN pending lists and sets the visibility map,
         // as autovacuum would soon after a real load. One statement per call (VACUUM cannot run

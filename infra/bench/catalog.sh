@@ -34,7 +34,7 @@ psql_() { as_service "$(pg_bin)/psql" "$DATABASE_URL" -Atc "$1"; }
 COURSE_ID=$(psql_ "SELECT id FROM courses WHERE status = 'published' ORDER BY published_at DESC OFFSET 5000 LIMIT 1")
 SEARCH="/api/v1/courses?q=swift%20python&level=beginner&language=en"
 curl -fsS "http://127.0.0.1:18095$SEARCH" >/dev/null || die "search failed"
-curl -fsS "http://127.0.0.1:18095/api/v1/courses/$COURSE_ID" >/dev/null || die "details failed"
+curl -fsS "http://127.0.0.1:18095/api/v1/courses/$COURSE_ID" >/dev/null || die "details failed: $COURSE_ID $(curl -sS "http://127.0.0.1:18095/api/v1/courses/$COURSE_ID" | head -c 300)"
 
 run() {
   local name="$1" url="$2" out
