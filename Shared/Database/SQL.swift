@@ -38,14 +38,32 @@ public struct SQL: ExpressibleByStringInterpolation, Sendable {
             text += "$\(binds.count)"
         }
 
-        /// Embeds another parameterized fragment, renumbering its parameters.
+        /// Embeds another parameterized fragment, renumbering its parameters (`$1` becomes
+        /// `$(1 + binds so far)`), in one pass over its UTF-8 bytes: catalog queries nest
+        /// several fragments per request, and this runs on every one.
         public mutating func appendInterpolation(fragment: SQL) {
-            var piece = fragment.text
-            // Renumber from the highest index down so "$1" never rewrites part of "$10".
-            for index in stride(from: fragment.binds.count, through: 1, by: -1) {
-                piece = piece.replacingAll("$\(index)", with: "$#\(index + binds.count)")
+            let offset = binds.count
+            if offset == 0 || fragment.binds.isEmpty {
+                text += fragment.text
+            } else {
+                let bytes = Array(fragment.text.utf8)
+                var out: [UInt8] = []
+                out.reserveCapacity(bytes.count + 16)
+                var index = 0
+                while index < bytes.count {
+                    let byte = bytes[index]
+                    out.append(byte)
+                    index += 1
+                    guard byte == UInt8(ascii: "$"), index < bytes.count, (48...57).contains(bytes[index]) else { continue }
+                    var number = 0
+                    while index < bytes.count, (48...57).contains(bytes[index]) {
+                        number = number * 10 + Int(bytes[index] - 48)
+                        index += 1
+                    }
+                    out += Array(String(number + offset).utf8)
+                }
+                text += String(decoding: out, as: UTF8.self)
             }
-            text += piece.replacingAll("$#", with: "$")
             binds += fragment.binds
         }
     }
@@ -92,17 +110,30 @@ func hexString(_ bytes: [UInt8]) -> String {
 }
 
 extension String {
-    /// Replaces every occurrence of `target` (no Foundation needed).
+    /// Replaces every occurrence of `target` (no Foundation needed), comparing UTF-8 bytes.
     public func replacingAll(_ target: String, with replacement: String) -> String {
-        guard !target.isEmpty, contains(target) else { return self }
-        var result = ""
-        var rest = self[...]
-        while let range = rest.firstRange(of: target) {
-            result += rest[..<range.lowerBound]
-            result += replacement
-            rest = rest[range.upperBound...]
+        let needle = Array(target.utf8)
+        guard let first = needle.first else { return self }
+        let bytes = Array(utf8)
+        guard bytes.count >= needle.count else { return self }
+        var out: [UInt8] = []
+        var index = 0
+        var changed = false
+        let last = bytes.count - needle.count
+        while index < bytes.count {
+            if index <= last, bytes[index] == first, bytes[index..<index + needle.count].elementsEqual(needle) {
+                if !changed {
+                    out.reserveCapacity(bytes.count + 16)
+                    out += bytes[..<index]
+                    changed = true
+                }
+                out += replacement.utf8
+                index += needle.count
+            } else {
+                if changed { out.append(bytes[index]) }
+                index += 1
+            }
         }
-        result += rest
-        return result
+        return changed ? String(decoding: out, as: UTF8.self) : self
     }
 }

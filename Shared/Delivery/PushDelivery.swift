@@ -55,7 +55,7 @@ func decodePayload<T: Decodable>(_ type: T.Type, _ job: Queue.Job) throws -> T {
     let decoder = JSONDecoder()
     decoder.keyDecodingStrategy = .convertFromSnakeCase
     do {
-        return try decoder.decode(T.self, from: try makeEncoder().encode(job.payload))
+        return try decoder.decode(T.self, from: Data(try encodeJSON(job.payload)))
     } catch {
         throw PermanentJobError("payload of \(job.kind) does not decode: \(error)")
     }

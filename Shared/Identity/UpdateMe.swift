@@ -60,7 +60,7 @@ public enum UpdateMe {
             }
             clean[kind] = .string(url)
         }
-        guard let data = try? makeEncoder().encode(JSONValue.object(clean)) else { return nil }
+        guard let data = try? encodeJSON(JSONValue.object(clean)) else { return nil }
         return String(decoding: data, as: UTF8.self)
     }
 }

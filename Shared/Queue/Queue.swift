@@ -235,7 +235,7 @@ public enum Queue {
     }
 
     static func encode(_ payload: some Encodable) throws -> String {
-        String(decoding: try makeEncoder().encode(payload), as: UTF8.self)
+        String(decoding: try encodeJSON(payload), as: UTF8.self)
     }
 }
 

@@ -66,10 +66,3 @@ public enum JSONValue: Sendable, Equatable, Codable {
     }
 }
 
-/// The JSON encoder for every response: snake_case keys, stable key order.
-public func makeEncoder() -> JSONEncoder {
-    let encoder = JSONEncoder()
-    encoder.keyEncodingStrategy = .convertToSnakeCase
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return encoder
-}

@@ -29,7 +29,7 @@ public struct Response: Sendable {
     }
 
     public static func envelope(status: Int, message: String, data: some Encodable & Sendable) -> Response {
-        let body = (try? makeEncoder().encode(Envelope(message: message, data: data))).map { Array($0) }
+        let body = try? encodeJSON(Envelope(message: message, data: data))
         guard let body else { return error(.internalError, requestId: nil) }
         return Response(status: status, headers: [("Content-Type", "application/json; charset=utf-8")], body: body)
     }
@@ -37,7 +37,7 @@ public struct Response: Sendable {
     /// The error envelope: `{"success": false, "message", "code", "errors", "request_id"}`.
     public static func error(_ error: APIError, requestId: String?) -> Response {
         let envelope = ErrorEnvelope(message: error.message, code: error.code, errors: error.fieldErrors, requestId: requestId)
-        let body = (try? makeEncoder().encode(envelope)).map { Array($0) } ?? Array(#"{"success":false}"#.utf8)
+        let body = (try? encodeJSON(envelope)) ?? Array(#"{"success":false}"#.utf8)
         return Response(
             status: error.status, headers: [("Content-Type", "application/json; charset=utf-8")] + error.headers, body: body)
     }

@@ -37,8 +37,8 @@ curl -fsS "http://127.0.0.1:18095$SEARCH" >/dev/null || die "search failed"
 curl -fsS "http://127.0.0.1:18095/api/v1/courses/$COURSE_ID" >/dev/null || die "details failed: $COURSE_ID $(curl -sS "http://127.0.0.1:18095/api/v1/courses/$COURSE_ID" | head -c 300)"
 
 run() {
-  local name="$1" url="$2" out
-  out=$(wrk -t2 -c16 -d"${DURATION}s" --latency "$url")
+  local name="$1" url="$2" connections="${3:-16}" out
+  out=$(wrk -t2 -c"$connections" -d"${DURATION}s" --latency "$url")
   printf '%-40s %10s req/s   p50 %8s   p99 %8s\n' "$name" \
     "$(printf '%s\n' "$out" | awk '/Requests\/sec/ {print $2}')" \
     "$(printf '%s\n' "$out" | awk '$1 == "50%" {print $2}')" "$(printf '%s\n' "$out" | awk '$1 == "99%" {print $2}')"
@@ -49,6 +49,9 @@ run "search: q + level + language" "http://127.0.0.1:18095$SEARCH"
 run "course details" "http://127.0.0.1:18095/api/v1/courses/$COURSE_ID"
 run "search: one broad word (python) + 2 filters" "http://127.0.0.1:18095/api/v1/courses?q=python&level=beginner&language=en"
 run "search: prefix (pyth) + 2 filters" "http://127.0.0.1:18095/api/v1/courses?q=pyth&level=beginner&language=en"
+echo "== the same search and details with 4 connections (a lighter load)"
+run "search: q + level + language" "http://127.0.0.1:18095$SEARCH" 4
+run "course details" "http://127.0.0.1:18095/api/v1/courses/$COURSE_ID" 4
 psql_ "SELECT 'courses matching: swift python ' || count(*) FILTER (WHERE search @@ 'swift & python'::tsquery)
   || ', python ' || count(*) FILTER (WHERE search @@ 'python'::tsquery)
   || ', python beginner en ' || count(*) FILTER (WHERE search @@ 'python'::tsquery AND level = 'beginner' AND language = 'en')
