@@ -4,7 +4,7 @@ public struct Request: Sendable {
     /// The path without the query string, still percent-encoded (e.g. `/api/v1/users/me`).
     public var path: String
     /// The raw query string (after `?`).
-    public var rawQuery: String
+    public var rawQuery: String { didSet { query = Request.parseQuery(rawQuery) } }
     /// Header names in lowercase (`content-type`, `authorization`, `x-request-id`, ...).
     public var headers: [String: String]
     public var body: [UInt8]
@@ -24,6 +24,7 @@ public struct Request: Sendable {
         self.method = method
         self.path = path
         self.rawQuery = rawQuery
+        self.query = Request.parseQuery(rawQuery)
         self.headers = headers
         self.body = body
         self.remoteAddress = remoteAddress
@@ -33,7 +34,10 @@ public struct Request: Sendable {
     public func header(_ name: String) -> String? { headers[name.lowercased()] }
 
     /// Query parameters in order, percent-decoded, `+` as space; repeated keys appear repeatedly.
-    public var query: [(name: String, value: String)] {
+    /// Parsed once, when the query string is set.
+    public private(set) var query: [(name: String, value: String)]
+
+    static func parseQuery(_ rawQuery: String) -> [(name: String, value: String)] {
         rawQuery.split(separator: "&", omittingEmptySubsequences: true).map { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let name = percentDecode(parts[0], plusIsSpace: true)
