@@ -38,9 +38,11 @@ public enum GetLessonContent {
             """
             SELECT l.id, l.course_id, l.title, l.kind, l.body, l.duration_seconds, l.is_preview, l.video_url, l.materials_url,
                    l.subtitle_url, c.status AS course_status, c.instructor_id,
-                   v.object_key AS video_key, v.declared_type AS video_type, v.filename AS video_name,
+                   v.object_key AS video_key, v.declared_type AS video_type, v.filename AS video_name, v.storage AS video_storage,
                    mt.object_key AS materials_key, mt.declared_type AS materials_type, mt.filename AS materials_name,
+                   mt.storage AS materials_storage,
                    st.object_key AS subtitle_key, st.declared_type AS subtitle_type, st.filename AS subtitle_name,
+                   st.storage AS subtitle_storage,
                    EXISTS (SELECT 1 FROM enrollments e WHERE e.course_id = l.course_id AND e.user_id = \(caller?.id)) AS enrolled
             FROM lessons l
             JOIN courses c ON c.id = l.course_id
@@ -67,7 +69,7 @@ public enum GetLessonContent {
 
         let resources = try db.query(
             """
-            SELECT r.id, r.title, r.position, m.object_key, m.filename, m.declared_type, m.size_bytes
+            SELECT r.id, r.title, r.position, m.object_key, m.filename, m.declared_type, m.size_bytes, m.storage
             FROM lesson_resources r JOIN media m ON m.id = r.media_id
             WHERE r.lesson_id = \(id) AND m.status = 'ready'
             ORDER BY r.position
@@ -75,10 +77,12 @@ public enum GetLessonContent {
         ).rows
         let uploaded = try ["video_key", "materials_key", "subtitle_key"].contains { try row.optionalString($0) != nil }
         let store = uploaded || !resources.isEmpty ? try MediaStore.from(context.config) : nil
+        // Files of another store (before a change of MEDIA_STORAGE) cannot be linked.
+        func here(_ storage: String?) -> Bool { storage == store?.name }
         let now = unixTime()
 
         func link(_ name: String, external: String, download: Bool) throws -> ContentLink? {
-            if let key = try row.optionalString("\(name)_key"), let store {
+            if let key = try row.optionalString("\(name)_key"), let store, here(try row.optionalString("\(name)_storage")) {
                 let filename = try row.string("\(name)_name")
                 let signed = store.privateLink(key: key, downloadName: download ? filename : nil, now: now)
                 return ContentLink(
@@ -93,7 +97,7 @@ public enum GetLessonContent {
             video: try link("video", external: "video_url", download: false),
             materials: try link("materials", external: "materials_url", download: true),
             subtitles: try link("subtitle", external: "subtitle_url", download: false),
-            resources: try resources.map { resource in
+            resources: try resources.filter { here(try $0.string("storage")) }.map { resource in
                 let filename = try resource.string("filename")
                 let signed = store!.privateLink(key: try resource.string("object_key"), downloadName: filename, now: now)
                 return ResourceLink(

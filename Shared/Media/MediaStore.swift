@@ -66,16 +66,22 @@ public struct MediaStore: Sendable {
                 throw ConfigError(key: "MEDIA_SIGNING_SECRET", reason: "must be at least 32 letters, digits, '-' or '_'")
             }
             let base = config["PUBLIC_BASE_URL"] ?? "http://127.0.0.1:8080"
+            // Absolute: the upload function (run from its bin folder), the worker and nginx
+            // must all mean the same folder.
+            let directory = try config.require("MEDIA_DIR")
+            guard directory.hasPrefix("/") else { throw ConfigError(key: "MEDIA_DIR", reason: "must be an absolute path") }
             return MediaStore(
-                backend: .local(directory: config["MEDIA_DIR"] ?? ".data/media", baseURL: trimSlash(base), secret: secret),
-                linkTTL: linkTTL)
+                backend: .local(directory: trimSlash(directory), baseURL: trimSlash(base), secret: secret), linkTTL: linkTTL)
         case "s3":
             let endpoint = try config.require("S3_ENDPOINT")
             let parts = endpoint.split(separator: "://", maxSplits: 1).map(String.init)
             guard parts.count == 2, parts[0] == "https" || parts[0] == "http", !parts[1].isEmpty else {
                 throw ConfigError(key: "S3_ENDPOINT", reason: "must be http(s)://host[:port]")
             }
-            let host = trimSlash(parts[1])
+            // The default port is not part of the Host header clients send, so not of the signature.
+            var host = trimSlash(parts[1])
+            if parts[0] == "https", host.hasSuffix(":443") { host.removeLast(4) }
+            if parts[0] == "http", host.hasSuffix(":80") { host.removeLast(3) }
             let bucket = try config.require("S3_BUCKET")
             let signer = SigV4(
                 accessKeyId: try config.require("S3_ACCESS_KEY_ID"), secretAccessKey: try config.require("S3_SECRET_ACCESS_KEY"),
@@ -104,11 +110,16 @@ public struct MediaStore: Sendable {
                 method: "PUT", url: "\(base)/api/v1/uploads/\(mediaId)/content?expires=\(expires)&signature=\(signature)",
                 headers: headers, expiresAt: isoTime(expires))
         case .s3(let s3):
+            // Size, type and `If-None-Match: *` are signed: one PUT of exactly this file can
+            // succeed, and the object cannot be replaced after the media worker checked it.
             let (host, path) = s3.location(key)
             let url = s3.signer.presign(
                 method: "PUT", scheme: s3.scheme, host: host, path: path,
-                headers: [("content-length", String(size)), ("content-type", contentType)], expires: uploadTTL, now: now)
-            return UploadTarget(method: "PUT", url: url, headers: headers, expiresAt: isoTime(expires))
+                headers: [("content-length", String(size)), ("content-type", contentType), ("if-none-match", "*")],
+                expires: uploadTTL, now: now)
+            var signed = headers
+            signed["If-None-Match"] = "*"
+            return UploadTarget(method: "PUT", url: url, headers: signed, expiresAt: isoTime(expires))
         }
     }
 

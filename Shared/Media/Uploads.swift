@@ -36,7 +36,8 @@ public struct MediaView: Encodable, Sendable {
         status = try row.string("status")
         rejectReason = try row.optionalString("reject_reason")
         let isPublic = MediaPurpose(rawValue: purpose)?.isPublic ?? false
-        url = isPublic && status == "ready" ? store.publicURL(key: try row.string("object_key")) : nil
+        let here = try row.string("storage") == store.name
+        url = isPublic && status == "ready" && here ? store.publicURL(key: try row.string("object_key")) : nil
         createdAt = try row.timestamp("created_at")
     }
 }
@@ -56,37 +57,49 @@ func ownedMedia(_ db: Connection, id: String, caller: Caller, lock: Bool = false
 /// `POST /api/v1/uploads`: asks to upload a file. Answers where to send the bytes: a presigned
 /// S3 PUT, or the local streaming upload function, both with the size and type pinned.
 public enum CreateUpload {
-    /// Uploads a user may have waiting at once (requested, not yet sent).
+    /// Uploads a user may have waiting at once (requested, not yet sent or checked).
     static let pendingLimit = 20
+    /// Students upload avatars only; instructors and admins get `MEDIA_QUOTA_MB` (100 GiB).
+    static let studentQuota = 50 << 20
 
     public static func handle(_ context: Context) throws -> Response {
         let caller = try context.require(.signedIn)
         var fields = try Fields(context.request.json())
         let purpose = fields.oneOf("purpose", MediaPurpose.allCases.map(\.rawValue)).flatMap(MediaPurpose.init(rawValue:))
-        let filename = fields.string("filename", max: 200).map(cleanFilename)
+        let rawFilename = fields.string("filename", max: 200)
         let contentType = fields.string("content_type", max: 100)?.lowercased()
         let size = fields.int("size_bytes", min: 1, max: Int(Int32.max) * 4)
         if let purpose, let contentType, !purpose.contentTypes.contains(contentType) {
             fields.fail("content_type", "must be one of " + purpose.contentTypes.joined(separator: ", "))
         }
         try fields.finish()
-        guard let purpose, let filename, let contentType, let size else { throw APIError.invalid([]) }
+        guard let purpose, let rawFilename, let contentType, let size else { throw APIError.invalid([]) }
         guard purpose.allows(caller.role) else { throw APIError.forbidden }
+        try caller.requireVerifiedEmail()
+        let filename = cleanFilename(rawFilename, contentType: contentType)
         guard size <= purpose.maxBytes else {
             throw APIError(
                 status: 413, code: "file_too_large", message: "A \(purpose.rawValue) may be at most \(purpose.maxBytes >> 20) MiB.")
         }
         let store = try MediaStore.from(context.config)
         let now = unixTime()
+        let quota = caller.role == .student ? studentQuota : context.config.int("MEDIA_QUOTA_MB", default: 102_400) << 20
         let (media, target): (MediaView, MediaStore.UploadTarget) = try context.transaction { db in
-            let waiting = try db.query(
+            // The caller's row lock: concurrent requests of one user are counted one after another.
+            try db.execute("SELECT 1 FROM users WHERE id = \(caller.id) FOR UPDATE")
+            let usage = try db.query(
                 """
-                SELECT count(*)::int AS n FROM media
-                WHERE owner_id = \(caller.id) AND status = 'pending' AND created_at > now() - interval '1 day'
+                SELECT count(*) FILTER (WHERE status IN ('pending', 'uploading', 'verifying'))::int AS waiting,
+                       coalesce(sum(size_bytes) FILTER (WHERE status <> 'rejected'), 0)::int8 AS bytes
+                FROM media WHERE owner_id = \(caller.id)
                 """
-            ).first!.int("n")
-            guard waiting < pendingLimit else {
+            ).first!
+            guard try usage.int("waiting") < pendingLimit else {
                 throw APIError.tooManyRequests(retryAfter: 3600, message: "Finish or abandon your other uploads first.")
+            }
+            guard try usage.int("bytes") + size <= quota else {
+                throw APIError.conflict(
+                    "Your uploads would exceed your storage quota of \(quota >> 20) MiB.", code: "quota_exceeded")
             }
             let id = try db.query("SELECT gen_random_uuid()::text AS id").first!.string("id")
             let key = "\(purpose.isPublic ? "public" : "private")/\(purpose.rawValue)/\(id).\(fileExtension(for: contentType))"
@@ -107,21 +120,43 @@ public enum CreateUpload {
         var upload: MediaStore.UploadTarget
     }
 
-    /// A name to offer for download: the last path component, without control characters or
-    /// quotes; "file" when nothing is left.
-    static func cleanFilename(_ name: String) -> String {
+    /// A name to offer for download: the last path component, without control, format
+    /// (bidirectional overrides) or quote characters, ending in the extension of the type the
+    /// file was checked to be (`syllabus.pdf.cmd` is offered as `syllabus.pdf`).
+    static func cleanFilename(_ name: String, contentType: String) -> String {
         let base = name.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
-        let kept = base.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F && $0 != "\"" }
-        let cleaned = String(String.UnicodeScalarView(kept)).trimmed()
-        return cleaned.isEmpty || cleaned == "." || cleaned == ".." ? "file" : cleaned
+        let kept = base.unicodeScalars.filter {
+            $0.value >= 0x20 && $0.value != 0x7F && $0 != "\"" && $0.properties.generalCategory != .format
+        }
+        var cleaned = String(String.UnicodeScalarView(kept)).trimmed()
+        let suffix = "." + fileExtension(for: contentType)
+        if !cleaned.lowercased().hasSuffix(suffix) {
+            if let dot = cleaned.lastIndex(of: "."), dot != cleaned.startIndex { cleaned = String(cleaned[..<dot]) }
+            if !cleaned.lowercased().hasSuffix(suffix) { cleaned += suffix }
+        }
+        return cleaned == suffix ? "file" + suffix : cleaned
     }
 }
 
 /// `PUT /api/v1/uploads/{id}/content?expires=&signature=`: the local store's upload. Streams
 /// the body to a temporary file (never all in memory), checks the real type from the first
 /// bytes, then moves it into place. Authorised by the signed URL `POST /uploads` handed out.
+/// The row is claimed (`uploading`) first, so one upload of an id runs at a time; any failure
+/// gives the claim back. nginx buffers the client's body to disk before it starts this
+/// process, so a slow client never holds a function process or a database connection.
 public enum UploadContent {
     public static func handle(_ context: Context) throws -> Response {
+        do {
+            return try upload(context)
+        } catch {
+            // Read what is left of the body: the gateway is still writing it, and a process that
+            // exits before taking it all turns a clear 4xx into a 502.
+            if let stream = context.request.stream { while let piece = try? stream.read(max: 1 << 20), !piece.isEmpty {} }
+            throw error
+        }
+    }
+
+    static func upload(_ context: Context) throws -> Response {
         let id = try context.request.parameter("id")
         let store = try MediaStore.from(context.config)
         guard let directory = store.directory, isUUID(id) else { throw APIError.notFound("Upload") }
@@ -136,9 +171,6 @@ public enum UploadContent {
         guard let row = try db.query("SELECT \(fragment: MediaView.columns) FROM media m WHERE m.id = \(id)").first else {
             throw APIError.notFound("Upload")
         }
-        guard try row.string("status") == "pending" else {
-            throw APIError.conflict("This file has been uploaded already.", code: "already_uploaded")
-        }
         let declaredType = try row.string("declared_type")
         let size = try row.int("size_bytes")
         let key = try row.string("object_key")
@@ -152,53 +184,57 @@ public enum UploadContent {
         guard sentType == declaredType else {
             throw APIError(status: 415, code: "unsupported_media_type", message: "Send the file with Content-Type \(declaredType).")
         }
-
-        let incoming = "\(directory)/.incoming"
-        try makeDirectories(incoming)
-        let partial = "\(incoming)/\(id).part"
-        // O_EXCL: a second upload of the same id running at once is refused, not interleaved.
-        let fd = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            if errno == EEXIST { throw APIError.conflict("This file is being uploaded already.", code: "upload_in_progress") }
-            throw StorageError("cannot create \(partial): errno \(errno)")
-        }
-        var complete = false
-        defer {
-            close(fd)
-            if !complete { unlink(partial) }
-        }
-        var head: [UInt8] = []
-        var checked = false
-        while true {
-            let piece = try stream.read()
-            if piece.isEmpty { break }
-            if !checked {
-                head += piece.prefix(FileKind.headerLength - head.count)
-                if head.count >= FileKind.headerLength || head.count == size {
-                    try check(head: head, declaredType: declaredType, id: id, db: db)
-                    checked = true
-                }
-            }
-            guard writeAll(fd: fd, piece) else { throw StorageError("cannot write \(partial): errno \(errno)") }
-        }
-        if !checked { try check(head: head, declaredType: declaredType, id: id, db: db) }
-        guard fsync(fd) == 0 else { throw StorageError("cannot sync \(partial): errno \(errno)") }
-        let destination = "\(directory)/\(key)"
-        try makeDirectories(String(destination[..<destination.lastIndex(of: "/")!]))
-        guard rename(partial, destination) == 0 else { throw StorageError("cannot move \(partial): errno \(errno)") }
-        complete = true
-        let updated = try db.query(
-            """
-            UPDATE media m SET status = 'ready', content_type = declared_type, updated_at = now()
-            WHERE m.id = \(id) AND m.status = 'pending'
-            RETURNING \(fragment: MediaView.columns)
-            """
-        ).first
-        guard let updated else {
-            unlink(destination)
+        let claimed = try db.execute(
+            "UPDATE media SET status = 'uploading', updated_at = now() WHERE id = \(id) AND status = 'pending' AND storage = 'local'")
+        guard claimed == 1 else {
+            let status = try row.string("status")
+            if status == "uploading" { throw APIError.conflict("This file is being uploaded already.", code: "upload_in_progress") }
             throw APIError.conflict("This file has been uploaded already.", code: "already_uploaded")
         }
-        return .ok(try MediaView(updated, store: store), message: "Uploaded.")
+        let incoming = "\(directory)/.incoming"
+        let partial = "\(incoming)/\(id).part"
+        var placed = false
+        do {
+            try makeDirectories(incoming)
+            let fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw StorageError("cannot create \(partial): errno \(errno)") }
+            defer { close(fd) }
+            var head: [UInt8] = []
+            var checked = false
+            while true {
+                let piece = try stream.read()
+                if piece.isEmpty { break }
+                if !checked {
+                    head += piece.prefix(FileKind.headerLength - head.count)
+                    if head.count >= FileKind.headerLength || head.count == size {
+                        try check(head: head, declaredType: declaredType, id: id, db: db)
+                        checked = true
+                    }
+                }
+                guard writeAll(fd: fd, piece) else { throw StorageError("cannot write \(partial): errno \(errno)") }
+            }
+            if !checked { try check(head: head, declaredType: declaredType, id: id, db: db) }
+            guard fsync(fd) == 0 else { throw StorageError("cannot sync \(partial): errno \(errno)") }
+            let destination = "\(directory)/\(key)"
+            try makeDirectories(String(destination[..<destination.lastIndex(of: "/")!]))
+            guard rename(partial, destination) == 0 else { throw StorageError("cannot move \(partial): errno \(errno)") }
+            placed = true
+            let updated = try db.query(
+                """
+                UPDATE media m SET status = 'ready', content_type = declared_type, updated_at = now()
+                WHERE m.id = \(id) AND m.status = 'uploading'
+                RETURNING \(fragment: MediaView.columns)
+                """
+            ).first
+            guard let updated else { throw APIError.conflict("This upload was abandoned. Request a new one.", code: "upload_abandoned") }
+            return .ok(try MediaView(updated, store: store), message: "Uploaded.")
+        } catch {
+            // Give the claim back (a rejected file stays rejected) and leave nothing behind.
+            unlink(partial)
+            if placed { unlink("\(directory)/\(key)") }
+            _ = try? db.execute("UPDATE media SET status = 'pending', updated_at = now() WHERE id = \(id) AND status = 'uploading'")
+            throw error
+        }
     }
 
     /// Refuses a file whose first bytes are not what it claimed to be, and marks it rejected.
@@ -206,7 +242,7 @@ public enum UploadContent {
         if let kind = FileKind.detect(head), kind.contentTypes.contains(declaredType) { return }
         let reason = "The content is not a valid \(declaredType) file."
         try db.execute(
-            "UPDATE media SET status = 'rejected', reject_reason = \(reason), updated_at = now() WHERE id = \(id) AND status = 'pending'")
+            "UPDATE media SET status = 'rejected', reject_reason = \(reason), updated_at = now() WHERE id = \(id) AND status = 'uploading'")
         throw APIError(
             status: 415, code: "type_mismatch", message: "The file's content is not \(declaredType). Request a new upload for the real file.")
     }
@@ -237,6 +273,16 @@ public enum CompleteUpload {
                     db, kind: MediaJobs.verifyKind, payload: MediaJobs.Verify(mediaId: id),
                     options: Queue.Options(queue: MediaJobs.queue, uniqueKey: "media-verify:\(id)"))
                 return (try MediaView(row, store: store), true)
+            }
+            if status == "verifying" {
+                // The check may have died with its job (the unique key keeps it to one at a time).
+                try Queue.enqueue(
+                    db, kind: MediaJobs.verifyKind, payload: MediaJobs.Verify(mediaId: id),
+                    options: Queue.Options(queue: MediaJobs.queue, uniqueKey: "media-verify:\(id)"))
+                return (try MediaView(row, store: store), true)
+            }
+            if status == "uploading" {
+                throw APIError.conflict("The file is still being uploaded.", code: "upload_in_progress")
             }
             return (try MediaView(row, store: store), false)
         }

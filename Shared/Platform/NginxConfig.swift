@@ -111,6 +111,11 @@ public struct NginxConfig {
                     '"bytes":$body_bytes_sent,"duration":$request_time,"upstream":"$upstream_response_time",'
                     '"agent":"$http_user_agent"}';
                 access_log \(s.logDirectory)/nginx-access.log lms_json buffer=64k flush=1s;
+                # The same without the query string, for locations whose URLs carry signatures.
+                log_format lms_json_path escape=json '{"time":"$time_iso8601","request_id":"$lms_request_id",'
+                    '"remote":"$remote_addr","method":"$request_method","uri":"$uri","status":$status,'
+                    '"bytes":$body_bytes_sent,"duration":$request_time,"upstream":"$upstream_response_time",'
+                    '"agent":"$http_user_agent"}';
 
                 geo $lms_rate_exempt {
                     default 0;
@@ -226,9 +231,11 @@ public struct NginxConfig {
         let maxBody = routes.map(\.bodyLimit).max() ?? 0
         out += "\(indent)client_max_body_size \(max(maxBody, 1024));\n"
         if routes.contains(where: { $0.mode == .stream }) {
-            // Uploads: passed on as they arrive (no temp file in nginx), with time to arrive.
-            out += "\(indent)fastcgi_request_buffering off;\n\(indent)client_body_timeout 60s;\n"
-            out += "\(indent)fastcgi_send_timeout 300s;\n"
+            // Uploads: nginx takes the whole body first (to a temp file, never memory), so a slow
+            // client holds no function process; the function then streams it to its place.
+            // Their URLs carry signatures: logged without the query string.
+            out += "\(indent)client_body_timeout 60s;\n\(indent)fastcgi_send_timeout 300s;\n"
+            out += "\(indent)access_log \(s.logDirectory)/nginx-access.log lms_json_path buffer=64k flush=1s;\n"
         }
         if routes.contains(where: { $0.rateClass == "auth" }) {
             out += "\(indent)limit_req zone=auth burst=\(s.authBurst) nodelay;\n"
@@ -275,7 +282,9 @@ public struct NginxConfig {
     /// checked by `secure_link`): a bad signature is a 403, an expired link a 410.
     func mediaLocations() -> String {
         guard let directory = settings.mediaDirectory, let secret = settings.mediaSecret else { return "" }
-        let headers = securityHeaders(indent: "            ", contentPolicy: "default-src 'none'; sandbox")
+        // Files are embedded by the web app (<img>, <video>), which may be on another site.
+        let headers = securityHeaders(indent: "            ", contentPolicy: "default-src 'none'; sandbox", resourcePolicy: "cross-origin")
+        let log = "access_log \(settings.logDirectory)/nginx-access.log lms_json_path buffer=64k flush=1s;"
         // Types by extension (the upload function named the files); anything else is octet-stream.
         let types = settings.mediaTypes.map { "\($0.contentType) \($0.fileExtension);" }.joined(separator: " ")
         return """
@@ -283,6 +292,7 @@ public struct NginxConfig {
                     location /media/public/ {
                         limit_except GET { deny all; }
                         alias \(quote(directory + "/public/"));
+                        \(log)
                         types { \(types) }
                         default_type application/octet-stream;
             \(headers)            add_header Cache-Control "public, max-age=86400" always;
@@ -291,6 +301,7 @@ public struct NginxConfig {
                     location /media/private/ {
                         limit_except GET { deny all; }
                         alias \(quote(directory + "/private/"));
+                        \(log)
                         types { \(types) }
                         default_type application/octet-stream;
                         secure_link $arg_md5,$arg_expires;
@@ -304,13 +315,16 @@ public struct NginxConfig {
             """
     }
 
-    func securityHeaders(indent: String, contentPolicy: String = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'") -> String {
+    func securityHeaders(
+        indent: String, contentPolicy: String = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+        resourcePolicy: String = "same-site"
+    ) -> String {
         var headers: [(String, String)] = [
             ("X-Content-Type-Options", "nosniff"),
             ("X-Frame-Options", "DENY"),
             ("Referrer-Policy", "no-referrer"),
             ("Content-Security-Policy", contentPolicy),
-            ("Cross-Origin-Resource-Policy", "same-site"),
+            ("Cross-Origin-Resource-Policy", resourcePolicy),
             ("X-Request-Id", "$lms_request_id"),
             ("Vary", "Origin"),
             ("Access-Control-Allow-Origin", "$lms_cors_origin"),

@@ -49,6 +49,20 @@ import Worker
         #expect(try request("{nope", token: teacher.accessToken).status == 400)
         #expect(try request("[1]", token: teacher.accessToken).status == 400)
 
+        let unverified = try Factory.user(db, role: .instructor, verified: false)
+        #expect(try request(video, token: unverified.accessToken).code == "email_unverified")
+        let spoofed = try request(
+            #"{"purpose":"resource","filename":"C:\\x\\syl\#u{202E}labus.pdf.cmd","content_type":"application/pdf","size_bytes":10}"#,
+            token: teacher.accessToken)
+        #expect(spoofed.data["media"]?["filename"]?.string == "syllabus.pdf")
+        let renamed = try request(#"{"purpose":"resource","filename":"notes","content_type":"application/pdf","size_bytes":10}"#, token: teacher.accessToken)
+        #expect(renamed.data["media"]?["filename"]?.string == "notes.pdf")
+        let overQuota = try request(
+            #"{"purpose":"thumbnail","filename":"x.png","content_type":"image/png","size_bytes":2000000}"#, token: teacher.accessToken,
+            config: try TestEnvironment.config(["MEDIA_QUOTA_MB": "1"]))
+        #expect(overQuota.status == 409)
+        #expect(overQuota.code == "quota_exceeded")
+
         let created = try request(video, token: teacher.accessToken)
         #expect(created.status == 201)
         #expect(created.data["media"]?["status"]?.string == "pending")
@@ -76,6 +90,10 @@ import Worker
         let completeEarly = try call(CompleteUpload.handle, "POST", "/api/v1/uploads/\(id)/complete", template: "/api/v1/uploads/{id}/complete", token: teacher.accessToken)
         #expect(completeEarly.code == "not_uploaded")
 
+        // One upload of an id at a time.
+        try db.execute("UPDATE media SET status = 'uploading' WHERE id = \(id)")
+        #expect(try put(url, bytes, type: "image/png").code == "upload_in_progress")
+        try db.execute("UPDATE media SET status = 'pending' WHERE id = \(id)")
         let uploaded = try put(url, bytes, type: "image/png")
         #expect(uploaded.status == 200)
         #expect(uploaded.data["status"]?.string == "ready")
@@ -144,10 +162,15 @@ import Worker
             #expect(url.hasPrefix(fake.endpoint + "/lms-media/private/\(purpose)/"))
             #expect(url.contains("X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost"))
             // The signature pins size and type: S3 refuses anything else.
-            #expect(try client.request(method: "PUT", url: url, headers: ["Content-Type": "text/html"], body: bytes).status == 403)
-            #expect(try client.request(method: "PUT", url: url, headers: ["Content-Type": declared], body: bytes + [0]).status == 403)
-            #expect(try client.request(method: "PUT", url: url + "0", headers: ["Content-Type": declared], body: bytes).status == 403)
-            #expect(try client.request(method: "PUT", url: url, headers: ["Content-Type": declared], body: bytes).status == 200)
+            #expect(created.data["upload"]?["headers"]?["If-None-Match"]?.string == "*")
+            let headers = ["Content-Type": declared, "If-None-Match": "*"]
+            #expect(try client.request(method: "PUT", url: url, headers: ["Content-Type": "text/html", "If-None-Match": "*"], body: bytes).status == 403)
+            #expect(try client.request(method: "PUT", url: url, headers: headers, body: bytes + [0]).status == 403)
+            #expect(try client.request(method: "PUT", url: url + "0", headers: headers, body: bytes).status == 403)
+            #expect(try client.request(method: "PUT", url: url, headers: ["Content-Type": declared], body: bytes).status == 403)
+            #expect(try client.request(method: "PUT", url: url, headers: headers, body: bytes).status == 200)
+            // Only one PUT can succeed: the object cannot be swapped after it is checked.
+            #expect(try client.request(method: "PUT", url: url, headers: headers, body: bytes).status == 412)
             return try #require(created.data["media"]?["id"]?.string)
         }
         func verify(_ id: String) throws -> String {
@@ -214,6 +237,9 @@ import Worker
         let fresh = try media("pending", age: "1 hour")
         let rejected = try media("rejected", age: "8 days")
         let ready = try media("ready", age: "30 days")
+        let stuck = try media("uploading", age: "2 hours")
+        let unchecked = try media("verifying", age: "2 days")
+        try db.execute("UPDATE media SET storage = 's3' WHERE id = \(unchecked.id)")
         let context = JobContext(db: db, config: config, log: Logger(component: "test"), worker: "test")
         try MediaSweep.handle(context, client: nil, store: store)
         func exists(_ id: String) throws -> Bool { try db.query("SELECT 1 FROM media WHERE id = \(id)").first != nil }
@@ -221,5 +247,11 @@ import Worker
         #expect(try !exists(rejected.id) && access(rejected.path, F_OK) != 0)
         #expect(try exists(fresh.id) && access(fresh.path, F_OK) == 0)
         #expect(try exists(ready.id) && access(ready.path, F_OK) == 0)
+        #expect(try db.query("SELECT status FROM media WHERE id = \(stuck.id)").first?.string("status") == "pending")
+        // Another store's rows are left to a worker of that store.
+        #expect(try db.query("SELECT status FROM media WHERE id = \(unchecked.id)").first?.string("status") == "verifying")
+        let s3 = try MediaStore.from(Config(["MEDIA_STORAGE": "s3", "S3_ENDPOINT": "http://127.0.0.1:9", "S3_BUCKET": "b", "S3_ACCESS_KEY_ID": "a", "S3_SECRET_ACCESS_KEY": "s"]))
+        try MediaSweep.handle(context, client: nil, store: s3)
+        #expect(try db.query("SELECT status FROM media WHERE id = \(unchecked.id)").first?.string("status") == "rejected")
     }
 }

@@ -58,5 +58,12 @@ import Testing
         #expect(!store.acceptsUpload(mediaId: "m1", expires: query[0][1], signature: query[1][1], now: 99_999))
         #expect(throws: (any Error).self) { try MediaStore.from(Config(["MEDIA_SIGNING_SECRET": "short"])) }
         #expect(throws: (any Error).self) { try MediaStore.from(Config(["MEDIA_STORAGE": "ftp"])) }
+        #expect(throws: (any Error).self) {
+            try MediaStore.from(Config(["MEDIA_SIGNING_SECRET": String(repeating: "s", count: 32), "MEDIA_DIR": ".data/media"]))
+        }
+        // A default port is not signed: clients do not send it in Host.
+        let s3 = try MediaStore.from(
+            Config(["MEDIA_STORAGE": "s3", "S3_ENDPOINT": "https://s3.example.test:443", "S3_BUCKET": "b", "S3_ACCESS_KEY_ID": "a", "S3_SECRET_ACCESS_KEY": "s"]))
+        #expect(s3.privateLink(key: "private/x.pdf", now: 1000).url.hasPrefix("https://s3.example.test/b/private/x.pdf?"))
     }
 }

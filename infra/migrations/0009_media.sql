@@ -2,7 +2,8 @@
 -- A row is made when an upload is requested ('pending'); the bytes go straight to storage (the
 -- local upload function or a presigned S3 PUT); the real type is then checked from the file's
 -- first bytes ('ready' or 'rejected'). Private files are only ever handed out as short-lived
--- signed links; public ones (thumbnails, avatars) have a permanent URL.
+-- signed links; public ones (thumbnails, avatars) have a permanent URL. 'uploading': the local
+-- upload function is writing the bytes (one writer at a time).
 
 CREATE TABLE media (
     id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -17,13 +18,13 @@ CREATE TABLE media (
     declared_type text NOT NULL,
     content_type  text,
     size_bytes    bigint NOT NULL CHECK (size_bytes > 0),
-    status        text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'verifying', 'ready', 'rejected')),
+    status        text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'uploading', 'verifying', 'ready', 'rejected')),
     reject_reason text,
     created_at    timestamptz NOT NULL DEFAULT now(),
     updated_at    timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX media_owner_idx ON media (owner_id, created_at DESC);
-CREATE INDEX media_pending_idx ON media (created_at) WHERE status IN ('pending', 'verifying');
+CREATE INDEX media_pending_idx ON media (created_at) WHERE status IN ('pending', 'uploading', 'verifying');
 
 -- A lesson's video, materials and subtitles may be uploaded files (the *_url columns stay for
 -- files hosted elsewhere). Deleting a file detaches it.

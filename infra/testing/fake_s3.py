@@ -5,6 +5,7 @@ One bucket (--bucket, default lms-media), path-style: http://127.0.0.1:PORT/<buc
 Objects live in memory and are gone when the server stops.
 
 PUT /<bucket>/<key>
+    With `If-None-Match: *`, only when the key is free (else 412 PreconditionFailed).
     Stores exactly Content-Length bytes (no Content-Length: 411 MissingContentLength; chunked
     Transfer-Encoding: 501 NotImplemented) with the request's Content-Type (default
     binary/octet-stream). A Content-MD5 header is checked (400 BadDigest). 200 with the ETag.
@@ -449,7 +450,14 @@ class Handler(BaseHTTPRequestHandler):
                 raise S3Error(400, "BadDigest", "The Content-MD5 you specified did not match what we received.")
         content_type = self.header_value("Content-Type") or "binary/octet-stream"
         etag = '"' + hashlib.md5(body).hexdigest() + '"'
+        # Conditional write, as S3 has it: `If-None-Match: *` only creates, never replaces.
+        if_none_match = self.header_value("If-None-Match")
+        if if_none_match is not None and if_none_match.strip() != "*":
+            raise S3Error(501, "NotImplemented", "If-None-Match only supports *")
         with self.state.lock:
+            if if_none_match is not None and key in self.state.objects:
+                raise S3Error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold",
+                              Condition="If-None-Match")
             self.state.objects[key] = StoredObject(body, content_type, etag, time.time())
         self.reply(200, headers={"ETag": etag})
 
