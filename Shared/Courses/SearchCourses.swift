@@ -142,7 +142,7 @@ public enum SearchCourses {
                 """
             let matched: SQL = "\(fragment: filters) AND c.search @@ \(fragment: expanded)"
             rows = try db.query(
-                select(rank: "ts_rank(c.search, to_tsquery('simple', \(tsquery)))", filters: matched, order: order, limit: limit + 1, offset: offset)
+                select(rank: "ts_rank(c.rank_vector, to_tsquery('simple', \(tsquery)))", filters: matched, order: order, limit: limit + 1, offset: offset)
             ).rows
             if rows.isEmpty && offset == 0 {
                 let similar: SQL = "\(fragment: filters) AND c.title % \(q)"

@@ -61,7 +61,7 @@ echo
 echo "== EXPLAIN ANALYZE of the search (the handler's statement with these values)"
 as_service "$(pg_bin)/psql" "$DATABASE_URL" -c "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
 SELECT c.id, c.title, u.name AS instructor_name, k.slug AS category, c.rank
-FROM (SELECT c.id, c.title, c.category_id, c.instructor_id, ts_rank(c.search, to_tsquery('simple', 'swift:* & python:*')) AS rank
+FROM (SELECT c.id, c.title, c.category_id, c.instructor_id, ts_rank(c.rank_vector, to_tsquery('simple', 'swift:* & python:*')) AS rank
       FROM courses c
       WHERE c.status = 'published' AND c.level = 'beginner' AND c.language = 'en'
         AND c.search @@ (
