@@ -19,23 +19,11 @@ enum CourseCursor {
 /// A page of courses for authors and admins: `{"courses": [...], "next_cursor": ...}`.
 struct CourseListPage: Encodable, Sendable {
     var courses: [CourseView]
-    var nextCursor: String?
-    enum CodingKeys: String, CodingKey { case courses, nextCursor }
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(courses, forKey: .courses)
-        try c.encode(nextCursor, forKey: .nextCursor)
-    }
+    @Nullable var nextCursor: String?
 }
 
 /// A page of a learner's or the catalog's items: `{"items": [...], "next_cursor": ...}`.
 struct ItemsPage<Item: Encodable & Sendable>: Encodable, Sendable {
     var items: [Item]
-    var nextCursor: String?
-    enum CodingKeys: String, CodingKey { case items, nextCursor }
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(items, forKey: .items)
-        try c.encode(nextCursor, forKey: .nextCursor)
-    }
+    @Nullable var nextCursor: String?
 }

@@ -88,6 +88,14 @@ enum Curriculum {
         return try row.string("course_id")
     }
 
+    /// The course id of a lesson resource, or 404.
+    static func courseOfResource(_ db: Connection, resourceId: String) throws -> String {
+        guard isUUID(resourceId), let row = try db.query("SELECT course_id FROM lesson_resources WHERE id = \(resourceId)").first else {
+            throw APIError.notFound("Resource")
+        }
+        return try row.string("course_id")
+    }
+
     /// Moves an item to `target` (clamped to 1...count) among its siblings, shifting the others so
     /// positions stay 1...count. `table` and `parent` are fixed names, never input.
     static func move(_ db: Connection, table: MoveTable, id: String, parentId: String, from: Int, to target: Int) throws -> Int {

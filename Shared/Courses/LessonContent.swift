@@ -193,14 +193,6 @@ public enum AddLessonResource {
     }
 }
 
-/// The course of a resource, or 404.
-func courseOfResource(_ db: Connection, id: String) throws -> Row {
-    guard isUUID(id), let row = try db.query("SELECT course_id, lesson_id, position FROM lesson_resources WHERE id = \(id)").first else {
-        throw APIError.notFound("Resource")
-    }
-    return row
-}
-
 /// `PATCH /api/v1/resources/{id}`: renames and/or moves a resource within its lesson.
 public enum UpdateLessonResource {
     public static func handle(_ context: Context) throws -> Response {
@@ -211,12 +203,11 @@ public enum UpdateLessonResource {
         let position = fields.has("position") ? fields.int("position", min: 1, max: 10_000) : nil
         try fields.finish()
         let resource: ResourceView = try context.transaction { db in
-            _ = try Curriculum.lockCourse(db, courseId: try courseOfResource(db, id: id).string("course_id"), caller: caller)
-            let current = try courseOfResource(db, id: id)  // again, now that the course is locked
-            try db.execute("UPDATE lesson_resources SET title = coalesce(\(title), title) WHERE id = \(id)")
+            _ = try Curriculum.lockCourse(db, courseId: try Curriculum.courseOfResource(db, resourceId: id), caller: caller)
+            let current = try ResourceView(try db.query("SELECT \(fragment: ResourceView.columns) FROM lesson_resources r WHERE r.id = \(id)").first!)
+            if let title { try db.execute("UPDATE lesson_resources SET title = \(title) WHERE id = \(id)") }
             if let position {
-                _ = try Curriculum.move(
-                    db, table: .resources, id: id, parentId: try current.string("lesson_id"), from: try current.int("position"), to: position)
+                _ = try Curriculum.move(db, table: .resources, id: id, parentId: current.lessonId, from: current.position, to: position)
             }
             return try ResourceView(try db.query("SELECT \(fragment: ResourceView.columns) FROM lesson_resources r WHERE r.id = \(id)").first!)
         }
@@ -230,10 +221,9 @@ public enum DeleteLessonResource {
         let caller = try context.require(.roles([.instructor, .admin]))
         let id = try context.request.parameter("id")
         try context.transaction { db in
-            _ = try Curriculum.lockCourse(db, courseId: try courseOfResource(db, id: id).string("course_id"), caller: caller)
-            let current = try courseOfResource(db, id: id)  // again, now that the course is locked
-            try db.execute("DELETE FROM lesson_resources WHERE id = \(id)")
-            try Curriculum.closeGap(db, table: .resources, parentId: try current.string("lesson_id"), after: try current.int("position"))
+            _ = try Curriculum.lockCourse(db, courseId: try Curriculum.courseOfResource(db, resourceId: id), caller: caller)
+            let row = try db.query("DELETE FROM lesson_resources WHERE id = \(id) RETURNING lesson_id, position").first!
+            try Curriculum.closeGap(db, table: .resources, parentId: try row.string("lesson_id"), after: try row.int("position"))
         }
         return .message("Resource removed.")
     }

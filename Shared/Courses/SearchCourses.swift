@@ -16,44 +16,22 @@ public enum SearchCourses {
     struct Summary: Encodable, Sendable {
         var id: String
         var title: String
-        var subtitle: String?
-        var category: String?
+        @Nullable var subtitle: String?
+        @Nullable var category: String?
         var level: String
         var language: String
         var priceMinor: Int
         var currency: String
-        var thumbnailUrl: String?
+        @Nullable var thumbnailUrl: String?
         var ratingAverage: Double
         var ratingCount: Int
         var enrollmentCount: Int
         var instructor: Instructor
-        var publishedAt: String?
+        @Nullable var publishedAt: String?
 
         struct Instructor: Encodable, Sendable {
             var id: String
             var name: String
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case id, title, subtitle, category, level, language, priceMinor, currency, thumbnailUrl, ratingAverage, ratingCount,
-                enrollmentCount, instructor, publishedAt
-        }
-        func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(id, forKey: .id)
-            try c.encode(title, forKey: .title)
-            try c.encode(subtitle, forKey: .subtitle)
-            try c.encode(category, forKey: .category)
-            try c.encode(level, forKey: .level)
-            try c.encode(language, forKey: .language)
-            try c.encode(priceMinor, forKey: .priceMinor)
-            try c.encode(currency, forKey: .currency)
-            try c.encode(thumbnailUrl, forKey: .thumbnailUrl)
-            try c.encode(ratingAverage, forKey: .ratingAverage)
-            try c.encode(ratingCount, forKey: .ratingCount)
-            try c.encode(enrollmentCount, forKey: .enrollmentCount)
-            try c.encode(instructor, forKey: .instructor)
-            try c.encode(publishedAt, forKey: .publishedAt)
         }
     }
 

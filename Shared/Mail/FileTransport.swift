@@ -19,7 +19,7 @@ public struct FileTransport: MailTransport {
         // Render first: an invalid message is a permanent error even when its id was seen.
         let bytes = try MIME.render(message, date: unixTime())
         if access(path, F_OK) == 0 { return }
-        try Self.createDirectories(folder)
+        if let failed = makeDirectories(folder, mode: 0o750) { throw Self.failure("cannot create", failed) }
         let temporary = "\(folder)/.\(Crypto.hex(Crypto.randomBytes(8))).tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw Self.failure("cannot create", temporary) }
@@ -59,14 +59,6 @@ public struct FileTransport: MailTransport {
             name = String(name.prefix(200)) + "-" + Crypto.hex(Array(Crypto.sha256(String(core)).prefix(4)))
         }
         return name + ".eml"
-    }
-
-    static func createDirectories(_ path: String) throws {
-        var current = path.hasPrefix("/") ? "" : "."
-        for component in path.split(separator: "/") {
-            current += "/" + component
-            if mkdir(current, 0o750) != 0 && errno != EEXIST { throw failure("cannot create", current) }
-        }
     }
 
     /// Disk trouble (full, permissions, a missing mount) can be fixed without changing the job.

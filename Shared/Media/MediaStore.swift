@@ -183,7 +183,7 @@ public struct MediaStore: Sendable {
 }
 
 /// Secrets that go into nginx's configuration verbatim: no quoting surprises.
-public func isLinkSecret(_ text: String) -> Bool {
+func isLinkSecret(_ text: String) -> Bool {
     text.utf8.count >= 32
         && text.utf8.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
 }

@@ -195,7 +195,7 @@ public enum UploadContent {
         let partial = "\(incoming)/\(id).part"
         var placed = false
         do {
-            try makeDirectories(incoming)
+            try makeStoreDirectories(incoming)
             let fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard fd >= 0 else { throw StorageError("cannot create \(partial): errno \(errno)") }
             defer { close(fd) }
@@ -216,7 +216,7 @@ public enum UploadContent {
             if !checked { try check(head: head, declaredType: declaredType, id: id, db: db) }
             guard fsync(fd) == 0 else { throw StorageError("cannot sync \(partial): errno \(errno)") }
             let destination = "\(directory)/\(key)"
-            try makeDirectories(String(destination[..<destination.lastIndex(of: "/")!]))
+            try makeStoreDirectories(String(destination[..<destination.lastIndex(of: "/")!]))
             guard rename(partial, destination) == 0 else { throw StorageError("cannot move \(partial): errno \(errno)") }
             placed = true
             let updated = try db.query(
@@ -318,11 +318,7 @@ public struct StorageError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// `mkdir -p`, group and others may read (nginx serves the files).
-func makeDirectories(_ path: String) throws {
-    var current = path.hasPrefix("/") ? "" : "."
-    for part in path.split(separator: "/") {
-        current += "/\(part)"
-        if mkdir(current, 0o755) != 0 && errno != EEXIST { throw StorageError("cannot create \(current): errno \(errno)") }
-    }
+/// `mkdir -p` of a store folder: others may read (nginx serves the files).
+func makeStoreDirectories(_ path: String) throws {
+    if let failed = makeDirectories(path, mode: 0o755) { throw StorageError("cannot create \(failed): errno \(errno)") }
 }

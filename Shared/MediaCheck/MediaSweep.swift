@@ -52,9 +52,8 @@ public enum MediaSweep {
             if let directory = store.directory {
                 unlink("\(directory)/\(key)")
                 unlink("\(directory)/.incoming/\(id).part")
-            } else if let client, let url = store.serverRequest(method: "DELETE", key: key, now: unixTime()) {
-                let response = try client.request(method: "DELETE", url: url, timeoutSeconds: 20)
-                guard [200, 204, 404].contains(response.status) else { throw StorageError("DELETE \(key): status \(response.status)") }
+            } else if let client {
+                try MediaVerification.delete(key, client: client, store: store)
             }
         }
         if !removed.isEmpty || !reset.isEmpty {

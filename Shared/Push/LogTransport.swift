@@ -18,7 +18,9 @@ public struct LogTransport: PushTransport {
     public var path: String { directory + "/push.log" }
 
     public func send(_ message: PushMessage, to token: String) throws -> PushResult {
-        try makeDirectories(directory)
+        if let failed = makeDirectories(directory, mode: 0o755) {
+            throw PushError("cannot create \(failed): \(String(cString: strerror(errno)))")
+        }
         let data = message.data.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\(jsonString($0.value))" }
         let line =
             "{\"time\":\(jsonString(utcTimestamp())),\"token\":\(jsonString(token)),\"title\":\(jsonString(message.title)),"
@@ -34,13 +36,3 @@ public struct LogTransport: PushTransport {
     }
 }
 
-/// `mkdir -p`.
-func makeDirectories(_ path: String) throws {
-    var current = path.hasPrefix("/") ? "" : "."
-    for component in path.split(separator: "/") {
-        current += "/" + component
-        if mkdir(current, 0o755) != 0, errno != EEXIST {
-            throw PushError("cannot create \(current): \(String(cString: strerror(errno)))")
-        }
-    }
-}

@@ -37,14 +37,12 @@ final class JSONNode {
             out.append(UInt8(ascii: "]"))
         case .object(let members):
             out.append(UInt8(ascii: "{"))
-            // Sorted by key; a key set twice keeps its last value (as Foundation does).
-            var seen: [(key: [UInt8], value: JSONNode)] = []
-            for member in members {
-                if let index = seen.firstIndex(where: { $0.key == member.key }) { seen[index] = member } else { seen.append(member) }
-            }
-            seen.sort { $0.key.lexicographicallyPrecedes($1.key) }
-            for (index, member) in seen.enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
+            // Sorted by key (a stable sort); a key set twice keeps its last value, as Foundation does.
+            let sorted = members.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+            var first = true
+            for (index, member) in sorted.enumerated() where index + 1 == sorted.count || sorted[index + 1].key != member.key {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
                 writeString(member.key, to: &out)
                 out.append(UInt8(ascii: ":"))
                 member.value.write(to: &out)

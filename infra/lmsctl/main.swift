@@ -76,11 +76,9 @@ do {
         settings.behindTLS = config.bool("LMS_BEHIND_TLS", default: false)
         settings.workerProcesses = config["NGINX_WORKERS"] ?? settings.workerProcesses
         settings.trustedProxies = (config["TRUSTED_PROXIES"] ?? "").split(separator: ",").map { String($0).trimmed() }
-        if (config["MEDIA_STORAGE"] ?? "local") == "local" {
-            guard let secret = config["MEDIA_SIGNING_SECRET"], isLinkSecret(secret) else {
-                fail("MEDIA_SIGNING_SECRET must be set (32+ letters, digits, '-' or '_') for the local media store")
-            }
-            settings.mediaDirectory = absolutePath(config["MEDIA_DIR"] ?? ".data/media")
+        // The local media store's folder and link secret, checked as the functions check them.
+        if case .local(let directory, _, let secret) = try MediaStore.from(config).backend {
+            settings.mediaDirectory = directory
             settings.mediaSecret = secret
             settings.mediaTypes = storedFileTypes
         }
@@ -99,12 +97,4 @@ do {
     }
 } catch {
     fail("\(error)")
-}
-
-/// `path` made absolute against the working directory (nginx needs absolute paths).
-func absolutePath(_ path: String) -> String {
-    if path.hasPrefix("/") { return path }
-    var buffer = [CChar](repeating: 0, count: 4096)
-    guard getcwd(&buffer, buffer.count) != nil else { return path }
-    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + "/" + path
 }
