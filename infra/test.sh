@@ -22,6 +22,9 @@ swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emittin
 [ "${PIPESTATUS[0]}" -eq 0 ] || die "build failed"
 LMS_BUILD_DIR="$(swift build --show-bin-path)"
 
+# Ports of the two nginx front ends (LMS_TEST_PORT and the next one), so two checkouts can test at once.
+CGI_PORT="${LMS_TEST_PORT:-18081}"
+FASTCGI_PORT=$((CGI_PORT + 1))
 TEST_STACK="$(mktemp -d /tmp/lms-test.XXXXXX)"
 chmod 0755 "$TEST_STACK"
 stack_init "$TEST_STACK"
@@ -53,20 +56,20 @@ demo_courses=$(as_service "$(pg_bin)/psql" "$DATABASE_URL" -Atc \
 JWT_SECRET_VALUE="$(head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 MEDIA_SECRET_VALUE="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 write_env_file "LMS_ENV=test" "JWT_SECRET=$JWT_SECRET_VALUE" "COOKIE_SECURE=false" "LOG_REQUESTS=true" \
-  "MEDIA_SIGNING_SECRET=$MEDIA_SECRET_VALUE" "PUBLIC_BASE_URL=http://127.0.0.1:18081"
+  "MEDIA_SIGNING_SECRET=$MEDIA_SECRET_VALUE" "PUBLIC_BASE_URL=http://127.0.0.1:$CGI_PORT"
 install_binaries
 
 # Strict auth rate limit for the rate-limit test, which sends from 127.0.0.2; the rest of the
 # suite sends from 127.0.0.1, which the test instances exempt.
 limits=(AUTH_RATE_LIMIT=2r/s AUTH_RATE_BURST=5 RATE_LIMIT_EXEMPT=127.0.0.1 CORS_ORIGINS=https://app.example.test)
-log "starting nginx: all-CGI on :18081, all-FastCGI on :18082"
-start_instance cgi 18081 cgi "${limits[@]}"
-start_instance fastcgi 18082 fastcgi "${limits[@]}"
+log "starting nginx: all-CGI on :$CGI_PORT, all-FastCGI on :$FASTCGI_PORT"
+start_instance cgi "$CGI_PORT" cgi "${limits[@]}"
+start_instance fastcgi "$FASTCGI_PORT" fastcgi "${limits[@]}"
 
 log "running tests"
 env TEST_DATABASE_URL="$DATABASE_URL" TEST_JWT_SECRET="$JWT_SECRET_VALUE" \
   TEST_MEDIA_SECRET="$MEDIA_SECRET_VALUE" TEST_MEDIA_DIR="$STACK/handler-media" \
-  E2E_CGI_URL="http://127.0.0.1:18081" E2E_FASTCGI_URL="http://127.0.0.1:18082" \
+  E2E_CGI_URL="http://127.0.0.1:$CGI_PORT" E2E_FASTCGI_URL="http://127.0.0.1:$FASTCGI_PORT" \
   E2E_FASTCGI_RUN="$STACK/run/fastcgi" E2E_BIN_DIR="$STACK/bin" E2E_ENV_FILE="$STACK/lms.env" \
   LMS_ROOT="$LMS_ROOT" swift test --skip-build --skip DeliveryFlowTests "$@" 2>&1 | tee "$STACK/log/swift-test.log"
 status=${PIPESTATUS[0]}
@@ -78,7 +81,7 @@ if [ $# -eq 0 ]; then
   log "running the delivery flow tests (workers, SMTP capture, fake FCM)"
   env TEST_DATABASE_URL="$DATABASE_URL" TEST_JWT_SECRET="$JWT_SECRET_VALUE" \
     TEST_MEDIA_SECRET="$MEDIA_SECRET_VALUE" TEST_MEDIA_DIR="$STACK/handler-media" \
-    E2E_CGI_URL="http://127.0.0.1:18081" E2E_FASTCGI_URL="http://127.0.0.1:18082" E2E_BIN_DIR="$STACK/bin" \
+    E2E_CGI_URL="http://127.0.0.1:$CGI_PORT" E2E_FASTCGI_URL="http://127.0.0.1:$FASTCGI_PORT" E2E_BIN_DIR="$STACK/bin" \
     LMS_ROOT="$LMS_ROOT" swift test --skip-build --filter DeliveryFlowTests 2>&1 | tee -a "$STACK/log/swift-test.log"
   status=${PIPESTATUS[0]}
   [ "$status" -eq 0 ] || exit "$status"
