@@ -34,62 +34,21 @@ let cryptoLinking: [LinkerSetting] =
     ? archives([systemLibraries + "/libargon2.a", systemLibraries + "/libcrypto.a"])
     : [.linkedLibrary("ssl"), .linkedLibrary("crypto"), .linkedLibrary("argon2")]
 
-/// Every HTTP endpoint: (folder under Functions/, library that holds its handler).
-/// The executable's name is the folder with "/" replaced by "-" (e.g. `auth-login`);
-/// `infra/routes.manifest` refers to functions by that name.
-let functions: [(path: String, library: String)] = [
-    ("health", "Identity"),
-    ("auth/signup", "Identity"),
-    ("auth/login", "Identity"),
-    ("auth/refresh", "Identity"),
-    ("auth/logout", "Identity"),
-    ("auth/otp-resend", "Identity"),
-    ("auth/otp-verify", "Identity"),
-    ("auth/password-reset", "Identity"),
-    ("auth/password-reset-confirm", "Identity"),
-    ("users/get-me", "Identity"),
-    ("users/update-me", "Identity"),
-    ("users/change-password", "Identity"),
-    ("users/delete-me", "Identity"),
-    ("users/get-profile", "Identity"),
-    ("users/register-device", "Identity"),
-    ("users/list-devices", "Identity"),
-    ("users/delete-device", "Identity"),
-    ("courses/create", "Courses"),
-    ("courses/get", "Courses"),
-    ("courses/search", "Courses"),
-    ("courses/update", "Courses"),
-    ("courses/delete", "Courses"),
-    ("courses/create-module", "Courses"),
-    ("modules/update", "Courses"),
-    ("modules/delete", "Courses"),
-    ("modules/create-lesson", "Courses"),
-    ("lessons/update", "Courses"),
-    ("lessons/delete", "Courses"),
-    ("courses/submit", "Courses"),
-    ("courses/enroll", "Courses"),
-    ("users/list-enrollments", "Courses"),
-    ("users/get-wishlist", "Courses"),
-    ("users/add-wishlist", "Courses"),
-    ("users/remove-wishlist", "Courses"),
-    ("courses/unpublish", "Courses"),
-    ("instructor/list-courses", "Courses"),
-    ("admin/courses-list", "Courses"),
-    ("admin/courses-approve", "Courses"),
-    ("admin/courses-reject", "Courses"),
-    ("categories/list", "Courses"),
-    ("admin/jobs-list", "Jobs"),
-    ("admin/jobs-retry", "Jobs"),
-    ("admin/jobs-discard", "Jobs"),
-    ("uploads/create", "Media"),
-    ("uploads/content", "Media"),
-    ("uploads/complete", "Media"),
-    ("uploads/get", "Media"),
-    ("lessons/content", "Courses"),
-    ("lessons/add-resource", "Courses"),
-    ("resources/update", "Courses"),
-    ("resources/delete", "Courses"),
-]
+/// Every HTTP endpoint is a folder under Functions/ holding a `main.swift` (its route: the
+/// endpoint it runs). The executable's name is the folder with "/" replaced by "-"
+/// (`Functions/auth/login` -> `auth-login`); it depends on the runtime and the libraries its
+/// main imports. Adding a function is adding the folder: nothing here lists them.
+func functionFolders() -> [(path: String, imports: [String])] {
+    let root = Context.packageDirectory + "/Functions"
+    let files = (FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? []).filter {
+        $0 == "main.swift" || $0.hasSuffix("/main.swift")
+    }
+    return files.sorted().map { file in
+        let source = (try? String(contentsOfFile: root + "/" + file, encoding: .utf8)) ?? ""
+        let imports = source.split(separator: "\n").filter { $0.hasPrefix("import ") }.map { String($0.dropFirst(7)) }
+        return (String(file.dropLast("/main.swift".count)), imports)
+    }
+}
 
 let settings: [SwiftSetting] = []
 
@@ -107,70 +66,78 @@ var targets: [Target] = [
     // libcurl stays a shared library (only workers use it, and it pulls in nghttp2, libssh,
     // GSSAPI, LDAP...); every Swift use of curl goes through these wrappers, so they link it.
     .target(name: "CCurlHelpers", dependencies: ["CCurl"], path: "Shared/CCurlHelpers", linkerSettings: [.linkedLibrary("curl")]),
+    // Config, logging, JSON, errors and text helpers: what every process needs, HTTP or not.
+    .target(name: "Core", path: "Shared/Core", swiftSettings: settings),
     .target(
-        name: "Database", dependencies: linkStatically ? ["CLibPQ", "CLibPQStubs"] : ["CLibPQ"], path: "Shared/Database",
+        name: "Database", dependencies: linkStatically ? ["Core", "CLibPQ", "CLibPQStubs"] : ["Core", "CLibPQ"], path: "Shared/Database",
         swiftSettings: settings, linkerSettings: databaseLinking),
-    .target(name: "Runtime", dependencies: ["Database"], path: "Shared/Runtime", swiftSettings: settings),
+    // The HTTP function runtime: CGI, FastCGI, endpoints and their access checks. Workers never link it.
+    .target(name: "Runtime", dependencies: ["Core", "Database", "Auth"], path: "Shared/Runtime", swiftSettings: settings),
     .target(
         name: "Crypto", dependencies: ["COpenSSL", "CArgon2"], path: "Shared/Crypto", swiftSettings: settings,
         linkerSettings: cryptoLinking),
     .target(name: "HTTPClient", dependencies: ["CCurl", "CCurlHelpers"], path: "Shared/HTTPClient", swiftSettings: settings),
-    .target(name: "Push", dependencies: ["HTTPClient", "Crypto", "Runtime"], path: "Shared/Push", swiftSettings: settings),
-    .target(name: "Auth", dependencies: ["Runtime", "Database", "Crypto"], path: "Shared/Auth", swiftSettings: settings),
+    .target(name: "Push", dependencies: ["HTTPClient", "Crypto", "Core"], path: "Shared/Push", swiftSettings: settings),
+    .target(name: "Auth", dependencies: ["Core", "Database", "Crypto"], path: "Shared/Auth", swiftSettings: settings),
     .target(
-        name: "Identity", dependencies: ["Runtime", "Database", "Auth", "Crypto", "Notifications"], path: "Shared/Identity",
+        name: "Identity", dependencies: ["Core", "Runtime", "Database", "Auth", "Crypto", "Notifications", "Accounts"], path: "Shared/Identity",
         swiftSettings: settings),
-    .target(name: "Queue", dependencies: ["Runtime", "Database"], path: "Shared/Queue", swiftSettings: settings),
-    .target(name: "Worker", dependencies: ["Runtime", "Database", "Queue"], path: "Shared/Worker", swiftSettings: settings),
+    .target(name: "Queue", dependencies: ["Core", "Database"], path: "Shared/Queue", swiftSettings: settings),
+    .target(name: "Worker", dependencies: ["Core", "Database", "Queue"], path: "Shared/Worker", swiftSettings: settings),
     .target(
-        name: "Courses", dependencies: ["Runtime", "Database", "Auth", "Crypto", "Notifications", "Media"], path: "Shared/Courses",
+        name: "Courses", dependencies: ["Core", "Runtime", "Database", "Auth", "Crypto", "Notifications", "Media"], path: "Shared/Courses",
         swiftSettings: settings),
-    .target(name: "Media", dependencies: ["Runtime", "Database", "Auth", "Crypto", "Queue"], path: "Shared/Media", swiftSettings: settings),
+    .target(name: "Media", dependencies: ["Core", "Runtime", "Database", "Auth", "Crypto", "Queue"], path: "Shared/Media", swiftSettings: settings),
     // The media worker's checks: separate from Media so functions never link libcurl.
     .target(
-        name: "MediaCheck", dependencies: ["Media", "HTTPClient", "Worker", "Queue", "Database", "Runtime", "Auth"],
+        name: "MediaCheck", dependencies: ["Media", "HTTPClient", "Worker", "Queue", "Database", "Core", "Auth"],
         path: "Shared/MediaCheck", swiftSettings: settings),
-    .target(name: "Notifications", dependencies: ["Runtime", "Database", "Queue"], path: "Shared/Notifications", swiftSettings: settings),
+    // Account data that functions and workers share (password-reset tokens for the email worker).
+    .target(name: "Accounts", dependencies: ["Core", "Database", "Crypto", "Notifications"], path: "Shared/Accounts", swiftSettings: settings),
+    .target(name: "Notifications", dependencies: ["Core", "Database", "Queue"], path: "Shared/Notifications", swiftSettings: settings),
     .target(
-        name: "Jobs", dependencies: ["Runtime", "Database", "Auth", "Queue", "Notifications"], path: "Shared/Jobs",
+        name: "Jobs", dependencies: ["Core", "Runtime", "Database", "Auth", "Queue", "Notifications"], path: "Shared/Jobs",
         swiftSettings: settings),
     .target(
-        name: "Delivery", dependencies: ["Runtime", "Database", "Queue", "Worker", "Notifications", "Push", "Mail", "Identity"],
+        name: "Delivery", dependencies: ["Core", "Database", "Queue", "Worker", "Notifications", "Push", "Mail", "Accounts"],
         path: "Shared/Delivery",
         swiftSettings: settings),
-    .target(name: "Platform", dependencies: ["Runtime", "Database", "Auth", "Crypto"], path: "Shared/Platform", swiftSettings: settings),
-    .target(name: "Mail", dependencies: ["CCurl", "CCurlHelpers", "Runtime", "Crypto"], path: "Shared/Mail", swiftSettings: settings),
+    .target(name: "Platform", dependencies: ["Core", "Database", "Auth", "Crypto"], path: "Shared/Platform", swiftSettings: settings),
+    .target(name: "Mail", dependencies: ["CCurl", "CCurlHelpers", "Core", "Crypto"], path: "Shared/Mail", swiftSettings: settings),
 
     // Operator CLI: migrate, create-admin, nginx-config, routes.
-    .executableTarget(name: "lmsctl", dependencies: ["Platform", "Auth", "Crypto", "Media"], path: "infra/lmsctl", swiftSettings: settings),
+    .executableTarget(name: "lmsctl", dependencies: ["Core", "Platform", "Auth", "Crypto", "Media"], path: "infra/lmsctl", swiftSettings: settings),
 
     // The queue benchmark (infra/bench/queue.sh).
-    .executableTarget(name: "queue-bench", dependencies: ["Queue", "Database", "Runtime"], path: "infra/bench/queue-bench", swiftSettings: settings),
+    .executableTarget(name: "queue-bench", dependencies: ["Queue", "Database", "Core"], path: "infra/bench/queue-bench", swiftSettings: settings),
 
     // Tests.
-    .target(name: "TestSupport", dependencies: ["Runtime", "Database", "Auth", "Crypto"], path: "Tests/TestSupport", swiftSettings: settings),
+    .target(name: "TestSupport", dependencies: ["Core", "Runtime", "Database", "Auth", "Crypto"], path: "Tests/TestSupport", swiftSettings: settings),
     .testTarget(
         name: "UnitTests",
-        dependencies: ["Runtime", "Database", "Auth", "Crypto", "Identity", "Platform", "HTTPClient", "Push", "Mail", "Media", "TestSupport"],
+        dependencies: [
+            "Core", "Runtime", "Database", "Auth", "Crypto", "Identity", "Platform", "HTTPClient", "Push", "Mail", "Media", "TestSupport",
+        ],
         path: "Tests/UnitTests", swiftSettings: settings),
     .testTarget(
         name: "HandlerTests",
         dependencies: [
-            "Runtime", "Database", "Auth", "Identity", "Jobs", "Platform", "Queue", "Worker", "Delivery", "Notifications", "Push", "Mail",
+            "Core", "Runtime", "Database", "Auth", "Identity", "Jobs", "Platform", "Queue", "Worker", "Delivery", "Notifications", "Push", "Mail",
             "Courses", "Media", "MediaCheck", "HTTPClient", "TestSupport",
         ],
         path: "Tests/HandlerTests", swiftSettings: settings),
     .testTarget(
-        name: "EndToEndTests", dependencies: ["Runtime", "Database", "Auth", "Queue", "Notifications", "Platform", "Media", "TestSupport"], path: "Tests/EndToEndTests",
+        name: "EndToEndTests",
+        dependencies: ["Core", "Runtime", "Database", "Auth", "Queue", "Notifications", "Platform", "Media", "TestSupport"], path: "Tests/EndToEndTests",
         swiftSettings: settings),
 ]
 
 /// Background workers: Workers/<kind>, each one executable on the shared worker runtime.
 let workers: [(name: String, libraries: [String])] = [
-    ("probe", ["Worker", "Queue", "Database", "Runtime"]),
-    ("push", ["Worker", "Delivery", "Push", "Runtime"]),
-    ("email", ["Worker", "Delivery", "Mail", "Runtime"]),
-    ("media", ["Worker", "MediaCheck", "Media", "HTTPClient", "Runtime"]),
+    ("probe", ["Worker", "Queue", "Database", "Core"]),
+    ("push", ["Worker", "Delivery", "Push", "Core"]),
+    ("email", ["Worker", "Delivery", "Mail", "Core"]),
+    ("media", ["Worker", "MediaCheck", "Media", "HTTPClient", "Core"]),
 ]
 for worker in workers {
     targets.append(
@@ -179,11 +146,11 @@ for worker in workers {
             swiftSettings: settings))
 }
 
-for function in functions {
+for function in functionFolders() {
     targets.append(
         .executableTarget(
             name: function.path.split(separator: "/").joined(separator: "-"),
-            dependencies: ["Runtime", .byName(name: function.library)],
+            dependencies: function.imports.map { .byName(name: $0) },
             path: "Functions/\(function.path)",
             swiftSettings: settings
         )

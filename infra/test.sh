@@ -70,7 +70,8 @@ log "running tests"
 env TEST_DATABASE_URL="$DATABASE_URL" TEST_JWT_SECRET="$JWT_SECRET_VALUE" \
   TEST_MEDIA_SECRET="$MEDIA_SECRET_VALUE" TEST_MEDIA_DIR="$STACK/handler-media" \
   E2E_CGI_URL="http://127.0.0.1:$CGI_PORT" E2E_FASTCGI_URL="http://127.0.0.1:$FASTCGI_PORT" \
-  E2E_FASTCGI_RUN="$STACK/run/fastcgi" E2E_BIN_DIR="$STACK/bin" E2E_ENV_FILE="$STACK/lms.env" \
+  E2E_FASTCGI_RUN="$STACK/run/fastcgi" E2E_BIN_DIR="$STACK/bin" E2E_FUNCTIONS_DIR="$STACK/functions" \
+  E2E_STACK_DIR="$STACK" E2E_ENV_FILE="$STACK/lms.env" \
   LMS_ROOT="$LMS_ROOT" swift test --skip-build --skip DeliveryFlowTests "$@" 2>&1 | tee "$STACK/log/swift-test.log"
 status=${PIPESTATUS[0]}
 [ "$status" -eq 0 ] || exit "$status"
@@ -81,7 +82,7 @@ if [ $# -eq 0 ]; then
   log "running the delivery flow tests (workers, SMTP capture, fake FCM)"
   env TEST_DATABASE_URL="$DATABASE_URL" TEST_JWT_SECRET="$JWT_SECRET_VALUE" \
     TEST_MEDIA_SECRET="$MEDIA_SECRET_VALUE" TEST_MEDIA_DIR="$STACK/handler-media" \
-    E2E_CGI_URL="http://127.0.0.1:$CGI_PORT" E2E_FASTCGI_URL="http://127.0.0.1:$FASTCGI_PORT" E2E_BIN_DIR="$STACK/bin" \
+    E2E_CGI_URL="http://127.0.0.1:$CGI_PORT" E2E_FASTCGI_URL="http://127.0.0.1:$FASTCGI_PORT" E2E_BIN_DIR="$STACK/bin" E2E_FUNCTIONS_DIR="$STACK/functions" \
     LMS_ROOT="$LMS_ROOT" swift test --skip-build --filter DeliveryFlowTests 2>&1 | tee -a "$STACK/log/swift-test.log"
   status=${PIPESTATUS[0]}
   [ "$status" -eq 0 ] || exit "$status"

@@ -1,4 +1,4 @@
 import Identity
 import Runtime
 
-Function.run(Health.handle)
+Function.run(Health.endpoint)

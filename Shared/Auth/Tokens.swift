@@ -1,6 +1,6 @@
 import Crypto
 import Database
-import Runtime
+import Core
 
 /// Issues access tokens (JWT) and rotating refresh tokens (random, stored as SHA-256 hashes,
 /// grouped in families so reuse of a spent token revokes every token of that sign-in).
@@ -51,21 +51,6 @@ public enum Tokens {
                     now() + make_interval(secs => \(refreshTTL(config))), \(agent))
             """)
         return Session(accessToken: access, refreshToken: refresh, expiresIn: ttl)
-    }
-
-    /// Puts the session in httpOnly cookies as well as the body (browsers use the cookies,
-    /// mobile apps the body).
-    public static func setCookies(_ session: Session, on response: inout Response, config: Config) {
-        let secure = config.bool("COOKIE_SECURE", default: true)
-        response.setCookie(accessCookie, session.accessToken, path: "/api", maxAge: session.expiresIn, sameSite: "Lax", secure: secure)
-        response.setCookie(
-            refreshCookie, session.refreshToken, path: refreshCookiePath, maxAge: refreshTTL(config), sameSite: "Strict", secure: secure)
-    }
-
-    public static func clearCookies(on response: inout Response, config: Config) {
-        let secure = config.bool("COOKIE_SECURE", default: true)
-        response.clearCookie(accessCookie, path: "/api", secure: secure)
-        response.clearCookie(refreshCookie, path: refreshCookiePath, secure: secure)
     }
 
     /// Ends every session of a user: refresh tokens revoked, access tokens invalidated by the

@@ -1,11 +1,14 @@
 import Auth
+import Core
 import Database
 import Runtime
 
 /// `POST /api/v1/courses`: an instructor (or admin) starts a course; it begins as a draft.
 public enum CreateCourse {
+    public static let endpoint = Endpoint(.post, "/api/v1/courses", access: .roles([.instructor, .admin]), body: 64 * KiB, handle)
+
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.roles([.instructor, .admin]))
+        let caller = try context.user()
         var fields = try Fields(context.request.json())
         let course: CourseView = try context.transaction { db in
             let input = try CourseInput(&fields, db: db, creating: true)

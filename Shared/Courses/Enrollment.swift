@@ -1,4 +1,5 @@
 import Auth
+import Core
 import Database
 import Runtime
 
@@ -28,8 +29,10 @@ func publishedCourse(_ db: Connection, id: String, lock: Bool = false) throws ->
 /// `POST /api/v1/courses/{id}/enroll`: enrolls the caller in a free published course.
 /// Idempotent (201 the first time, 200 after). Needs a verified email; paid courses are bought.
 public enum EnrollInCourse {
+    public static let endpoint = Endpoint(.post, "/api/v1/courses/{id}/enroll", access: .signedIn, body: 1 * KiB, handle)
+
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.signedIn)
+        let caller = try context.user()
         try caller.requireVerifiedEmail()
         let id = try context.request.parameter("id")
         let created: Bool = try context.transaction { db in
@@ -62,8 +65,10 @@ public enum EnrollInCourse {
 
 /// `GET /api/v1/users/me/enrollments`: the caller's courses, newest enrollment first.
 public enum ListEnrollments {
+    public static let endpoint = Endpoint(.get, "/api/v1/users/me/enrollments", access: .signedIn, mode: .fastcgi, handle)
+
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.signedIn)
+        let caller = try context.user()
         let (limit, after) = try pageParameters(context.request)
         let rows = try context.db().query(
             """
@@ -80,8 +85,10 @@ public enum ListEnrollments {
 
 /// `GET /api/v1/users/me/wishlist`: the caller's saved courses, newest first.
 public enum ListWishlist {
+    public static let endpoint = Endpoint(.get, "/api/v1/users/me/wishlist", access: .signedIn, handle)
+
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.signedIn)
+        let caller = try context.user()
         let (limit, after) = try pageParameters(context.request)
         let rows = try context.db().query(
             """
@@ -98,8 +105,10 @@ public enum ListWishlist {
 
 /// `PUT /api/v1/users/me/wishlist/{courseId}`: saves a published course (idempotent).
 public enum AddToWishlist {
+    public static let endpoint = Endpoint(.put, "/api/v1/users/me/wishlist/{courseId}", access: .signedIn, body: 1 * KiB, handle)
+
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.signedIn)
+        let caller = try context.user()
         let id = try context.request.parameter("courseId")
         try context.transaction { db in
             _ = try publishedCourse(db, id: id)
@@ -111,8 +120,10 @@ public enum AddToWishlist {
 
 /// `DELETE /api/v1/users/me/wishlist/{courseId}`: removes a course (idempotent).
 public enum RemoveFromWishlist {
+    public static let endpoint = Endpoint(.delete, "/api/v1/users/me/wishlist/{courseId}", access: .signedIn, body: 1 * KiB, handle)
+
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.signedIn)
+        let caller = try context.user()
         let id = try context.request.parameter("courseId")
         guard isUUID(id) else { throw APIError.notFound("Course") }
         try context.db().execute("DELETE FROM wishlist_items WHERE user_id = \(caller.id) AND course_id = \(id)")

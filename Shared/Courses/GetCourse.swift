@@ -1,4 +1,5 @@
 import Auth
+import Core
 import Database
 import Runtime
 
@@ -7,6 +8,8 @@ import Runtime
 /// Anyone sees published courses; other states only their instructor and admins (404 for the
 /// rest, as if they did not exist).
 public enum GetCourse {
+    public static let endpoint = Endpoint(.get, "/api/v1/courses/{id}", access: .anyone, mode: .fastcgi, processes: 2, handle)
+
     struct Instructor: Encodable, Sendable {
         var id: String
         var name: String

@@ -1,4 +1,5 @@
 import Auth
+import Core
 import Database
 import Media
 import Runtime
@@ -29,6 +30,8 @@ struct ResourceLink: Encodable, Sendable {
 /// is a free preview of a published course. Everyone else learns nothing about a course they
 /// cannot see (404) or is told to enroll (401/403).
 public enum GetLessonContent {
+    public static let endpoint = Endpoint(.get, "/api/v1/lessons/{id}/content", access: .anyone, mode: .fastcgi, processes: 2, handle)
+
     public static func handle(_ context: Context) throws -> Response {
         let caller = try context.optionalCaller()
         let id = try context.request.parameter("id")
@@ -160,8 +163,10 @@ public struct ResourceView: Encodable, Sendable {
 
 /// `POST /api/v1/lessons/{id}/resources`: attaches an uploaded file as a downloadable resource.
 public enum AddLessonResource {
+    public static let endpoint = Endpoint(.post, "/api/v1/lessons/{id}/resources", access: .roles([.instructor, .admin]), body: 4 * KiB, handle)
+
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.roles([.instructor, .admin]))
+        let caller = try context.user()
         let lessonId = try context.request.parameter("id")
         var fields = try Fields(context.request.json())
         let mediaId = fields.string("media_id", max: 36)
@@ -195,8 +200,10 @@ public enum AddLessonResource {
 
 /// `PATCH /api/v1/resources/{id}`: renames and/or moves a resource within its lesson.
 public enum UpdateLessonResource {
+    public static let endpoint = Endpoint(.patch, "/api/v1/resources/{id}", access: .roles([.instructor, .admin]), body: 4 * KiB, handle)
+
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.roles([.instructor, .admin]))
+        let caller = try context.user()
         let id = try context.request.parameter("id")
         var fields = try Fields(context.request.json())
         let title = fields.optionalString("title", min: 1, max: 120)
@@ -217,8 +224,10 @@ public enum UpdateLessonResource {
 
 /// `DELETE /api/v1/resources/{id}`: detaches a resource (the uploaded file stays with its owner).
 public enum DeleteLessonResource {
+    public static let endpoint = Endpoint(.delete, "/api/v1/resources/{id}", access: .roles([.instructor, .admin]), body: 1 * KiB, handle)
+
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.roles([.instructor, .admin]))
+        let caller = try context.user()
         let id = try context.request.parameter("id")
         try context.transaction { db in
             _ = try Curriculum.lockCourse(db, courseId: try Curriculum.courseOfResource(db, resourceId: id), caller: caller)

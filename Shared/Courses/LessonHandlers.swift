@@ -1,4 +1,5 @@
 import Auth
+import Core
 import Database
 import Media
 import Runtime
@@ -55,8 +56,10 @@ struct LessonInput {
 
 /// `POST /api/v1/modules/{id}/lessons`: adds a lesson to a module (at the end by default).
 public enum CreateLesson {
+    public static let endpoint = Endpoint(.post, "/api/v1/modules/{id}/lessons", access: .roles([.instructor, .admin]), body: 256 * KiB, handle)
+
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.roles([.instructor, .admin]))
+        let caller = try context.user()
         let moduleId = try context.request.parameter("id")
         var fields = try Fields(context.request.json())
         let input = try LessonInput(&fields, creating: true)
@@ -89,8 +92,10 @@ public enum CreateLesson {
 
 /// `PATCH /api/v1/lessons/{id}`: edits and/or moves a lesson within its module.
 public enum UpdateLesson {
+    public static let endpoint = Endpoint(.patch, "/api/v1/lessons/{id}", access: .roles([.instructor, .admin]), body: 256 * KiB, handle)
+
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.roles([.instructor, .admin]))
+        let caller = try context.user()
         let id = try context.request.parameter("id")
         var fields = try Fields(context.request.json())
         let input = try LessonInput(&fields, creating: false)
@@ -129,8 +134,10 @@ public enum UpdateLesson {
 
 /// `DELETE /api/v1/lessons/{id}`: removes a lesson; the rest of its module close ranks.
 public enum DeleteLesson {
+    public static let endpoint = Endpoint(.delete, "/api/v1/lessons/{id}", access: .roles([.instructor, .admin]), body: 1 * KiB, handle)
+
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.roles([.instructor, .admin]))
+        let caller = try context.user()
         let id = try context.request.parameter("id")
         try context.transaction { db in
             let courseId = try Curriculum.courseOfLesson(db, lessonId: id)

@@ -1,8 +1,11 @@
+import Core
 import Database
 import Runtime
 
 /// `GET /api/v1/categories`: every category with its number of published courses.
 public enum ListCategories {
+    public static let endpoint = Endpoint(.get, "/api/v1/categories", access: .anyone, mode: .fastcgi, handle)
+
     struct Category: Encodable, Sendable {
         var slug: String
         var name: String

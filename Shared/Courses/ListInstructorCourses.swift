@@ -1,4 +1,5 @@
 import Auth
+import Core
 import Crypto
 import Database
 import Runtime
@@ -6,10 +7,12 @@ import Runtime
 /// `GET /api/v1/instructor/courses`: the caller's own courses in every state, newest first,
 /// cursor-paginated (`limit` up to 100, `cursor` from `next_cursor`), optionally one `status`.
 public enum ListInstructorCourses {
+    public static let endpoint = Endpoint(.get, "/api/v1/instructor/courses", access: .roles([.instructor, .admin]), handle)
+
     static let statuses = ["draft", "submitted", "published", "rejected", "unpublished", "archived"]
 
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.roles([.instructor, .admin]))
+        let caller = try context.user()
         let request = context.request
         var errors: [FieldError] = []
         let limit = Int(request.queryValue("limit") ?? "20") ?? 0

@@ -1,12 +1,15 @@
 import Auth
+import Core
 import Database
 import Runtime
 
 /// `POST /api/v1/courses/{id}/modules`: adds a module (`title`, optional `position`; at the end
 /// by default).
 public enum CreateModule {
+    public static let endpoint = Endpoint(.post, "/api/v1/courses/{id}/modules", access: .roles([.instructor, .admin]), body: 4 * KiB, handle)
+
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.roles([.instructor, .admin]))
+        let caller = try context.user()
         let courseId = try context.request.parameter("id")
         var fields = try Fields(context.request.json())
         let title = fields.string("title", max: 120)
@@ -32,8 +35,10 @@ public enum CreateModule {
 
 /// `PATCH /api/v1/modules/{id}`: renames and/or moves a module (`title`, `position`).
 public enum UpdateModule {
+    public static let endpoint = Endpoint(.patch, "/api/v1/modules/{id}", access: .roles([.instructor, .admin]), body: 4 * KiB, handle)
+
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.roles([.instructor, .admin]))
+        let caller = try context.user()
         let id = try context.request.parameter("id")
         var fields = try Fields(context.request.json())
         let title = fields.optionalString("title", min: 1, max: 120)
@@ -55,8 +60,10 @@ public enum UpdateModule {
 
 /// `DELETE /api/v1/modules/{id}`: removes a module with its lessons; the rest close ranks.
 public enum DeleteModule {
+    public static let endpoint = Endpoint(.delete, "/api/v1/modules/{id}", access: .roles([.instructor, .admin]), body: 1 * KiB, handle)
+
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.roles([.instructor, .admin]))
+        let caller = try context.user()
         let id = try context.request.parameter("id")
         try context.transaction { db in
             let courseId = try Curriculum.courseOfModule(db, moduleId: id)

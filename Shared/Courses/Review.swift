@@ -1,4 +1,5 @@
 import Auth
+import Core
 import Database
 import Notifications
 import Runtime
@@ -50,8 +51,10 @@ enum Review {
 
 /// `POST /api/v1/courses/{id}/submit`: the instructor asks for review. Needs at least one lesson.
 public enum SubmitCourse {
+    public static let endpoint = Endpoint(.post, "/api/v1/courses/{id}/submit", access: .roles([.instructor, .admin]), body: 1 * KiB, handle)
+
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.roles([.instructor, .admin]))
+        let caller = try context.user()
         let id = try context.request.parameter("id")
         let course: CourseView = try context.transaction { db in
             let course = try editableCourse(db, id: id, caller: caller, lock: true)
@@ -68,8 +71,10 @@ public enum SubmitCourse {
 
 /// `POST /api/v1/courses/{id}/unpublish`: takes a published course out of the catalog.
 public enum UnpublishCourse {
+    public static let endpoint = Endpoint(.post, "/api/v1/courses/{id}/unpublish", access: .roles([.instructor, .admin]), body: 1 * KiB, handle)
+
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.roles([.instructor, .admin]))
+        let caller = try context.user()
         let id = try context.request.parameter("id")
         let course: CourseView = try context.transaction { db in
             let course = try editableCourse(db, id: id, caller: caller, lock: true)
@@ -82,8 +87,10 @@ public enum UnpublishCourse {
 
 /// `POST /api/v1/admin/courses/{id}/approve`: publishes a submitted course.
 public enum ApproveCourse {
+    public static let endpoint = Endpoint(.post, "/api/v1/admin/courses/{id}/approve", access: .roles([.admin]), body: 1 * KiB, handle)
+
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.roles([.admin]))
+        let caller = try context.user()
         let id = try context.request.parameter("id")
         let course: CourseView = try context.transaction { db in
             let course = try editableCourse(db, id: id, caller: caller, lock: true)
@@ -98,8 +105,10 @@ public enum ApproveCourse {
 
 /// `POST /api/v1/admin/courses/{id}/reject`: sends a submitted course back with a `reason`.
 public enum RejectCourse {
+    public static let endpoint = Endpoint(.post, "/api/v1/admin/courses/{id}/reject", access: .roles([.admin]), body: 8 * KiB, handle)
+
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.roles([.admin]))
+        let caller = try context.user()
         let id = try context.request.parameter("id")
         var fields = try Fields(context.request.json())
         let reason = fields.string("reason", max: 2000, multiline: true)
@@ -119,8 +128,9 @@ public enum RejectCourse {
 /// `GET /api/v1/admin/courses`: courses by `status` (default `submitted`), oldest first so the
 /// review queue is worked in order; cursor-paginated.
 public enum ListCoursesForReview {
+    public static let endpoint = Endpoint(.get, "/api/v1/admin/courses", access: .roles([.admin]), handle)
+
     public static func handle(_ context: Context) throws -> Response {
-        _ = try context.require(.roles([.admin]))
         let request = context.request
         var errors: [FieldError] = []
         let status = request.queryValue("status") ?? "submitted"

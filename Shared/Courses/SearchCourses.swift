@@ -1,4 +1,5 @@
 import Auth
+import Core
 import Crypto
 import Database
 import Runtime
@@ -13,6 +14,8 @@ import Runtime
 ///   `price_asc`, `price_desc`; every order ends with the id, so pages are stable;
 /// - `limit` (1...50, default 20) and `cursor` (from `next_cursor`).
 public enum SearchCourses {
+    public static let endpoint = Endpoint(.get, "/api/v1/courses", access: .anyone, mode: .fastcgi, processes: 4, handle)
+
     struct Summary: Encodable, Sendable {
         var id: String
         var title: String

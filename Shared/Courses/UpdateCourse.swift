@@ -1,4 +1,5 @@
 import Auth
+import Core
 import Database
 import Runtime
 
@@ -6,8 +7,10 @@ import Runtime
 /// Absent fields stay; null clears optional ones. A course under review (`submitted`) or
 /// archived cannot be edited (409).
 public enum UpdateCourse {
+    public static let endpoint = Endpoint(.patch, "/api/v1/courses/{id}", access: .roles([.instructor, .admin]), body: 64 * KiB, handle)
+
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.roles([.instructor, .admin]))
+        let caller = try context.user()
         let id = try context.request.parameter("id")
         var fields = try Fields(context.request.json())
         let course: CourseView = try context.transaction { db in

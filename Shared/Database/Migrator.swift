@@ -1,3 +1,5 @@
+import Core
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -81,27 +83,6 @@ public struct Migrator {
         }
         return done
     }
-}
-
-/// A whole file's bytes (no Foundation). The one file reader of the project.
-public func readFileBytes(_ path: String) throws -> [UInt8] {
-    guard let file = fopen(path, "rb") else {
-        throw DatabaseError(.other, message: "cannot read \(path)")
-    }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let count = fread(&buffer, 1, buffer.count, file)
-        if count <= 0 { break }
-        bytes += buffer[0..<count]
-    }
-    return bytes
-}
-
-/// A whole file as UTF-8 text.
-public func readFile(_ path: String) throws -> String {
-    String(decoding: try readFileBytes(path), as: UTF8.self)
 }
 
 /// 64-bit FNV-1a, hex: a stable content fingerprint (not a security measure).

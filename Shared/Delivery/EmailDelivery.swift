@@ -1,9 +1,9 @@
+import Accounts
+import Core
 import Database
-import Identity
 import Mail
 import Notifications
 import Queue
-import Runtime
 import Worker
 
 /// The email worker's job: `email.<template>` with a `Notifications.Email` payload is rendered
@@ -22,7 +22,7 @@ public enum EmailDelivery {
         }
         if email.template == "password_reset" && email.data["token"] == nil {
             // Requests are enqueued for every address; only an active account gets a link.
-            guard let prepared = try RequestPasswordReset.prepare(context.db, email) else { return }
+            guard let prepared = try PasswordResetTokens.prepare(context.db, email) else { return }
             email = prepared
         }
         let content = try render(email, templates)

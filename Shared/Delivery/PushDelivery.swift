@@ -1,9 +1,9 @@
+import Core
 import Database
 import FoundationEssentials
 import Notifications
 import Push
 import Queue
-import Runtime
 import Worker
 
 /// The push worker's job: `push.send` with a `Notifications.Push` payload goes to every device

@@ -1,4 +1,5 @@
 import Auth
+import Core
 import Crypto
 import Database
 import Runtime
@@ -7,8 +8,10 @@ import Runtime
 /// every other session (refresh tokens revoked, access tokens invalidated) and returns a
 /// fresh session for this one.
 public enum ChangePassword {
+    public static let endpoint = Endpoint(.post, "/api/v1/users/me/password", access: .signedIn, body: 4 * KiB, rate: "auth", handle)
+
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.signedIn)
+        let caller = try context.user()
         var fields = try Fields(context.request.json())
         let current = PasswordPolicy.current(&fields, "current_password")
         let new = PasswordPolicy.field(&fields, "new_password")

@@ -1,4 +1,5 @@
 import Auth
+import Core
 import Crypto
 import Database
 import Runtime
@@ -7,8 +8,10 @@ import Runtime
 /// the row stays, anonymized, so records kept for accounting (payments, invoices) still point
 /// at it. The email address becomes free for a new account.
 public enum DeleteMe {
+    public static let endpoint = Endpoint(.delete, "/api/v1/users/me", access: .signedIn, body: 4 * KiB, rate: "auth", handle)
+
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.signedIn)
+        let caller = try context.user()
         var fields = try Fields(context.request.json())
         let password = PasswordPolicy.current(&fields, "password")
         try fields.finish()

@@ -1,4 +1,5 @@
 import Auth
+import Core
 import Database
 import Runtime
 
@@ -33,8 +34,10 @@ public struct DeviceView: Encodable, Sendable {
 /// token registered again (an app restart, or another user signing in on that phone) moves
 /// to the caller rather than duplicating.
 public enum RegisterDevice {
+    public static let endpoint = Endpoint(.post, "/api/v1/users/me/devices", access: .signedIn, body: 8 * KiB, handle)
+
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.signedIn)
+        let caller = try context.user()
         var fields = try Fields(context.request.json())
         let token = fields.string("token", max: 4096)
         let platform = fields.oneOf("platform", ["android", "ios", "web"])
@@ -55,8 +58,10 @@ public enum RegisterDevice {
 
 /// `GET /api/v1/users/me/devices`: the caller's registered devices (tokens are not shown).
 public enum ListDevices {
+    public static let endpoint = Endpoint(.get, "/api/v1/users/me/devices", access: .signedIn, handle)
+
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.signedIn)
+        let caller = try context.user()
         let rows = try context.db().query(
             "SELECT id, platform, name, created_at, last_seen_at FROM devices WHERE user_id = \(caller.id) ORDER BY created_at, id"
         ).rows
@@ -67,8 +72,10 @@ public enum ListDevices {
 /// `DELETE /api/v1/users/me/devices/{id}`: stops pushes to one of the caller's devices.
 /// Another user's device is not found.
 public enum DeleteDevice {
+    public static let endpoint = Endpoint(.delete, "/api/v1/users/me/devices/{id}", access: .signedIn, body: 1 * KiB, handle)
+
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.signedIn)
+        let caller = try context.user()
         let id = try context.request.parameter("id")
         guard isUUID(id), try context.db().execute("DELETE FROM devices WHERE id = \(id) AND user_id = \(caller.id)") == 1 else {
             throw APIError.notFound("Device")

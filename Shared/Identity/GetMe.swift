@@ -1,11 +1,14 @@
 import Auth
+import Core
 import Crypto
 import Runtime
 
 /// `GET /api/v1/users/me`: the caller's own account.
 public enum GetMe {
+    public static let endpoint = Endpoint(.get, "/api/v1/users/me", access: .signedIn, mode: .fastcgi, processes: 2, handle)
+
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.signedIn)
+        let caller = try context.user()
         return .ok(try PrivateProfile(caller.row))
     }
 }

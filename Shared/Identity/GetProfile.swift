@@ -1,10 +1,13 @@
 import Auth
+import Core
 import Database
 import Runtime
 
 /// `GET /api/v1/users/{id}`: anyone may read an active user's public profile; email, phone
 /// and account state are never part of it. Suspended and deleted users are not found.
 public enum GetProfile {
+    public static let endpoint = Endpoint(.get, "/api/v1/users/{id}", access: .anyone, mode: .fastcgi, handle)
+
     public struct PublicProfile: Encodable, Sendable {
         public var id: String
         public var name: String

@@ -1,4 +1,5 @@
 import Auth
+import Core
 import Crypto
 import Database
 import Runtime
@@ -7,6 +8,8 @@ import Runtime
 /// unknown email fail the same way (same status, body and cost); repeated failures lock the
 /// account key for a growing time (429 with Retry-After).
 public enum Login {
+    public static let endpoint = Endpoint(.post, "/api/v1/auth/login", access: .anyone, mode: .fastcgi, processes: 2, body: 16 * KiB, rate: "auth", handle)
+
     static let failure = APIError(status: 401, code: "invalid_credentials", message: "The email or password is incorrect.")
 
     public static func handle(_ context: Context) throws -> Response {

@@ -1,4 +1,5 @@
 import Auth
+import Core
 import Crypto
 import Database
 import Runtime
@@ -6,6 +7,8 @@ import Runtime
 /// `POST /api/v1/auth/logout`: revokes the refresh token's family (body or cookie) and clears
 /// the cookies. Idempotent; succeeds without a token too.
 public enum Logout {
+    public static let endpoint = Endpoint(.post, "/api/v1/auth/logout", access: .anyone, body: 4 * KiB, handle)
+
     public static func handle(_ context: Context) throws -> Response {
         var fields = try Fields(context.request.optionalJSON())
         let fromBody = fields.optionalString("refresh_token", max: 512).flatMap { $0.isEmpty ? nil : $0 }

@@ -1,4 +1,6 @@
+import Accounts
 import Auth
+import Core
 import Crypto
 import Database
 import Notifications
@@ -9,7 +11,8 @@ import Runtime
 /// timing tells whether an account exists; the email worker looks the account up and makes
 /// the token (`prepare`), which therefore never sits in the jobs table.
 public enum RequestPasswordReset {
-    static let lifetimeMinutes = 30
+    public static let endpoint = Endpoint(.post, "/api/v1/auth/password-reset", access: .anyone, body: 4 * KiB, rate: "auth", handle)
+
     static let answer = "If an account exists for that address, we sent a link to reset the password."
 
     public static func handle(_ context: Context) throws -> Response {
@@ -24,44 +27,13 @@ public enum RequestPasswordReset {
                 messageKey: "password_reset:\(Crypto.hex(Crypto.randomBytes(12)))"))
         return .message(answer)
     }
-
-    /// Called by the email worker for a `password_reset` job: the message to send, with a new
-    /// token, or nil when no active account has the address or one was sent in the last minute.
-    public static func prepare(_ db: Connection, _ request: Notifications.Email) throws -> Notifications.Email? {
-        try db.transaction { tx in
-            guard
-                let user = try tx.query(
-                    "SELECT id, name, email FROM users WHERE email = normalize(\(request.to), NFC) AND status = 'active' FOR UPDATE"
-                ).first
-            else { return nil }
-            let userId = try user.string("id")
-            // One email a minute per account (a retry of this same request does not count).
-            let recent = try tx.query(
-                """
-                SELECT 1 FROM password_resets WHERE user_id = \(userId) AND created_at > now() - interval '1 minute'
-                  AND message_key IS DISTINCT FROM \(request.messageKey)
-                """
-            ).first
-            guard recent == nil else { return nil }
-            let token = Crypto.randomToken()
-            try tx.execute(
-                """
-                INSERT INTO password_resets (user_id, token_hash, expires_at, message_key)
-                VALUES (\(userId), \(Bytes(Crypto.sha256(token))), now() + make_interval(mins => \(lifetimeMinutes)), \(request.messageKey))
-                ON CONFLICT (message_key) DO UPDATE SET token_hash = excluded.token_hash, expires_at = excluded.expires_at
-                """)
-            var message = request
-            message.to = try user.string("email")
-            message.name = try user.string("name")
-            message.data = ["token": token, "expires_minutes": String(lifetimeMinutes)]
-            return message
-        }
-    }
 }
 
 /// `POST /api/v1/auth/password-reset/confirm`: the token from the email and a new password.
 /// Sets the password, spends every outstanding reset token, ends every session.
 public enum ConfirmPasswordReset {
+    public static let endpoint = Endpoint(.post, "/api/v1/auth/password-reset/confirm", access: .anyone, body: 4 * KiB, rate: "auth", handle)
+
     static let invalid = APIError(
         status: 422, code: "reset_token_invalid", message: "This reset link is invalid or has expired. Request a new one.",
         fieldErrors: [FieldError(field: "token", message: "is invalid or expired")])

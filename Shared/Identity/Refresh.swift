@@ -1,4 +1,5 @@
 import Auth
+import Core
 import Crypto
 import Database
 import Runtime
@@ -7,6 +8,8 @@ import Runtime
 /// for a new session in the same family. A token presented a second time means it leaked:
 /// the whole family is revoked and the caller must sign in again.
 public enum Refresh {
+    public static let endpoint = Endpoint(.post, "/api/v1/auth/refresh", access: .anyone, mode: .fastcgi, body: 4 * KiB, rate: "auth", handle)
+
     /// A token spent this recently by a concurrent request is answered with 409, not treated as theft.
     static let graceSeconds = 10
     static let invalid = APIError(status: 401, code: "invalid_refresh_token", message: "The refresh token is not valid. Sign in again.")

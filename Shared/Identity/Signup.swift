@@ -1,4 +1,5 @@
 import Auth
+import Core
 import Crypto
 import Database
 import Runtime
@@ -6,6 +7,8 @@ import Runtime
 /// `POST /api/v1/auth/signup`: creates a student or instructor account and signs it in.
 /// Nobody makes themselves admin (admins come from `lmsctl create-admin`).
 public enum Signup {
+    public static let endpoint = Endpoint(.post, "/api/v1/auth/signup", access: .anyone, body: 16 * KiB, rate: "auth", handle)
+
     public static func handle(_ context: Context) throws -> Response {
         var fields = try Fields(context.request.json())
         let name = fields.string("name", max: 100)

@@ -1,4 +1,5 @@
 import Auth
+import Core
 import Database
 import FoundationEssentials
 import Runtime
@@ -6,10 +7,12 @@ import Runtime
 /// `PATCH /api/v1/users/me`: name, headline, bio, phone, avatar URL and links. Absent fields
 /// stay; null (or "") clears an optional one.
 public enum UpdateMe {
+    public static let endpoint = Endpoint(.patch, "/api/v1/users/me", access: .signedIn, body: 16 * KiB, handle)
+
     static let linkKinds = ["website", "linkedin", "twitter", "youtube", "github", "facebook", "instagram"]
 
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.signedIn)
+        let caller = try context.user()
         var fields = try Fields(context.request.json())
         let name = fields.patchString("name", min: 1, max: 100, nullable: false)
         let headline = fields.patchString("headline", max: 120)

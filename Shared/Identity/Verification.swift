@@ -1,4 +1,5 @@
 import Auth
+import Core
 import Crypto
 import Database
 import Notifications
@@ -68,8 +69,10 @@ enum Verification {
 
 /// `POST /api/v1/auth/otp`: sends a new verification code to the signed-in user.
 public enum ResendVerification {
+    public static let endpoint = Endpoint(.post, "/api/v1/auth/otp", access: .signedIn, body: 1 * KiB, rate: "auth", handle)
+
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.signedIn)
+        let caller = try context.user()
         guard !caller.emailVerified else {
             throw APIError.conflict("Your email address is already verified.", code: "already_verified")
         }
@@ -84,13 +87,15 @@ public enum ResendVerification {
 /// `POST /api/v1/auth/otp/verify`: checks the code; on success the email is verified and a
 /// welcome email goes out.
 public enum VerifyEmail {
+    public static let endpoint = Endpoint(.post, "/api/v1/auth/otp/verify", access: .signedIn, body: 1 * KiB, rate: "auth", handle)
+
     enum Outcome {
         case verified(PrivateProfile)
         case wrong(attemptsLeft: Int)
     }
 
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.signedIn)
+        let caller = try context.user()
         var fields = try Fields(context.request.json())
         let code = fields.string("code", min: 6, max: 6)
         if let code, !code.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) { fields.fail("code", "must be 6 digits") }

@@ -1,11 +1,14 @@
 import Auth
+import Core
 import Database
 import Runtime
 
 /// `DELETE /api/v1/admin/jobs/{id}`: removes a job that is not running (typically a dead one).
 public enum DiscardJob {
+    public static let endpoint = Endpoint(
+        .delete, "/api/v1/admin/jobs/{id}", access: .roles([.admin]), body: 1 * KiB, parameters: ["id": .integer], handle)
+
     public static func handle(_ context: Context) throws -> Response {
-        _ = try context.require(.roles([.admin]))
         let id = try JobView.id(context)
         let kind: String = try context.transaction { db in
             guard let job = try JobView.load(db, id: id, lock: true) else { throw APIError.notFound("Job") }

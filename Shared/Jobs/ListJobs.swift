@@ -1,10 +1,13 @@
 import Auth
+import Core
 import Database
 import Runtime
 
 /// `GET /api/v1/admin/jobs`: counts per queue, kind and state, and the jobs themselves,
 /// newest first, filtered by `state`, `kind`, `queue`; cursor-paginated (`limit`, `cursor`).
 public enum ListJobs {
+    public static let endpoint = Endpoint(.get, "/api/v1/admin/jobs", access: .roles([.admin]), handle)
+
     struct Count: Encodable, Sendable {
         var queue: String
         var kind: String
@@ -29,7 +32,6 @@ public enum ListJobs {
     static let maximumLimit = 200
 
     public static func handle(_ context: Context) throws -> Response {
-        _ = try context.require(.roles([.admin]))
         let request = context.request
         var errors: [FieldError] = []
         let state = request.queryValue("state")

@@ -1,12 +1,15 @@
 import Auth
+import Core
 import Database
 import Runtime
 
 /// `POST /api/v1/admin/jobs/{id}/retry`: a dead (or waiting) job runs again now with its
 /// attempts reset. A running job cannot be retried (409).
 public enum RetryJob {
+    public static let endpoint = Endpoint(
+        .post, "/api/v1/admin/jobs/{id}/retry", access: .roles([.admin]), body: 1 * KiB, parameters: ["id": .integer], handle)
+
     public static func handle(_ context: Context) throws -> Response {
-        _ = try context.require(.roles([.admin]))
         let id = try JobView.id(context)
         let job: JobView = try context.transaction { db in
             guard let job = try JobView.load(db, id: id, lock: true) else { throw APIError.notFound("Job") }

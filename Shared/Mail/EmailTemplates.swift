@@ -1,4 +1,4 @@
-import Runtime
+import Core
 
 /// The emails the product sends, each as a subject, a plain-text body and an HTML body.
 /// Every value inserted into HTML is escaped; links start at `PUBLIC_APP_URL`.

@@ -1,5 +1,5 @@
+import Core
 import Crypto
-import Runtime
 
 #if canImport(Glibc)
     import Glibc

@@ -1,5 +1,5 @@
+import Core
 import Crypto
-import Runtime
 
 /// Renders a `MailMessage` as an RFC 5322 message with MIME bodies, ready for SMTP or an
 /// `.eml` file: CRLF line endings, no line longer than 998 (bodies: 76) characters.

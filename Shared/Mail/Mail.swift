@@ -1,4 +1,4 @@
-import Runtime
+import Core
 
 /// Entry points for whoever sends mail (the email worker): the transport the configuration
 /// asks for, and the sender address.

@@ -1,6 +1,6 @@
 import CCurl
 import CCurlHelpers
-import Runtime
+import Core
 
 /// Sends through an SMTP server with libcurl: `smtp://host:port` (STARTTLS when offered, or
 /// required with `SMTP_REQUIRE_TLS=true`) or `smtps://host:465` (TLS from the start). One

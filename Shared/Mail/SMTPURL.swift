@@ -1,4 +1,4 @@
-import Runtime
+import Core
 
 /// `SMTP_URL` taken apart: the URL libcurl gets (no credentials, so it can be logged) and
 /// the percent-decoded user and password from its userinfo.

@@ -1,4 +1,5 @@
 import Auth
+import Core
 import Crypto
 import Database
 import Queue
@@ -57,13 +58,15 @@ func ownedMedia(_ db: Connection, id: String, caller: Caller, lock: Bool = false
 /// `POST /api/v1/uploads`: asks to upload a file. Answers where to send the bytes: a presigned
 /// S3 PUT, or the local streaming upload function, both with the size and type pinned.
 public enum CreateUpload {
+    public static let endpoint = Endpoint(.post, "/api/v1/uploads", access: .signedIn, body: 4 * KiB, handle)
+
     /// Uploads a user may have waiting at once (requested, not yet sent or checked).
     static let pendingLimit = 20
     /// Students upload avatars only; instructors and admins get `MEDIA_QUOTA_MB` (100 GiB).
     static let studentQuota = 50 << 20
 
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.signedIn)
+        let caller = try context.user()
         var fields = try Fields(context.request.json())
         let purpose = fields.oneOf("purpose", MediaPurpose.allCases.map(\.rawValue)).flatMap(MediaPurpose.init(rawValue:))
         let rawFilename = fields.string("filename", max: 200)
@@ -145,6 +148,8 @@ public enum CreateUpload {
 /// gives the claim back. nginx buffers the client's body to disk before it starts this
 /// process, so a slow client never holds a function process or a database connection.
 public enum UploadContent {
+    public static let endpoint = Endpoint(.put, "/api/v1/uploads/{id}/content", access: .anyone, mode: .stream, body: 4 * GiB, handle)
+
     public static func handle(_ context: Context) throws -> Response {
         do {
             return try upload(context)
@@ -252,8 +257,10 @@ public enum UploadContent {
 /// checked as they arrive, so this just answers; S3 uploads are checked by the media worker
 /// (size, then the real type from the first bytes), so this queues that check (202).
 public enum CompleteUpload {
+    public static let endpoint = Endpoint(.post, "/api/v1/uploads/{id}/complete", access: .signedIn, body: 1 * KiB, handle)
+
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.signedIn)
+        let caller = try context.user()
         let id = try context.request.parameter("id")
         let store = try MediaStore.from(context.config)
         let (view, queued): (MediaView, Bool) = try context.transaction { db in
@@ -292,8 +299,10 @@ public enum CompleteUpload {
 
 /// `GET /api/v1/uploads/{id}`: an upload's state, for its owner and admins.
 public enum GetUpload {
+    public static let endpoint = Endpoint(.get, "/api/v1/uploads/{id}", access: .signedIn, handle)
+
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.require(.signedIn)
+        let caller = try context.user()
         let id = try context.request.parameter("id")
         let store = try MediaStore.from(context.config)
         let row = try ownedMedia(try context.db(), id: id, caller: caller)

@@ -1,8 +1,8 @@
+import Core
 import Database
 import HTTPClient
 import Media
 import Queue
-import Runtime
 import Worker
 
 #if canImport(Glibc)

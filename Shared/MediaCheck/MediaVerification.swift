@@ -1,9 +1,9 @@
 import Auth
+import Core
 import Database
 import HTTPClient
 import Media
 import Queue
-import Runtime
 import Worker
 
 /// The media worker's check of a file uploaded straight to S3 (`media.verify`, queued by

@@ -1,6 +1,6 @@
+import Core
 import Database
 import Queue
-import Runtime
 
 /// The one way to send an email or a push: enqueue it in the caller's transaction. The email
 /// and push workers pick the jobs up; a job's `messageKey` makes its side effect happen once

@@ -1,7 +1,7 @@
 import Auth
+import Core
 import Crypto
 import Database
-import Runtime
 
 /// Operator actions that no HTTP endpoint offers.
 public enum Admins {

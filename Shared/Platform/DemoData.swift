@@ -1,7 +1,7 @@
 import Auth
+import Core
 import Crypto
 import Database
-import Runtime
 
 /// Demo data for a local stack: 5 instructors, 30 students, 12 published courses across
 /// categories, levels and languages, each with modules and lessons. Idempotent: users that

@@ -1,8 +1,14 @@
-import Database
-import Runtime
+import Core
 
-/// `infra/routes.manifest`: one route a line, whitespace-separated columns
-/// `method path function access mode procs body rate`; `#` starts a comment.
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The routes of a deployment. Each function executable declares its own endpoint (method,
+/// path, access, default mode and processes, body limit, rate class) and prints it with
+/// `--describe`; the manifest is what the installed executables say, with the operator's
+/// overrides (`infra/functions.conf`: mode and processes per function) applied on top. The
+/// nginx config, `lmsctl status` and the tests' route checks all read it.
 public struct Manifest: Sendable {
     public struct Route: Sendable, Equatable {
         public var method: String
@@ -16,6 +22,20 @@ public struct Manifest: Sendable {
         public var bodyLimit: Int
         public var rateClass: String?
 
+        public init(
+            method: String, path: String, function: String, access: [String], mode: Mode, processes: Int, bodyLimit: Int,
+            rateClass: String?
+        ) {
+            self.method = method
+            self.path = path
+            self.function = function
+            self.access = access
+            self.mode = mode
+            self.processes = processes
+            self.bodyLimit = bodyLimit
+            self.rateClass = rateClass
+        }
+
         public var isPublic: Bool { access == ["public"] }
         /// True when the path has `{parameters}`.
         public var isTemplate: Bool { path.contains("{") }
@@ -27,76 +47,140 @@ public struct Manifest: Sendable {
         case cgi, fastcgi, stream
     }
 
+    /// A declaration or override that cannot be used; names the function or line at fault.
     public struct ParseError: Error, CustomStringConvertible {
-        public var line: Int
         public var reason: String
-        public var description: String { "routes.manifest line \(line): \(reason)" }
+        public init(_ reason: String) { self.reason = reason }
+        public var description: String { reason }
     }
 
     public var routes: [Route]
 
-    public static func load(_ path: String) throws -> Manifest { try parse(try readTextFile(path)) }
+    public init(routes: [Route]) { self.routes = routes }
 
-    public static func parse(_ text: String) throws -> Manifest {
+    /// Asks every executable in `directory` for its declaration (`NAME --describe`), then
+    /// applies the overrides file when there is one.
+    public static func describe(directory: String, overrides: String? = nil) throws -> Manifest {
         var routes: [Route] = []
+        for name in try executables(in: directory) {
+            let output = try captureOutput([directory + "/" + name, "--describe"])
+            guard let output else { throw ParseError("\(name) did not describe itself (\(directory)/\(name) --describe failed)") }
+            routes.append(try route(function: name, description: output))
+        }
+        var manifest = Manifest(routes: routes)
+        try manifest.checkUnique()
+        if let overrides { try manifest.apply(overrides: try readTextFile(overrides)) }
+        return manifest
+    }
+
+    /// One function's `--describe` output as a route.
+    public static func route(function: String, description: [UInt8]) throws -> Route {
+        let value = try? JSONValue.parse(description)
+        guard let value, case .string(let method)? = value["method"], case .string(let path)? = value["path"],
+            case .string(let access)? = value["access"], case .string(let modeName)? = value["mode"],
+            let mode = Mode(rawValue: modeName), case .number(let processes)? = value["processes"],
+            case .number(let body)? = value["body"]
+        else { throw ParseError("\(function): unreadable declaration") }
+        guard ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(method), path.hasPrefix("/api/v1/") || path == "/api/v1" else {
+            throw ParseError("\(function): bad method or path \(method) \(path)")
+        }
+        let rate: String? = if case .string(let rate)? = value["rate"] { rate } else { nil }
+        return Route(
+            method: method, path: path, function: function, access: access.split(separator: ",").map(String.init), mode: mode,
+            processes: Int(processes), bodyLimit: Int(body), rateClass: rate)
+    }
+
+    /// `function mode [processes]` a line, `#` comments: the operator moves a function between
+    /// CGI and FastCGI or changes its process count without a rebuild.
+    public mutating func apply(overrides text: String) throws {
         for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             let columns = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             if columns.isEmpty { continue }
-            guard columns.count == 8 else { throw ParseError(line: number + 1, reason: "expected 8 columns, found \(columns.count)") }
-            guard ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(columns[0]) else {
-                throw ParseError(line: number + 1, reason: "unknown method \(columns[0])")
+            let at = "functions.conf line \(number + 1)"
+            guard (2...3).contains(columns.count), let mode = Mode(rawValue: columns[1]), mode != .stream else {
+                throw ParseError("\(at): expected `function cgi|fastcgi [processes]`")
             }
-            guard columns[1].hasPrefix("/api/v1/") || columns[1] == "/api/v1" else {
-                throw ParseError(line: number + 1, reason: "paths start with /api/v1")
+            let processes = columns.count == 3 ? Int(columns[2]) ?? 0 : 1
+            guard processes >= 1 else { throw ParseError("\(at): processes must be a positive number") }
+            let indices = routes.indices.filter { routes[$0].function == columns[0] }
+            guard !indices.isEmpty else { throw ParseError("\(at): no function named \(columns[0])") }
+            for index in indices {
+                guard routes[index].mode != .stream else { throw ParseError("\(at): \(columns[0]) streams uploads and stays CGI") }
+                routes[index].mode = mode
+                routes[index].processes = processes
             }
-            guard let mode = Mode(rawValue: columns[4]) else { throw ParseError(line: number + 1, reason: "mode is cgi, fastcgi or stream") }
-            guard let limit = parseSize(columns[6]) else { throw ParseError(line: number + 1, reason: "bad body limit \(columns[6])") }
-            let processes = columns[5] == "-" ? 0 : Int(columns[5]) ?? -1
-            guard processes >= 0, mode != .fastcgi || processes >= 1 else {
-                throw ParseError(line: number + 1, reason: "fastcgi routes need a process count")
-            }
-            let access = columns[3].split(separator: ",").map(String.init)
-            let known = ["public", "signed-in", "student", "instructor", "admin"]
-            guard access.allSatisfy(known.contains) else { throw ParseError(line: number + 1, reason: "unknown access \(columns[3])") }
-            let route = Route(
-                method: columns[0], path: columns[1], function: columns[2], access: access, mode: mode, processes: processes,
-                bodyLimit: limit, rateClass: columns[7] == "-" ? nil : columns[7])
-            guard !routes.contains(where: { $0.method == route.method && $0.path == route.path }) else {
-                throw ParseError(line: number + 1, reason: "duplicate route \(route.method) \(route.path)")
-            }
-            routes.append(route)
         }
-        return Manifest(routes: routes)
     }
 
-    /// The FastCGI functions and how many processes each gets (a function listed on several
-    /// routes keeps the largest count).
+    func checkUnique() throws {
+        var seen: [String: String] = [:]
+        for route in routes {
+            let key = "\(route.method) \(route.path)"
+            if let other = seen[key] { throw ParseError("\(other) and \(route.function) both declare \(key)") }
+            seen[key] = route.function
+        }
+    }
+
+    /// The FastCGI functions and how many processes each gets.
     public func fastCGIFunctions() -> [(function: String, processes: Int)] {
-        var result: [(String, Int)] = []
-        for route in routes where route.mode == .fastcgi {
-            if let index = result.firstIndex(where: { $0.0 == route.function }) {
-                result[index].1 = max(result[index].1, route.processes)
-            } else {
-                result.append((route.function, route.processes))
-            }
-        }
-        return result
+        routes.filter { $0.mode == .fastcgi }.map { ($0.function, max($0.processes, 1)) }
     }
 
-    /// Every function named by the manifest, once.
+    /// Every function, once, in route order.
     public var functions: [String] {
         var seen: [String] = []
         for route in routes where !seen.contains(route.function) { seen.append(route.function) }
         return seen
     }
+
+    /// The names of the executables in a folder (symlinks followed), sorted.
+    static func executables(in directory: String) throws -> [String] {
+        guard let folder = opendir(directory) else { throw ParseError("cannot list \(directory)") }
+        defer { closedir(folder) }
+        var names: [String] = []
+        while let entry = readdir(folder) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            guard !name.hasPrefix("."), access(directory + "/" + name, X_OK) == 0 else { continue }
+            var info = stat()
+            guard stat(directory + "/" + name, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+            names.append(name)
+        }
+        return names.sorted()
+    }
 }
 
-/// "0", "512", "16k", "2m", "4g" in bytes.
-func parseSize(_ text: String) -> Int? {
-    let lower = text.lowercased()
-    if lower.hasSuffix("g") { return Int(lower.dropLast()).map { $0 * 1024 * 1024 * 1024 } }
-    if lower.hasSuffix("k") { return Int(lower.dropLast()).map { $0 * 1024 } }
-    if lower.hasSuffix("m") { return Int(lower.dropLast()).map { $0 * 1024 * 1024 } }
-    return Int(lower)
+/// Runs a program and returns what it printed, or nil when it could not start or failed.
+/// (A few lines of posix_spawn rather than Foundation's Process: lmsctl stays static.)
+public func captureOutput(_ arguments: [String]) throws -> [UInt8]? {
+    var pipeEnds: [Int32] = [0, 0]
+    guard pipe(&pipeEnds) == 0 else { return nil }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], 1)
+    posix_spawn_file_actions_addclose(&actions, pipeEnds[0])
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid: pid_t = 0
+    let spawned = posix_spawn(&pid, arguments[0], &actions, nil, &argv, environ)
+    close(pipeEnds[1])
+    defer { close(pipeEnds[0]) }
+    guard spawned == 0 else { return nil }
+    var output: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let count = read(pipeEnds[0], &buffer, buffer.count)
+        if count > 0 {
+            output += buffer[0..<count]
+        } else if count < 0 && errno == EINTR {
+            continue
+        } else {
+            break
+        }
+    }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    return (status & 0x7f) == 0 && (status >> 8) & 0xff == 0 ? output : nil
 }

@@ -1,4 +1,4 @@
-import Runtime
+import Core
 
 /// Generates the whole nginx configuration from the route manifest: one location per path
 /// template, the method choosing the function; CGI routes through fcgiwrap, FastCGI routes to

@@ -1,6 +1,6 @@
+import Core
 import FoundationEssentials
 import HTTPClient
-import Runtime
 
 /// Firebase Cloud Messaging, HTTP v1 API: an OAuth access token from the service account, then
 /// one `messages:send` request per device token.

@@ -1,7 +1,7 @@
+import Core
 import Crypto
 import FoundationEssentials
 import HTTPClient
-import Runtime
 
 /// Obtains OAuth access tokens for a service account and keeps the current one until shortly
 /// before it expires, so a worker signs and exchanges a JWT about once an hour, not per push.

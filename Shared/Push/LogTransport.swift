@@ -1,4 +1,4 @@
-import Runtime
+import Core
 
 #if canImport(Glibc)
     import Glibc

@@ -1,4 +1,4 @@
-import Runtime
+import Core
 
 /// Chooses the push transport for a configuration.
 public enum Push {

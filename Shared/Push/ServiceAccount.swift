@@ -1,6 +1,6 @@
+import Core
 import Crypto
 import FoundationEssentials
-import Runtime
 
 /// The fields of a Google service-account key file (the JSON the Firebase console downloads)
 /// that FCM needs.

@@ -1,6 +1,6 @@
+import Core
 import Database
 import FoundationEssentials
-import Runtime
 
 /// The PostgreSQL job queue. Every statement is here, one per purpose; the table and its
 /// indexes are in `infra/migrations/0002_jobs.sql`.

@@ -1,6 +1,6 @@
+import Core
 import Database
 import FoundationEssentials
-import Runtime
 
 #if canImport(Glibc)
     import Glibc

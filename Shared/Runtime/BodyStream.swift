@@ -1,3 +1,5 @@
+import Core
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -52,12 +54,4 @@ public final class BodyStream: @unchecked Sendable {
             throw APIError.badRequest("The request body is shorter than its Content-Length.", code: "truncated_body")
         }
     }
-}
-
-/// How a function takes its request body.
-public enum BodyMode: Sendable {
-    /// Read whole before the handler runs (bounded by the route's body limit).
-    case buffered
-    /// Handed to the handler as `request.stream`; CGI only streams it from stdin.
-    case stream
 }

@@ -1,3 +1,5 @@
+import Core
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -5,9 +7,9 @@
 /// CGI/1.1 (RFC 3875): the request in environment variables and exactly `CONTENT_LENGTH`
 /// bytes on stdin; the response on stdout.
 enum CGI {
-    static func readRequest(config: Config, mode: BodyMode = .buffered) -> Request {
+    static func readRequest(config: Config, endpoint: Endpoint) -> Request {
         let params = config.values
-        let limit = bodyLimit(params)
+        let limit = endpoint.bodyLimit
         var body: [UInt8] = []
         var error: APIError?
         switch declaredLength(params) {
@@ -15,7 +17,7 @@ enum CGI {
             error = .badRequest("Content-Length is not a number.", code: "bad_content_length")
         case .length(let length) where length > limit:
             error = .payloadTooLarge
-        case .length(let length) where mode == .stream:
+        case .length(let length) where endpoint.mode == .stream:
             var request = makeRequest(params: params, body: [], earlyError: nil)
             request.stream = BodyStream(fd: 0, length: length)
             return request
@@ -49,11 +51,6 @@ func declaredLength(_ params: [String: String]) -> DeclaredLength {
     return .length(value)
 }
 
-/// Per-route body limit, passed by the proxy from the route manifest (`BODY_LIMIT`).
-func bodyLimit(_ params: [String: String]) -> Int {
-    params["BODY_LIMIT"].flatMap { Int($0) } ?? 1_048_576
-}
-
 /// Builds the request from CGI variables or FastCGI params (the same names).
 func makeRequest(params: [String: String], body: [UInt8], earlyError: APIError?) -> Request {
     let uri = params["REQUEST_URI"] ?? ((params["SCRIPT_NAME"] ?? "") + (params["PATH_INFO"] ?? ""))
@@ -68,9 +65,6 @@ func makeRequest(params: [String: String], body: [UInt8], earlyError: APIError?)
         method: params["REQUEST_METHOD"] ?? "GET", path: path, rawQuery: params["QUERY_STRING"] ?? "", headers: headers,
         body: body, remoteAddress: params["REMOTE_ADDR"] ?? "")
     request.earlyError = earlyError
-    if let template = params["ROUTE_TEMPLATE"], !request.matchRoute(template) {
-        request.earlyError = request.earlyError ?? .notFound("Route")
-    }
     return request
 }
 
@@ -90,21 +84,4 @@ func readExactly(fd: Int32, count: Int) -> [UInt8] {
     }
     bytes.removeLast(count - filled)
     return bytes
-}
-
-/// Writes everything, retrying short writes; false when the peer is gone.
-@discardableResult
-public func writeAll(fd: Int32, _ bytes: [UInt8]) -> Bool {
-    var sent = 0
-    while sent < bytes.count {
-        let wrote = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + sent, bytes.count - sent) }
-        if wrote > 0 {
-            sent += wrote
-        } else if wrote < 0 && errno == EINTR {
-            continue
-        } else {
-            return false
-        }
-    }
-    return true
 }

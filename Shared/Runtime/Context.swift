@@ -1,3 +1,5 @@
+import Auth
+import Core
 import Database
 
 /// Everything a handler gets besides its request: configuration, a logger carrying the
@@ -21,9 +23,38 @@ public final class Context {
     /// The database connection; an unreachable database surfaces as 503.
     public func db() throws -> Connection { try database.connection() }
 
-    /// Runs `body` in one transaction that rolls back on any thrown error.
+    /// Runs `body` in one transaction that rolls back on any thrown error: the one way to
+    /// open a transaction in a handler.
     public func transaction<T>(_ body: (Connection) throws -> T) throws -> T {
         try db().transaction(body)
+    }
+
+    /// The caller, authenticated at most once per request.
+    private var authenticated: Caller??
+
+    /// The signed-in caller: 401 without a valid session, 403 for a suspended account. On an
+    /// endpoint that is not `.anyone` the runtime has already called it, so it cannot throw there.
+    public func user() throws -> Caller {
+        guard let caller = try optionalCaller() else { throw APIError.unauthorized }
+        return caller
+    }
+
+    /// The caller when a token was sent, nil for anonymous; a bad token is still a 401.
+    public func optionalCaller() throws -> Caller? {
+        if let authenticated { return authenticated }
+        let caller = try accessToken.map { try Caller.authenticate(token: $0, config: config, db: db()) }
+        authenticated = .some(caller)
+        return caller
+    }
+
+    /// The bearer token from `Authorization`, else the `access_token` cookie.
+    public var accessToken: String? {
+        if let header = request.header("authorization") {
+            let parts = header.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "bearer" { return String(parts[1]).trimmed() }
+            return ""  // present but not a bearer token: refuse rather than fall back to the cookie
+        }
+        return request.cookies[Tokens.accessCookie]
     }
 }
 

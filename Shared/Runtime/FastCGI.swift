@@ -1,3 +1,5 @@
+import Core
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -20,16 +22,14 @@ final class FastCGIServer {
     /// A peer that stops mid-record is dropped after this long.
     static let readTimeoutSeconds = 30
 
-    let handler: Handler
+    let endpoint: Endpoint
     let config: Config
     let database: DatabaseSource
     let component: String
-    let bodyMode: BodyMode
     private var connections: [Int32] = []
 
-    init(handler: @escaping Handler, config: Config, database: DatabaseSource, component: String, bodyMode: BodyMode = .buffered) {
-        self.bodyMode = bodyMode
-        self.handler = handler
+    init(endpoint: Endpoint, config: Config, database: DatabaseSource, component: String) {
+        self.endpoint = endpoint
         self.config = config
         self.database = database
         self.component = component
@@ -123,7 +123,7 @@ final class FastCGIServer {
                 if record.content.isEmpty {
                     guard let decoded = decodeNameValuePairs(paramBytes) else { return false }
                     params = decoded
-                    limit = bodyLimit(decoded)
+                    limit = endpoint.bodyLimit
                     paramsDone = true
                 } else {
                     paramBytes += record.content
@@ -158,12 +158,12 @@ final class FastCGIServer {
         default: if stdinLength > limit { error = .payloadTooLarge }
         }
         var request = makeRequest(params: params, body: error == nil ? stdin : [], earlyError: error)
-        if bodyMode == .stream, error == nil {
+        if endpoint.mode == .stream, error == nil {
             // FastCGI has read the (limited) body already; streaming functions still see a stream.
             request.stream = BodyStream(bytes: request.body)
             request.body = []
         }
-        let response = Function.respond(to: request, handler: handler, config: config, database: database, component: component)
+        let response = Function.respond(to: request, endpoint: endpoint, config: config, database: database, component: component)
 
         var output: [UInt8] = []
         let bytes = response.serialized()

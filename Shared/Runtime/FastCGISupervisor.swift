@@ -1,62 +1,176 @@
+import Core
+
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// Keeps `children` FastCGI server processes alive on the inherited listening socket: spawn-fcgi
-/// and systemd start one process, this one forks the servers and restarts a server that exits
-/// (a crash must not leave its route answering 502). SIGTERM goes on to every server, which
-/// finishes the request in hand; then the supervisor exits.
+/// Keeps `children` FastCGI servers alive on the inherited listening socket: spawn-fcgi and
+/// systemd start one process, this one starts the servers by executing its own path again
+/// (so a deploy that repointed that path is picked up) and restarts a server that exits (a
+/// crash must not leave its route answering 502).
+///
+/// - SIGHUP (`lmsctl deploy`, `lmsctl rollback`): start a new set of servers from the path,
+///   then SIGTERM the old ones, which finish the request in hand and exit: no request fails.
+/// - SIGTERM: pass it on to every server, wait for them, exit.
+///
+/// With `FASTCGI_STATUS_FILE` set it keeps a JSON status there for `lmsctl status`.
 enum FastCGISupervisor {
+    /// Set in the environment of the servers it starts: they serve instead of supervising.
+    static let childVariable = "LMS_FASTCGI_CHILD"
+
     static func run(children: Int, component: String, serve: () -> Void) -> Never {
-        guard children > 1 else {
+        if let value = getenv(childVariable), String(cString: value) == "1" {
             serve()
             exit(0)
         }
         let log = Logger(component: component)
-        installSupervisorStopHandler()
-        var servers: Set<pid_t> = []
+        installSupervisorSignalHandlers()
+        let program = programPath()
+        let statusFile = getenv("FASTCGI_STATUS_FILE").map { String(cString: $0) }
+        let started = unixTime()
+        var servers: [pid_t: String] = [:]  // pid -> binary it runs
+        var restarts = 0
+        var reloads = 0
         var recentExits: [Double] = []
+
         func start() {
-            let pid = fork()
-            if pid == 0 {
-                serve()
-                exit(0)
+            let binary = resolvedPath(program)
+            if let pid = spawnServer(program) {
+                servers[pid] = binary
+            } else {
+                log.error("could not start a fastcgi server", [("errno", .int(Int(errno)))])
             }
-            if pid > 0 { servers.insert(pid) } else { log.error("fork failed", [("errno", .int(Int(errno)))]) }
         }
-        for _ in 0..<children { start() }
+        func writeStatus() {
+            guard let statusFile else { return }
+            let list = servers.sorted { $0.key < $1.key }.map { JSONValue.object(["pid": .number(Double($0.key)), "binary": .string($0.value)]) }
+            let status: JSONValue = .object([
+                "pid": .number(Double(getpid())), "started_at": .string(isoTime(started)), "restarts": .number(Double(restarts)),
+                "reloads": .number(Double(reloads)), "servers": .array(list),
+            ])
+            guard let bytes = try? encodeJSON(status) else { return }
+            let temporary = statusFile + ".new"
+            let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            guard fd >= 0 else { return }
+            _ = writeAll(fd: fd, bytes)
+            close(fd)
+            rename(temporary, statusFile)
+        }
+
+        for _ in 0..<max(children, 1) { start() }
+        writeStatus()
         while true {
             var status: Int32 = 0
-            let pid = waitpid(-1, &status, 0)
+            // Polled (50 ms) rather than blocking: a signal between the flag checks and a
+            // blocking waitpid would wait for the next exit.
+            let pid = waitpid(-1, &status, WNOHANG)
             if supervisorStopRequested != 0 {
-                for server in servers { kill(server, SIGTERM) }
+                for server in servers.keys { kill(server, SIGTERM) }
                 while !servers.isEmpty {
                     let done = waitpid(-1, &status, 0)
-                    if done > 0 { servers.remove(done) } else if errno == ECHILD { break }
+                    if done > 0 { servers[done] = nil } else if errno == ECHILD { break }
                 }
+                if let statusFile { unlink(statusFile) }
                 exit(0)
             }
-            guard pid > 0, servers.remove(pid) != nil else {
-                if pid < 0 && errno == ECHILD { start() }
+            if supervisorReloadRequested != 0 {
+                supervisorReloadRequested = 0
+                reloads += 1
+                // New servers first: both sets accept while the old ones finish what they hold.
+                let old = Array(servers.keys)
+                for _ in 0..<max(children, 1) { start() }
+                for server in old {
+                    kill(server, SIGTERM)
+                    servers[server] = nil
+                }
+                log.info("fastcgi servers replaced", [("binary", .string(resolvedPath(program)))])
+                writeStatus()
+            }
+            if pid == 0 {
+                usleep(50_000)
+                continue
+            }
+            guard pid > 0, servers.removeValue(forKey: pid) != nil else {
+                if pid < 0 && errno == ECHILD && servers.isEmpty { start() }
+                if pid < 0 { usleep(50_000) }
                 continue
             }
             log.error("fastcgi server exited; starting another", [("pid", .int(Int(pid))), ("status", .int(Int(status)))])
+            restarts += 1
             // A server that dies at once every time must not turn into a fork loop.
             let now = monotonicSeconds()
             recentExits = recentExits.filter { now - $0 < 10 } + [now]
             if recentExits.count > 5 { usleep(1_000_000) }
             start()
+            writeStatus()
         }
+    }
+
+    /// The path this process was started by (a deploy repoints it), made absolute.
+    static func programPath() -> String {
+        let first = CommandLine.arguments.first ?? ""
+        if first.hasPrefix("/") { return first }
+        if first.contains("/") {
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            if getcwd(&buffer, buffer.count) != nil { return String(cString: buffer) + "/" + first }
+        }
+        return "/proc/self/exe"
+    }
+
+    static func resolvedPath(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// fork + exec of `program` with the listening socket on fd 0 and the child marker set.
+    static func spawnServer(_ program: String) -> pid_t? {
+        var environment = currentEnvironment().filter { !$0.hasPrefix(childVariable + "=") } + [childVariable + "=1"]
+        environment.sort()
+        var envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
+        var argv: [UnsafeMutablePointer<CChar>?] = [strdup(program), nil]
+        defer {
+            envp.forEach { free($0) }
+            argv.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // The child starts with default signal handling (ours would set flags it never reads).
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
+        guard posix_spawn(&pid, program, nil, &attributes, &argv, &envp) == 0 else { return nil }
+        return pid
+    }
+
+    static func currentEnvironment() -> [String] {
+        var result: [String] = []
+        var pointer = environ
+        while let entry = pointer.pointee {
+            result.append(String(cString: entry))
+            pointer += 1
+        }
+        return result
     }
 }
 
 nonisolated(unsafe) var supervisorStopRequested: sig_atomic_t = 0
+nonisolated(unsafe) var supervisorReloadRequested: sig_atomic_t = 0
 
-private func installSupervisorStopHandler() {
+private func installSupervisorSignalHandlers() {
     var action = sigaction()
     action.__sigaction_handler.sa_handler = { _ in supervisorStopRequested = 1 }
     sigemptyset(&action.sa_mask)
-    action.sa_flags = 0  // no SA_RESTART: waitpid returns to look at the flag
+    action.sa_flags = 0  // no SA_RESTART: waitpid returns to look at the flags
     sigaction(SIGTERM, &action, nil)
     sigaction(SIGINT, &action, nil)
+    var reload = sigaction()
+    reload.__sigaction_handler.sa_handler = { _ in supervisorReloadRequested = 1 }
+    sigemptyset(&reload.sa_mask)
+    reload.sa_flags = 0
+    sigaction(SIGHUP, &reload, nil)
 }

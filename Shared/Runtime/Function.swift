@@ -1,71 +1,66 @@
+import Core
 import Database
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// A handler: the request (in the context) in, a response out. Throw `APIError` for
-/// anything the client should be told.
-public typealias Handler = (Context) throws -> Response
-
-/// The entry point of every function executable:
+/// The entry point of every function executable, whose `main.swift` is its route:
 ///
-///     Function.run(Login.handle)
+///     Function.run(Login.endpoint)
 ///
 /// Serves one CGI request and exits, or, when fd 0 is a listening socket, serves FastCGI
-/// requests until SIGTERM.
+/// requests until SIGTERM. `--describe` prints the endpoint's declaration (one JSON line).
 public enum Function {
-    /// `body: .stream` hands large bodies to the handler piece by piece (`request.stream`).
-    public static func run(_ handler: @escaping Handler, body mode: BodyMode = .buffered) -> Never {
+    public static func run(_ endpoint: Endpoint) -> Never {
+        if CommandLine.arguments.dropFirst().first == "--describe" {
+            _ = writeAll(fd: 1, endpoint.description + [UInt8(ascii: "\n")])
+            exit(0)
+        }
         signal(SIGPIPE, SIG_IGN)
         let config = Config.load()
         let name = executableName()
         if FastCGIServer.stdinIsListeningSocket() {
-            // Long-lived: connect straight to PostgreSQL and reuse prepared statements. With
-            // FASTCGI_CHILDREN > 1 this process forks that many servers and restarts any that dies.
+            // Long-lived: connect straight to PostgreSQL and reuse prepared statements. The
+            // supervisor keeps FASTCGI_CHILDREN servers alive and replaces them on SIGHUP (deploys).
             FastCGISupervisor.run(children: config.int("FASTCGI_CHILDREN", default: 1), component: name) {
                 let database = DatabaseSource(url: config["DATABASE_URL"], prepareStatements: true)
-                FastCGIServer(handler: handler, config: config, database: database, component: name, bodyMode: mode).serve()
+                FastCGIServer(endpoint: endpoint, config: config, database: database, component: name).serve()
             }
         }
         // One request per process: go through PgBouncer when it is configured.
         let database = DatabaseSource(url: config["DATABASE_POOL_URL"] ?? config["DATABASE_URL"], prepareStatements: false)
-        let request = CGI.readRequest(config: config, mode: mode)
-        let response = respond(to: request, handler: handler, config: config, database: database, component: name)
+        let request = CGI.readRequest(config: config, endpoint: endpoint)
+        let response = respond(to: request, endpoint: endpoint, config: config, database: database, component: name)
         CGI.write(response)
         exit(0)
     }
 
-    /// Runs the handler and turns every outcome into a response; also what tests call.
+    /// Routes, authorizes and runs the handler, turning every outcome into a response; also
+    /// what tests call.
     public static func respond(
-        to request: Request, handler: Handler, config: Config, database: DatabaseSource, component: String
+        to request: Request, endpoint: Endpoint, config: Config, database: DatabaseSource, component: String
     ) -> Response {
         let started = monotonicSeconds()
         let requestId = acceptedRequestId(request.header("x-request-id")) ?? newRequestId()
-        let context = Context(request: request, requestId: requestId, config: config, database: database, component: component)
+        var request = request
         var response: Response
+        var context: Context?
         do {
             if let error = request.earlyError { throw error }
-            response = try handler(context)
-        } catch let error as APIError {
-            response = .error(error, requestId: requestId)
-        } catch let error as DatabaseError where error.kind == .checkViolation || error.kind == .invalidInput {
-            // A value our validation let through but a constraint refused: still the client's input.
-            context.log.warning("constraint refused input", [("error", .string(error.description))])
-            response = .error(APIError.invalid([]), requestId: requestId)
-        } catch let error as DatabaseError where error.kind == .unavailable || error.kind == .timeout {
-            context.log.error("database unavailable", [("error", .string(error.description))])
-            response = .error(.unavailable, requestId: requestId)
+            try endpoint.route(&request)
+            let routed = Context(request: request, requestId: requestId, config: config, database: database, component: component)
+            context = routed
+            try endpoint.authorize(routed)
+            response = try endpoint.handler(routed)
         } catch {
-            // Details go to the log only; the client gets the request id to quote.
-            context.log.error("unhandled error", [("error", .string(String(describing: error)))])
-            response = .error(.internalError, requestId: requestId)
+            response = Function.response(for: error, log: context?.log ?? Logger(component: component, requestId: requestId), requestId: requestId)
         }
         database.afterRequest()
         response.headers.append(("X-Request-Id", requestId))
         let milliseconds = (monotonicSeconds() - started) * 1000
         if response.status >= 500 || config.bool("LOG_REQUESTS", default: true) {
-            context.log.info(
+            (context?.log ?? Logger(component: component, requestId: requestId)).info(
                 "request",
                 [
                     ("method", .string(request.method)), ("path", .string(request.path)),
@@ -74,6 +69,35 @@ public enum Function {
         }
         return response
     }
+
+    /// The error envelope for anything a handler threw: `APIError` as it says, a constraint
+    /// that refused input as 422, an unreachable database as 503, anything else a logged 500.
+    static func response(for error: any Error, log: Logger, requestId: String) -> Response {
+        switch error {
+        case let error as APIError:
+            return .error(error, requestId: requestId)
+        case let error as DatabaseError where error.kind == .checkViolation || error.kind == .invalidInput:
+            // A value our validation let through but a constraint refused: still the client's input.
+            log.warning("constraint refused input", [("error", .string(error.description))])
+            return .error(APIError.invalid([]), requestId: requestId)
+        case let error as DatabaseError where error.kind == .unavailable || error.kind == .timeout:
+            log.error("database unavailable", [("error", .string(error.description))])
+            return .error(.unavailable, requestId: requestId)
+        default:
+            // Details go to the log only; the client gets the request id to quote.
+            log.error("unhandled error", [("error", .string(String(describing: error)))])
+            return .error(.internalError, requestId: requestId)
+        }
+    }
+
+    /// The release this executable is (`releases/NAME/HASH`, installed by `lmsctl deploy`):
+    /// the 12 hex digits of its file name, or nil for a binary run from elsewhere.
+    public static let release: String? = {
+        guard let path = CommandLine.arguments.first, let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        let name = String(cString: resolved).split(separator: "/").last.map(String.init) ?? ""
+        return name.utf8.count == 12 && name.utf8.allSatisfy({ isAlphanumeric($0) }) ? name : nil
+    }()
 
     /// Keeps a caller's `X-Request-Id` when it is short and plain, so ids can be traced end to end.
     static func acceptedRequestId(_ value: String?) -> String? {
@@ -94,8 +118,4 @@ public enum Function {
         let path = CommandLine.arguments.first ?? "function"
         return String(path.split(separator: "/").last ?? "function")
     }
-}
-
-@inline(__always) public func isAlphanumeric(_ byte: UInt8) -> Bool {
-    (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122)
 }

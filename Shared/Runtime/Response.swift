@@ -1,3 +1,4 @@
+import Core
 import FoundationEssentials
 
 /// An HTTP response. Build it with `.ok(...)`, `.created(...)`, `.message(...)`; errors are

@@ -1,6 +1,6 @@
+import Core
 import Database
 import Queue
-import Runtime
 import Synchronization
 
 #if canImport(Glibc)

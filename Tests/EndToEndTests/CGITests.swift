@@ -1,3 +1,4 @@
+import Core
 import Runtime
 import TestSupport
 import Testing
@@ -8,7 +9,7 @@ import Testing
     func run(_ function: String, _ variables: [String: String], input: String = "") throws -> (status: Int, text: String, exit: Int32) {
         var environment = ["LMS_ENV_FILE": try TestEnvironment.value("E2E_ENV_FILE"), "GATEWAY_INTERFACE": "CGI/1.1"]
         for (key, value) in variables { environment[key] = value }
-        let result = try runCommand([try TestEnvironment.value("E2E_BIN_DIR") + "/" + function], input: Array(input.utf8), environment: environment)
+        let result = try runCommand([try TestEnvironment.value("E2E_FUNCTIONS_DIR") + "/" + function], input: Array(input.utf8), environment: environment)
         let text = String(decoding: result.output, as: UTF8.self)
         let statusLine = text.split(separator: "\r\n").first ?? ""
         let status = Int(statusLine.split(separator: " ").dropFirst().first ?? "") ?? 0

@@ -1,4 +1,5 @@
 import Auth
+import Core
 import Database
 import Notifications
 import Queue

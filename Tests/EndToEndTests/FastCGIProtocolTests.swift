@@ -1,3 +1,4 @@
+import Core
 import Database
 @testable import Runtime
 import TestSupport
@@ -123,7 +124,7 @@ import Testing
     }
 
     @Test func aKilledServerIsReplaced() throws {
-        let binary = try TestEnvironment.value("E2E_BIN_DIR") + "/users-get-me"
+        let binary = try TestEnvironment.value("E2E_FUNCTIONS_DIR") + "/users-get-me"
         let all = try processes(running: binary)
         let pids = Set(all.map(\.pid))
         let servers = all.filter { pids.contains($0.parent) }

@@ -1,14 +1,15 @@
 import Auth
-import Worker
-import Queue
-import Mail
-import Delivery
+import Core
 import Database
+import Delivery
 import Identity
 import Jobs
+import Mail
+import Queue
 import Runtime
 import TestSupport
 import Testing
+import Worker
 
 /// Email verification codes, password reset, push devices: the handlers, and the email jobs
 /// they enqueue in their own transactions.
@@ -26,7 +27,7 @@ import Testing
     func signUp() throws -> (token: String, email: String) {
         let email = Factory.uniqueEmail("verify")
         let response = try call(
-            Signup.handle, "POST", "/api/v1/auth/signup", json: #"{"name":"Vera","email":"\#(email)","password":"long enough pw"}"#)
+            Signup.endpoint, "POST", "/api/v1/auth/signup", json: #"{"name":"Vera","email":"\#(email)","password":"long enough pw"}"#)
         return (try #require(response.data["access_token"]?.string), email)
     }
 
@@ -40,14 +41,14 @@ import Testing
         // The code is stored only as an HMAC.
         #expect(try db.query("SELECT 1 FROM email_verifications WHERE code_hash::text LIKE \("%" + code + "%")").rows.isEmpty)
         let wrongCode = code == "000000" ? "111111" : "000000"
-        let wrong = try call(VerifyEmail.handle, "POST", "/api/v1/auth/otp/verify", json: #"{"code":"\#(wrongCode)"}"#, token: token)
+        let wrong = try call(VerifyEmail.endpoint, "POST", "/api/v1/auth/otp/verify", json: #"{"code":"\#(wrongCode)"}"#, token: token)
         #expect(wrong.status == 422)
         #expect(wrong.code == "code_invalid")
-        let right = try call(VerifyEmail.handle, "POST", "/api/v1/auth/otp/verify", json: #"{"code":"\#(code)"}"#, token: token)
+        let right = try call(VerifyEmail.endpoint, "POST", "/api/v1/auth/otp/verify", json: #"{"code":"\#(code)"}"#, token: token)
         #expect(right.status == 200)
         #expect(right.data["email_verified"]?.bool == true)
         #expect(try emailJob(db, to: email, template: "welcome") != nil)
-        let again = try call(VerifyEmail.handle, "POST", "/api/v1/auth/otp/verify", json: #"{"code":"\#(code)"}"#, token: token)
+        let again = try call(VerifyEmail.endpoint, "POST", "/api/v1/auth/otp/verify", json: #"{"code":"\#(code)"}"#, token: token)
         #expect(again.status == 409)
     }
 
@@ -57,47 +58,47 @@ import Testing
         let code = try #require(try emailJob(db, to: email, template: "verification")?["data"]?["code"]?.string)
         let wrongCode = code == "123456" ? "654321" : "123456"
         for _ in 0..<5 {
-            #expect(try call(VerifyEmail.handle, "POST", "/api/v1/auth/otp/verify", json: #"{"code":"\#(wrongCode)"}"#, token: token).code == "code_invalid")
+            #expect(try call(VerifyEmail.endpoint, "POST", "/api/v1/auth/otp/verify", json: #"{"code":"\#(wrongCode)"}"#, token: token).code == "code_invalid")
         }
-        let locked = try call(VerifyEmail.handle, "POST", "/api/v1/auth/otp/verify", json: #"{"code":"\#(code)"}"#, token: token)
+        let locked = try call(VerifyEmail.endpoint, "POST", "/api/v1/auth/otp/verify", json: #"{"code":"\#(code)"}"#, token: token)
         #expect(locked.code == "code_locked")
         try db.execute("UPDATE email_verifications SET attempts = 0, expires_at = now() - interval '1 second' WHERE code_hash IS NOT NULL AND user_id = (SELECT id FROM users WHERE email = \(email))")
-        let expired = try call(VerifyEmail.handle, "POST", "/api/v1/auth/otp/verify", json: #"{"code":"\#(code)"}"#, token: token)
+        let expired = try call(VerifyEmail.endpoint, "POST", "/api/v1/auth/otp/verify", json: #"{"code":"\#(code)"}"#, token: token)
         #expect(expired.code == "code_expired")
     }
 
     @Test func resendIsThrottled() throws {
         let db = try TestEnvironment.connect()
         let (token, email) = try signUp()
-        let tooSoon = try call(ResendVerification.handle, "POST", "/api/v1/auth/otp", token: token)
+        let tooSoon = try call(ResendVerification.endpoint, "POST", "/api/v1/auth/otp", token: token)
         #expect(tooSoon.status == 429)
         #expect(Int(tooSoon.header("Retry-After") ?? "") ?? 0 > 0)
         try db.execute("UPDATE email_verifications SET sent_at = now() - interval '2 minutes' WHERE user_id = (SELECT id FROM users WHERE email = \(email))")
-        let resent = try call(ResendVerification.handle, "POST", "/api/v1/auth/otp", token: token)
+        let resent = try call(ResendVerification.endpoint, "POST", "/api/v1/auth/otp", token: token)
         #expect(resent.status == 200)
         #expect(try db.query("SELECT count(*)::int AS n FROM jobs WHERE kind = 'email.verification' AND payload->>'to' = \(email)").first!.int("n") == 2)
         try db.execute("UPDATE email_verifications SET sent_at = now() - interval '2 minutes', sent_in_window = 5 WHERE user_id = (SELECT id FROM users WHERE email = \(email))")
-        #expect(try call(ResendVerification.handle, "POST", "/api/v1/auth/otp", token: token).status == 429)
+        #expect(try call(ResendVerification.endpoint, "POST", "/api/v1/auth/otp", token: token).status == 429)
     }
 
     @Test func refusesVerifiedAnonymousAndMalformed() throws {
         let db = try TestEnvironment.connect()
         let verified = try Factory.user(db, verified: true)
-        #expect(try call(ResendVerification.handle, "POST", "/api/v1/auth/otp", token: verified.accessToken).status == 409)
-        #expect(try call(ResendVerification.handle, "POST", "/api/v1/auth/otp").status == 401)
-        #expect(try call(VerifyEmail.handle, "POST", "/api/v1/auth/otp/verify", json: #"{"code":"123456"}"#).status == 401)
+        #expect(try call(ResendVerification.endpoint, "POST", "/api/v1/auth/otp", token: verified.accessToken).status == 409)
+        #expect(try call(ResendVerification.endpoint, "POST", "/api/v1/auth/otp").status == 401)
+        #expect(try call(VerifyEmail.endpoint, "POST", "/api/v1/auth/otp/verify", json: #"{"code":"123456"}"#).status == 401)
         let unverified = try Factory.user(db, verified: false)
         for body in [#"{"code":"12345"}"#, #"{"code":"abcdef"}"#, #"{"code":123456}"#, "{}"] {
-            #expect(try call(VerifyEmail.handle, "POST", "/api/v1/auth/otp/verify", json: body, token: unverified.accessToken).status == 422)
+            #expect(try call(VerifyEmail.endpoint, "POST", "/api/v1/auth/otp/verify", json: body, token: unverified.accessToken).status == 422)
         }
-        #expect(try call(VerifyEmail.handle, "POST", "/api/v1/auth/otp/verify", json: #"{"code":"123456"}"#, token: unverified.accessToken).code == "code_missing")
-        #expect(try call(VerifyEmail.handle, "POST", "/api/v1/auth/otp/verify", json: "[", token: unverified.accessToken).status == 400)
+        #expect(try call(VerifyEmail.endpoint, "POST", "/api/v1/auth/otp/verify", json: #"{"code":"123456"}"#, token: unverified.accessToken).code == "code_missing")
+        #expect(try call(VerifyEmail.endpoint, "POST", "/api/v1/auth/otp/verify", json: "[", token: unverified.accessToken).status == 400)
     }
 
     @Test func unverifiedUsersAreRefusedByTheSharedCheck() throws {
         let db = try TestEnvironment.connect()
-        let needsVerified: Handler = { context in
-            try context.require(.signedIn).requireVerifiedEmail()
+        let needsVerified = Endpoint(.post, "/x", access: .signedIn) { context in
+            try context.user().requireVerifiedEmail()
             return .message("ok")
         }
         let unverified = try Factory.user(db, verified: false)
@@ -137,13 +138,13 @@ import Testing
     @Test func answersTheSameForKnownAndUnknownAddresses() throws {
         let db = try TestEnvironment.connect()
         let user = try Factory.user(db)
-        let known = try call(RequestPasswordReset.handle, "POST", "/api/v1/auth/password-reset", json: #"{"email":"\#(user.email.uppercased())"}"#)
-        let unknown = try call(RequestPasswordReset.handle, "POST", "/api/v1/auth/password-reset", json: #"{"email":"\#(Factory.uniqueEmail())"}"#)
+        let known = try call(RequestPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset", json: #"{"email":"\#(user.email.uppercased())"}"#)
+        let unknown = try call(RequestPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset", json: #"{"email":"\#(Factory.uniqueEmail())"}"#)
         #expect(known.status == 200)
         #expect(known.body == unknown.body)
         #expect(try resetToken(db, to: user.email) != nil)
         // A second request within a minute sends nothing more, and says the same.
-        let again = try call(RequestPasswordReset.handle, "POST", "/api/v1/auth/password-reset", json: #"{"email":"\#(user.email)"}"#)
+        let again = try call(RequestPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset", json: #"{"email":"\#(user.email)"}"#)
         #expect(again.body == known.body)
         #expect(try resetToken(db, to: user.email) == nil)
         #expect(try db.query("SELECT count(*)::int AS n FROM password_resets WHERE user_id = \(user.id)").first!.int("n") == 1)
@@ -152,15 +153,15 @@ import Testing
     @Test func confirmSetsThePasswordOnceAndEndsSessions() throws {
         let db = try TestEnvironment.connect()
         let user = try Factory.user(db)
-        _ = try call(RequestPasswordReset.handle, "POST", "/api/v1/auth/password-reset", json: #"{"email":"\#(user.email)"}"#)
+        _ = try call(RequestPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset", json: #"{"email":"\#(user.email)"}"#)
         let token = try #require(try resetToken(db, to: user.email))
         let confirm = try call(
-            ConfirmPasswordReset.handle, "POST", "/api/v1/auth/password-reset/confirm", json: #"{"token":"\#(token)","new_password":"brand new secret"}"#)
+            ConfirmPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset/confirm", json: #"{"token":"\#(token)","new_password":"brand new secret"}"#)
         #expect(confirm.status == 200)
-        #expect(try call(GetMe.handle, "GET", "/api/v1/users/me", token: user.accessToken).status == 401)
-        #expect(try call(Login.handle, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"brand new secret"}"#).status == 200)
+        #expect(try call(GetMe.endpoint, "GET", "/api/v1/users/me", token: user.accessToken).status == 401)
+        #expect(try call(Login.endpoint, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"brand new secret"}"#).status == 200)
         let reuse = try call(
-            ConfirmPasswordReset.handle, "POST", "/api/v1/auth/password-reset/confirm", json: #"{"token":"\#(token)","new_password":"another new secret"}"#)
+            ConfirmPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset/confirm", json: #"{"token":"\#(token)","new_password":"another new secret"}"#)
         #expect(reuse.status == 422)
         #expect(reuse.code == "reset_token_invalid")
     }
@@ -168,21 +169,21 @@ import Testing
     @Test func refusesExpiredUnknownAndWeak() throws {
         let db = try TestEnvironment.connect()
         let user = try Factory.user(db)
-        _ = try call(RequestPasswordReset.handle, "POST", "/api/v1/auth/password-reset", json: #"{"email":"\#(user.email)"}"#)
+        _ = try call(RequestPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset", json: #"{"email":"\#(user.email)"}"#)
         let token = try #require(try resetToken(db, to: user.email))
-        let weak = try call(ConfirmPasswordReset.handle, "POST", "/api/v1/auth/password-reset/confirm", json: #"{"token":"\#(token)","new_password":"short"}"#)
+        let weak = try call(ConfirmPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset/confirm", json: #"{"token":"\#(token)","new_password":"short"}"#)
         #expect(weak.failedFields == ["new_password"])
         try db.execute("UPDATE password_resets SET expires_at = now() - interval '1 second' WHERE user_id = \(user.id)")
-        #expect(try call(ConfirmPasswordReset.handle, "POST", "/api/v1/auth/password-reset/confirm", json: #"{"token":"\#(token)","new_password":"long enough now"}"#).status == 422)
-        #expect(try call(ConfirmPasswordReset.handle, "POST", "/api/v1/auth/password-reset/confirm", json: #"{"token":"made-up","new_password":"long enough now"}"#).status == 422)
-        #expect(try call(RequestPasswordReset.handle, "POST", "/api/v1/auth/password-reset", json: #"{"email":"not an email"}"#).status == 422)
-        #expect(try call(RequestPasswordReset.handle, "POST", "/api/v1/auth/password-reset", json: "[]").status == 400)
+        #expect(try call(ConfirmPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset/confirm", json: #"{"token":"\#(token)","new_password":"long enough now"}"#).status == 422)
+        #expect(try call(ConfirmPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset/confirm", json: #"{"token":"made-up","new_password":"long enough now"}"#).status == 422)
+        #expect(try call(RequestPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset", json: #"{"email":"not an email"}"#).status == 422)
+        #expect(try call(RequestPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset", json: "[]").status == 400)
     }
 
     @Test func suspendedAccountsGetNoLink() throws {
         let db = try TestEnvironment.connect()
         let user = try Factory.user(db, status: "suspended")
-        #expect(try call(RequestPasswordReset.handle, "POST", "/api/v1/auth/password-reset", json: #"{"email":"\#(user.email)"}"#).status == 200)
+        #expect(try call(RequestPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset", json: #"{"email":"\#(user.email)"}"#).status == 200)
         #expect(try resetToken(db, to: user.email) == nil)
         #expect(try db.query("SELECT 1 FROM password_resets WHERE user_id = \(user.id)").rows.isEmpty)
     }
@@ -190,7 +191,7 @@ import Testing
     @Test func theTokenNeverSitsInTheJobsTable() throws {
         let db = try TestEnvironment.connect()
         let user = try Factory.user(db)
-        _ = try call(RequestPasswordReset.handle, "POST", "/api/v1/auth/password-reset", json: #"{"email":"\#(user.email)"}"#)
+        _ = try call(RequestPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset", json: #"{"email":"\#(user.email)"}"#)
         let payload = try #require(try db.query(
             "SELECT payload::text AS p FROM jobs WHERE kind = 'email.password_reset' AND payload->>'to' = \(user.email)"
         ).first).string("p")
@@ -205,20 +206,20 @@ import Testing
         let db = try TestEnvironment.connect()
         let user = try Factory.user(db)
         let token = "fcm-" + Factory.uniqueEmail("t")
-        let created = try call(RegisterDevice.handle, "POST", "/api/v1/users/me/devices", json: #"{"token":"\#(token)","platform":"android","name":"Pixel"}"#, token: user.accessToken)
+        let created = try call(RegisterDevice.endpoint, "POST", "/api/v1/users/me/devices", json: #"{"token":"\#(token)","platform":"android","name":"Pixel"}"#, token: user.accessToken)
         #expect(created.status == 201)
         let id = try #require(created.data["id"]?.string)
-        let again = try call(RegisterDevice.handle, "POST", "/api/v1/users/me/devices", json: #"{"token":"\#(token)","platform":"android"}"#, token: user.accessToken)
+        let again = try call(RegisterDevice.endpoint, "POST", "/api/v1/users/me/devices", json: #"{"token":"\#(token)","platform":"android"}"#, token: user.accessToken)
         #expect(again.data["id"]?.string == id)
-        let list = try call(ListDevices.handle, "GET", "/api/v1/users/me/devices", token: user.accessToken)
+        let list = try call(ListDevices.endpoint, "GET", "/api/v1/users/me/devices", token: user.accessToken)
         guard case .array(let devices) = list.data else { Issue.record("no list"); return }
         #expect(devices.count == 1)
         #expect(!list.text.contains(token))
         let other = try Factory.user(db)
-        #expect(try call(DeleteDevice.handle, "DELETE", "/api/v1/users/me/devices/\(id)", template: "/api/v1/users/me/devices/{id}", token: other.accessToken).status == 404)
-        #expect(try call(DeleteDevice.handle, "DELETE", "/api/v1/users/me/devices/\(id)", template: "/api/v1/users/me/devices/{id}", token: user.accessToken).status == 200)
-        #expect(try call(DeleteDevice.handle, "DELETE", "/api/v1/users/me/devices/\(id)", template: "/api/v1/users/me/devices/{id}", token: user.accessToken).status == 404)
-        #expect(try call(DeleteDevice.handle, "DELETE", "/api/v1/users/me/devices/nope", template: "/api/v1/users/me/devices/{id}", token: user.accessToken).status == 404)
+        #expect(try call(DeleteDevice.endpoint, "DELETE", "/api/v1/users/me/devices/\(id)", token: other.accessToken).status == 404)
+        #expect(try call(DeleteDevice.endpoint, "DELETE", "/api/v1/users/me/devices/\(id)", token: user.accessToken).status == 200)
+        #expect(try call(DeleteDevice.endpoint, "DELETE", "/api/v1/users/me/devices/\(id)", token: user.accessToken).status == 404)
+        #expect(try call(DeleteDevice.endpoint, "DELETE", "/api/v1/users/me/devices/nope", token: user.accessToken).status == 404)
     }
 
     @Test func aTokenMovesToTheUserWhoRegistersIt() throws {
@@ -226,17 +227,17 @@ import Testing
         let first = try Factory.user(db)
         let second = try Factory.user(db)
         let token = "fcm-" + Factory.uniqueEmail("t")
-        _ = try call(RegisterDevice.handle, "POST", "/api/v1/users/me/devices", json: #"{"token":"\#(token)","platform":"ios"}"#, token: first.accessToken)
-        _ = try call(RegisterDevice.handle, "POST", "/api/v1/users/me/devices", json: #"{"token":"\#(token)","platform":"ios"}"#, token: second.accessToken)
+        _ = try call(RegisterDevice.endpoint, "POST", "/api/v1/users/me/devices", json: #"{"token":"\#(token)","platform":"ios"}"#, token: first.accessToken)
+        _ = try call(RegisterDevice.endpoint, "POST", "/api/v1/users/me/devices", json: #"{"token":"\#(token)","platform":"ios"}"#, token: second.accessToken)
         #expect(try db.query("SELECT user_id::text AS u FROM devices WHERE token = \(token)").first!.string("u") == second.id)
     }
 
     @Test func refusesAnonymousAndInvalid() throws {
         let user = try Factory.user(TestEnvironment.connect())
-        #expect(try call(RegisterDevice.handle, "POST", "/api/v1/users/me/devices", json: #"{"token":"x","platform":"android"}"#).status == 401)
-        #expect(try call(ListDevices.handle, "GET", "/api/v1/users/me/devices").status == 401)
-        let invalid = try call(RegisterDevice.handle, "POST", "/api/v1/users/me/devices", json: #"{"token":"","platform":"symbian"}"#, token: user.accessToken)
+        #expect(try call(RegisterDevice.endpoint, "POST", "/api/v1/users/me/devices", json: #"{"token":"x","platform":"android"}"#).status == 401)
+        #expect(try call(ListDevices.endpoint, "GET", "/api/v1/users/me/devices").status == 401)
+        let invalid = try call(RegisterDevice.endpoint, "POST", "/api/v1/users/me/devices", json: #"{"token":"","platform":"symbian"}"#, token: user.accessToken)
         #expect(Set(invalid.failedFields) == ["token", "platform"])
-        #expect(try call(RegisterDevice.handle, "POST", "/api/v1/users/me/devices", json: "[]", token: user.accessToken).status == 400)
+        #expect(try call(RegisterDevice.endpoint, "POST", "/api/v1/users/me/devices", json: "[]", token: user.accessToken).status == 400)
     }
 }

@@ -1,4 +1,5 @@
 import Auth
+import Core
 import Courses
 import Database
 import Runtime
@@ -14,7 +15,7 @@ import Testing
         """#
 
     func create(_ token: String, _ json: String = valid) throws -> TestResponse {
-        try call(CreateCourse.handle, "POST", "/api/v1/courses", json: json, token: token)
+        try call(CreateCourse.endpoint, "POST", "/api/v1/courses", json: json, token: token)
     }
 
     @Test func instructorsCreateDraftsAndTheEventIsRecorded() throws {
@@ -37,7 +38,7 @@ import Testing
     @Test func studentsAndAnonymousAreRefused() throws {
         let student = try Factory.user(TestEnvironment.connect(), role: .student)
         #expect(try create(student.accessToken).status == 403)
-        #expect(try call(CreateCourse.handle, "POST", "/api/v1/courses", json: Self.valid).status == 401)
+        #expect(try call(CreateCourse.endpoint, "POST", "/api/v1/courses", json: Self.valid).status == 401)
     }
 
     @Test func listsEveryInvalidField() throws {
@@ -53,7 +54,7 @@ import Testing
             Set(response.failedFields)
                 == ["title", "level", "language", "currency", "category", "price_minor", "thumbnail_url", "tags", "outcomes"])
         #expect(try create(instructor.accessToken, "[1]").status == 400)
-        #expect(try call(CreateCourse.handle, "POST", "/api/v1/courses", body: Array("title=x".utf8), token: instructor.accessToken, headers: ["content-type": "text/plain"]).status == 415)
+        #expect(try call(CreateCourse.endpoint, "POST", "/api/v1/courses", body: Array("title=x".utf8), token: instructor.accessToken, headers: ["content-type": "text/plain"]).status == 415)
     }
 
     @Test func ownersAndAdminsEditOthersDoNotSeeIt() throws {
@@ -62,7 +63,7 @@ import Testing
         let id = try #require(try create(owner.accessToken).data["id"]?.string)
         let path = "/api/v1/courses/\(id)"
         let edit = try call(
-            UpdateCourse.handle, "PATCH", path, template: "/api/v1/courses/{id}",
+            UpdateCourse.endpoint, "PATCH", path,
             json: #"{"title":"Swift on the Server, 2nd ed.","subtitle":null,"tags":[],"price_minor":0}"#, token: owner.accessToken)
         #expect(edit.status == 200)
         #expect(edit.data["title"]?.string == "Swift on the Server, 2nd ed.")
@@ -71,17 +72,17 @@ import Testing
         #expect(edit.data["price_minor"] == .number(0))
         #expect(edit.data["level"]?.string == "intermediate")
         let other = try Factory.user(db, role: .instructor)
-        #expect(try call(UpdateCourse.handle, "PATCH", path, template: "/api/v1/courses/{id}", json: #"{"title":"Mine now"}"#, token: other.accessToken).status == 404)
+        #expect(try call(UpdateCourse.endpoint, "PATCH", path, json: #"{"title":"Mine now"}"#, token: other.accessToken).status == 404)
         let admin = try Factory.user(db, role: .admin)
-        #expect(try call(UpdateCourse.handle, "PATCH", path, template: "/api/v1/courses/{id}", json: #"{"level":"advanced"}"#, token: admin.accessToken).status == 200)
+        #expect(try call(UpdateCourse.endpoint, "PATCH", path, json: #"{"level":"advanced"}"#, token: admin.accessToken).status == 200)
         let student = try Factory.user(db)
-        #expect(try call(UpdateCourse.handle, "PATCH", path, template: "/api/v1/courses/{id}", json: "{}", token: student.accessToken).status == 403)
-        #expect(try call(UpdateCourse.handle, "PATCH", path, template: "/api/v1/courses/{id}", json: #"{"title":"x"}"#, token: owner.accessToken).status == 422)
+        #expect(try call(UpdateCourse.endpoint, "PATCH", path, json: "{}", token: student.accessToken).status == 403)
+        #expect(try call(UpdateCourse.endpoint, "PATCH", path, json: #"{"title":"x"}"#, token: owner.accessToken).status == 422)
         for bad in ["00000000-0000-4000-8000-000000000000", "not-a-uuid"] {
-            #expect(try call(UpdateCourse.handle, "PATCH", "/api/v1/courses/\(bad)", template: "/api/v1/courses/{id}", json: "{}", token: owner.accessToken).status == 404)
+            #expect(try call(UpdateCourse.endpoint, "PATCH", "/api/v1/courses/\(bad)", json: "{}", token: owner.accessToken).status == 404)
         }
         try db.execute("UPDATE courses SET status = 'submitted' WHERE id = \(id)")
-        let locked = try call(UpdateCourse.handle, "PATCH", path, template: "/api/v1/courses/{id}", json: #"{"level":"beginner"}"#, token: owner.accessToken)
+        let locked = try call(UpdateCourse.endpoint, "PATCH", path, json: #"{"level":"beginner"}"#, token: owner.accessToken)
         #expect(locked.status == 409)
         #expect(locked.code == "course_locked")
     }
@@ -91,18 +92,18 @@ import Testing
         let owner = try Factory.user(db, role: .instructor)
         let draft = try #require(try create(owner.accessToken).data["id"]?.string)
         let other = try Factory.user(db, role: .instructor)
-        #expect(try call(DeleteCourse.handle, "DELETE", "/api/v1/courses/\(draft)", template: "/api/v1/courses/{id}", token: other.accessToken).status == 404)
-        #expect(try call(DeleteCourse.handle, "DELETE", "/api/v1/courses/\(draft)", template: "/api/v1/courses/{id}", token: owner.accessToken).status == 200)
+        #expect(try call(DeleteCourse.endpoint, "DELETE", "/api/v1/courses/\(draft)", token: other.accessToken).status == 404)
+        #expect(try call(DeleteCourse.endpoint, "DELETE", "/api/v1/courses/\(draft)", token: owner.accessToken).status == 200)
         #expect(try db.query("SELECT 1 FROM courses WHERE id = \(draft)").rows.isEmpty)
         let live = try #require(try create(owner.accessToken).data["id"]?.string)
         try db.execute("UPDATE courses SET status = 'published', published_at = now() WHERE id = \(live)")
-        let archived = try call(DeleteCourse.handle, "DELETE", "/api/v1/courses/\(live)", template: "/api/v1/courses/{id}", token: owner.accessToken)
+        let archived = try call(DeleteCourse.endpoint, "DELETE", "/api/v1/courses/\(live)", token: owner.accessToken)
         #expect(archived.status == 200)
         #expect(try db.query("SELECT status FROM courses WHERE id = \(live)").first?.string("status") == "archived")
         #expect(try db.query("SELECT count(*)::int AS n FROM course_events WHERE course_id = \(live) AND to_status = 'archived'").first!.int("n") == 1)
         let student = try Factory.user(db)
-        #expect(try call(DeleteCourse.handle, "DELETE", "/api/v1/courses/\(live)", template: "/api/v1/courses/{id}", token: student.accessToken).status == 403)
-        #expect(try call(DeleteCourse.handle, "DELETE", "/api/v1/courses/\(live)", template: "/api/v1/courses/{id}").status == 401)
+        #expect(try call(DeleteCourse.endpoint, "DELETE", "/api/v1/courses/\(live)", token: student.accessToken).status == 403)
+        #expect(try call(DeleteCourse.endpoint, "DELETE", "/api/v1/courses/\(live)").status == 401)
     }
 
     @Test func instructorsListTheirOwnCoursesWithACursor() throws {
@@ -111,37 +112,37 @@ import Testing
         var ids: [String] = []
         for n in 0..<3 { ids.append(try #require(try create(owner.accessToken, #"{"title":"Course number \#(n)"}"#).data["id"]?.string)) }
         _ = try create(try Factory.user(db, role: .instructor).accessToken)
-        let first = try call(ListInstructorCourses.handle, "GET", "/api/v1/instructor/courses?limit=2", token: owner.accessToken)
+        let first = try call(ListInstructorCourses.endpoint, "GET", "/api/v1/instructor/courses?limit=2", token: owner.accessToken)
         #expect(first.status == 200)
         guard case .array(let page1)? = first.data["courses"] else { Issue.record("no courses"); return }
         #expect(page1.compactMap { $0["id"]?.string } == [ids[2], ids[1]])
         let cursor = try #require(first.data["next_cursor"]?.string)
-        let second = try call(ListInstructorCourses.handle, "GET", "/api/v1/instructor/courses?limit=2&cursor=\(cursor)", token: owner.accessToken)
+        let second = try call(ListInstructorCourses.endpoint, "GET", "/api/v1/instructor/courses?limit=2&cursor=\(cursor)", token: owner.accessToken)
         guard case .array(let page2)? = second.data["courses"] else { Issue.record("no courses"); return }
         #expect(page2.compactMap { $0["id"]?.string } == [ids[0]])
         #expect(second.data["next_cursor"] == .null)
         try db.execute("UPDATE courses SET status = 'rejected' WHERE id = \(ids[0])")
-        let rejected = try call(ListInstructorCourses.handle, "GET", "/api/v1/instructor/courses?status=rejected", token: owner.accessToken)
+        let rejected = try call(ListInstructorCourses.endpoint, "GET", "/api/v1/instructor/courses?status=rejected", token: owner.accessToken)
         guard case .array(let only)? = rejected.data["courses"] else { Issue.record("no courses"); return }
         #expect(only.compactMap { $0["id"]?.string } == [ids[0]])
-        #expect(try call(ListInstructorCourses.handle, "GET", "/api/v1/instructor/courses?cursor=zzz", token: owner.accessToken).status == 400)
-        let invalid = try call(ListInstructorCourses.handle, "GET", "/api/v1/instructor/courses?limit=0&status=gone", token: owner.accessToken)
+        #expect(try call(ListInstructorCourses.endpoint, "GET", "/api/v1/instructor/courses?cursor=zzz", token: owner.accessToken).status == 400)
+        let invalid = try call(ListInstructorCourses.endpoint, "GET", "/api/v1/instructor/courses?limit=0&status=gone", token: owner.accessToken)
         #expect(Set(invalid.failedFields) == ["limit", "status"])
-        #expect(try call(ListInstructorCourses.handle, "GET", "/api/v1/instructor/courses", token: try Factory.user(db).accessToken).status == 403)
+        #expect(try call(ListInstructorCourses.endpoint, "GET", "/api/v1/instructor/courses", token: try Factory.user(db).accessToken).status == 403)
     }
 
     @Test func categoriesCountPublishedCoursesOnly() throws {
         let db = try TestEnvironment.connect()
-        let before = try call(ListCategories.handle, "GET", "/api/v1/categories")
+        let before = try call(ListCategories.endpoint, "GET", "/api/v1/categories")
         guard case .array(let categories)? = before.data["categories"] ?? before.data as JSONValue? else { Issue.record("no list"); return }
         let music = { (list: [JSONValue]) in list.first { $0["slug"]?.string == "music" }?["course_count"]?.number ?? -1 }
         let owner = try Factory.user(db, role: .instructor)
         let id = try #require(try create(owner.accessToken, #"{"title":"Guitar basics","category":"music"}"#).data["id"]?.string)
-        let draftOnly = try call(ListCategories.handle, "GET", "/api/v1/categories")
+        let draftOnly = try call(ListCategories.endpoint, "GET", "/api/v1/categories")
         guard case .array(let afterDraft) = draftOnly.data else { Issue.record("no list"); return }
         #expect(music(afterDraft) == music(categories))
         try db.execute("UPDATE courses SET status = 'published', published_at = now() WHERE id = \(id)")
-        guard case .array(let afterPublish) = try call(ListCategories.handle, "GET", "/api/v1/categories").data else { Issue.record("no list"); return }
+        guard case .array(let afterPublish) = try call(ListCategories.endpoint, "GET", "/api/v1/categories").data else { Issue.record("no list"); return }
         #expect(music(afterPublish) == music(categories) + 1)
         #expect(categories.count == 12)
     }

@@ -1,4 +1,5 @@
 import Auth
+import Core
 import Courses
 import Database
 import Runtime
@@ -14,7 +15,7 @@ import Testing
     }
 
     func enroll(_ id: String, _ token: String?) throws -> TestResponse {
-        try call(EnrollInCourse.handle, "POST", "/api/v1/courses/\(id)/enroll", template: "/api/v1/courses/{id}/enroll", token: token)
+        try call(EnrollInCourse.endpoint, "POST", "/api/v1/courses/\(id)/enroll", token: token)
     }
 
     @Test func enrollingInAFreeCourseIsIdempotent() throws {
@@ -26,7 +27,7 @@ import Testing
         #expect(first.data["source"]?.string == "free")
         #expect(try enroll(id, student.accessToken).status == 200)
         #expect(try db.query("SELECT enrollment_count FROM courses WHERE id = \(id)").first!.int("enrollment_count") == 1)
-        let list = try call(ListEnrollments.handle, "GET", "/api/v1/users/me/enrollments", token: student.accessToken)
+        let list = try call(ListEnrollments.endpoint, "GET", "/api/v1/users/me/enrollments", token: student.accessToken)
         guard case .array(let items)? = list.data["items"] else { Issue.record("no items"); return }
         #expect(items.compactMap { $0["course"]?["id"]?.string } == [id])
     }
@@ -57,17 +58,17 @@ import Testing
             _ = try enroll(id, student.accessToken)
             ids.append(id)
         }
-        let first = try call(ListEnrollments.handle, "GET", "/api/v1/users/me/enrollments?limit=2", token: student.accessToken)
+        let first = try call(ListEnrollments.endpoint, "GET", "/api/v1/users/me/enrollments?limit=2", token: student.accessToken)
         guard case .array(let page1)? = first.data["items"] else { Issue.record("no items"); return }
         #expect(page1.compactMap { $0["course"]?["id"]?.string } == [ids[2], ids[1]])
         let cursor = try #require(first.data["next_cursor"]?.string)
-        let second = try call(ListEnrollments.handle, "GET", "/api/v1/users/me/enrollments?limit=2&cursor=\(cursor)", token: student.accessToken)
+        let second = try call(ListEnrollments.endpoint, "GET", "/api/v1/users/me/enrollments?limit=2&cursor=\(cursor)", token: student.accessToken)
         guard case .array(let page2)? = second.data["items"] else { Issue.record("no items"); return }
         #expect(page2.compactMap { $0["course"]?["id"]?.string } == [ids[0]])
-        let other = try call(ListEnrollments.handle, "GET", "/api/v1/users/me/enrollments", token: try Factory.user(db).accessToken)
+        let other = try call(ListEnrollments.endpoint, "GET", "/api/v1/users/me/enrollments", token: try Factory.user(db).accessToken)
         #expect(other.data["items"] == .array([]))
-        #expect(try call(ListEnrollments.handle, "GET", "/api/v1/users/me/enrollments?limit=500", token: student.accessToken).status == 422)
-        #expect(try call(ListEnrollments.handle, "GET", "/api/v1/users/me/enrollments").status == 401)
+        #expect(try call(ListEnrollments.endpoint, "GET", "/api/v1/users/me/enrollments?limit=500", token: student.accessToken).status == 422)
+        #expect(try call(ListEnrollments.endpoint, "GET", "/api/v1/users/me/enrollments").status == 401)
     }
 
     @Test func wishlistSavesPublishedCoursesOnce() throws {
@@ -75,18 +76,17 @@ import Testing
         let student = try Factory.user(db)
         let id = try publishedCourse(db)
         let path = "/api/v1/users/me/wishlist/\(id)"
-        let template = "/api/v1/users/me/wishlist/{courseId}"
-        #expect(try call(AddToWishlist.handle, "PUT", path, template: template, token: student.accessToken).status == 200)
-        #expect(try call(AddToWishlist.handle, "PUT", path, template: template, token: student.accessToken).status == 200)
-        let list = try call(ListWishlist.handle, "GET", "/api/v1/users/me/wishlist", token: student.accessToken)
+        #expect(try call(AddToWishlist.endpoint, "PUT", path, token: student.accessToken).status == 200)
+        #expect(try call(AddToWishlist.endpoint, "PUT", path, token: student.accessToken).status == 200)
+        let list = try call(ListWishlist.endpoint, "GET", "/api/v1/users/me/wishlist", token: student.accessToken)
         guard case .array(let items)? = list.data["items"] else { Issue.record("no items"); return }
         #expect(items.compactMap { $0["course"]?["id"]?.string } == [id])
-        #expect(try call(RemoveFromWishlist.handle, "DELETE", path, template: template, token: student.accessToken).status == 200)
-        #expect(try call(ListWishlist.handle, "GET", "/api/v1/users/me/wishlist", token: student.accessToken).data["items"] == .array([]))
+        #expect(try call(RemoveFromWishlist.endpoint, "DELETE", path, token: student.accessToken).status == 200)
+        #expect(try call(ListWishlist.endpoint, "GET", "/api/v1/users/me/wishlist", token: student.accessToken).data["items"] == .array([]))
         let (_, draft) = try ReviewWorkflowTests().readyCourse(db)
-        #expect(try call(AddToWishlist.handle, "PUT", "/api/v1/users/me/wishlist/\(draft)", template: template, token: student.accessToken).status == 404)
-        #expect(try call(AddToWishlist.handle, "PUT", "/api/v1/users/me/wishlist/bad", template: template, token: student.accessToken).status == 404)
-        #expect(try call(AddToWishlist.handle, "PUT", path, template: template).status == 401)
-        #expect(try call(RemoveFromWishlist.handle, "DELETE", "/api/v1/users/me/wishlist/bad", template: template, token: student.accessToken).status == 404)
+        #expect(try call(AddToWishlist.endpoint, "PUT", "/api/v1/users/me/wishlist/\(draft)", token: student.accessToken).status == 404)
+        #expect(try call(AddToWishlist.endpoint, "PUT", "/api/v1/users/me/wishlist/bad", token: student.accessToken).status == 404)
+        #expect(try call(AddToWishlist.endpoint, "PUT", path).status == 401)
+        #expect(try call(RemoveFromWishlist.endpoint, "DELETE", "/api/v1/users/me/wishlist/bad", token: student.accessToken).status == 404)
     }
 }

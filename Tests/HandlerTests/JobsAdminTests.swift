@@ -1,4 +1,5 @@
 import Auth
+import Core
 import Database
 import Jobs
 import Queue
@@ -23,16 +24,16 @@ import Testing
         let q = queue()
         let dead = try deadJob(db, queue: q)
         for n in 0..<3 { try Queue.enqueue(db, kind: "noop", payload: ["n": n], options: .init(queue: q)) }
-        let page = try call(ListJobs.handle, "GET", "/api/v1/admin/jobs?queue=\(q)&limit=2", token: admin.accessToken)
+        let page = try call(ListJobs.endpoint, "GET", "/api/v1/admin/jobs?queue=\(q)&limit=2", token: admin.accessToken)
         #expect(page.status == 200)
         guard case .array(let jobs)? = page.data["jobs"] else { Issue.record("no jobs"); return }
         #expect(jobs.count == 2)
         let cursor = try #require(page.data["next_cursor"]?.string)
-        let rest = try call(ListJobs.handle, "GET", "/api/v1/admin/jobs?queue=\(q)&limit=2&cursor=\(cursor)", token: admin.accessToken)
+        let rest = try call(ListJobs.endpoint, "GET", "/api/v1/admin/jobs?queue=\(q)&limit=2&cursor=\(cursor)", token: admin.accessToken)
         guard case .array(let more)? = rest.data["jobs"] else { Issue.record("no jobs"); return }
         #expect(more.count == 2)
         #expect(rest.data["next_cursor"] == .null)
-        let deadOnly = try call(ListJobs.handle, "GET", "/api/v1/admin/jobs?queue=\(q)&state=dead", token: admin.accessToken)
+        let deadOnly = try call(ListJobs.endpoint, "GET", "/api/v1/admin/jobs?queue=\(q)&state=dead", token: admin.accessToken)
         guard case .array(let deadJobs)? = deadOnly.data["jobs"] else { Issue.record("no jobs"); return }
         #expect(deadJobs.count == 1)
         #expect(deadJobs.first?["id"] == .number(Double(dead)))
@@ -46,14 +47,14 @@ import Testing
         let student = try Factory.user(db, role: .student)
         let instructor = try Factory.user(db, role: .instructor)
         let admin = try Factory.user(db, role: .admin)
-        #expect(try call(ListJobs.handle, "GET", "/api/v1/admin/jobs").status == 401)
-        #expect(try call(ListJobs.handle, "GET", "/api/v1/admin/jobs", token: student.accessToken).status == 403)
-        #expect(try call(ListJobs.handle, "GET", "/api/v1/admin/jobs", token: instructor.accessToken).status == 403)
-        let bad = try call(ListJobs.handle, "GET", "/api/v1/admin/jobs?state=finished&limit=5000", token: admin.accessToken)
+        #expect(try call(ListJobs.endpoint, "GET", "/api/v1/admin/jobs").status == 401)
+        #expect(try call(ListJobs.endpoint, "GET", "/api/v1/admin/jobs", token: student.accessToken).status == 403)
+        #expect(try call(ListJobs.endpoint, "GET", "/api/v1/admin/jobs", token: instructor.accessToken).status == 403)
+        let bad = try call(ListJobs.endpoint, "GET", "/api/v1/admin/jobs?state=finished&limit=5000", token: admin.accessToken)
         #expect(bad.status == 422)
         #expect(Set(bad.failedFields) == ["state", "limit"])
-        #expect(try call(ListJobs.handle, "GET", "/api/v1/admin/jobs?cursor=abc", token: admin.accessToken).status == 400)
-        #expect(try call(ListJobs.handle, "GET", "/api/v1/admin/jobs?kind=%27%20OR%201%3D1--", token: admin.accessToken).status == 200)
+        #expect(try call(ListJobs.endpoint, "GET", "/api/v1/admin/jobs?cursor=abc", token: admin.accessToken).status == 400)
+        #expect(try call(ListJobs.endpoint, "GET", "/api/v1/admin/jobs?kind=%27%20OR%201%3D1--", token: admin.accessToken).status == 200)
     }
 
     @Test func retriesADeadJob() throws {
@@ -61,15 +62,15 @@ import Testing
         let admin = try Factory.user(db, role: .admin)
         let q = queue()
         let id = try deadJob(db, queue: q)
-        let response = try call(RetryJob.handle, "POST", "/api/v1/admin/jobs/\(id)/retry", template: "/api/v1/admin/jobs/{id}/retry", token: admin.accessToken)
+        let response = try call(RetryJob.endpoint, "POST", "/api/v1/admin/jobs/\(id)/retry", token: admin.accessToken)
         #expect(response.status == 200)
         #expect(response.data["state"]?.string == "ready")
         #expect(response.data["attempts"] == .number(0))
         #expect(try Queue.claim(db, queue: q, limit: 1, worker: "w").first?.id == Int64(id))
         // Now it is running: neither retry nor discard.
-        let running = try call(RetryJob.handle, "POST", "/api/v1/admin/jobs/\(id)/retry", template: "/api/v1/admin/jobs/{id}/retry", token: admin.accessToken)
+        let running = try call(RetryJob.endpoint, "POST", "/api/v1/admin/jobs/\(id)/retry", token: admin.accessToken)
         #expect(running.status == 409)
-        #expect(try call(DiscardJob.handle, "DELETE", "/api/v1/admin/jobs/\(id)", template: "/api/v1/admin/jobs/{id}", token: admin.accessToken).status == 409)
+        #expect(try call(DiscardJob.endpoint, "DELETE", "/api/v1/admin/jobs/\(id)", token: admin.accessToken).status == 409)
     }
 
     @Test func retryRefusesADuplicateOfAPendingUniqueJob() throws {
@@ -82,7 +83,7 @@ import Testing
         #expect(job.id == id)
         try Queue.fail(db, [Queue.Failure(job.lease, error: "x")], worker: "w")
         try Queue.enqueue(db, kind: "noop", payload: ["a": 2], options: .init(queue: q, uniqueKey: key))
-        let response = try call(RetryJob.handle, "POST", "/api/v1/admin/jobs/\(id)/retry", template: "/api/v1/admin/jobs/{id}/retry", token: admin.accessToken)
+        let response = try call(RetryJob.endpoint, "POST", "/api/v1/admin/jobs/\(id)/retry", token: admin.accessToken)
         #expect(response.status == 409)
         #expect(response.code == "duplicate_job")
     }
@@ -91,10 +92,10 @@ import Testing
         let db = try TestEnvironment.connect()
         let admin = try Factory.user(db, role: .admin)
         let id = try deadJob(db, queue: queue())
-        let response = try call(DiscardJob.handle, "DELETE", "/api/v1/admin/jobs/\(id)", template: "/api/v1/admin/jobs/{id}", token: admin.accessToken)
+        let response = try call(DiscardJob.endpoint, "DELETE", "/api/v1/admin/jobs/\(id)", token: admin.accessToken)
         #expect(response.status == 200)
         #expect(try db.query("SELECT 1 FROM jobs WHERE id = \(id)").rows.isEmpty)
-        #expect(try call(DiscardJob.handle, "DELETE", "/api/v1/admin/jobs/\(id)", template: "/api/v1/admin/jobs/{id}", token: admin.accessToken).status == 404)
+        #expect(try call(DiscardJob.endpoint, "DELETE", "/api/v1/admin/jobs/\(id)", token: admin.accessToken).status == 404)
     }
 
     @Test func unknownAndMalformedIdsAre404AndNonAdminsAreRefused() throws {
@@ -102,11 +103,11 @@ import Testing
         let admin = try Factory.user(db, role: .admin)
         let student = try Factory.user(db)
         for id in ["999999999", "abc", "-1", "1e5", "99999999999999999999999"] {
-            #expect(try call(RetryJob.handle, "POST", "/api/v1/admin/jobs/\(id)/retry", template: "/api/v1/admin/jobs/{id}/retry", token: admin.accessToken).status == 404)
-            #expect(try call(DiscardJob.handle, "DELETE", "/api/v1/admin/jobs/\(id)", template: "/api/v1/admin/jobs/{id}", token: admin.accessToken).status == 404)
+            #expect(try call(RetryJob.endpoint, "POST", "/api/v1/admin/jobs/\(id)/retry", token: admin.accessToken).status == 404)
+            #expect(try call(DiscardJob.endpoint, "DELETE", "/api/v1/admin/jobs/\(id)", token: admin.accessToken).status == 404)
         }
         let id = try deadJob(db, queue: queue())
-        #expect(try call(RetryJob.handle, "POST", "/api/v1/admin/jobs/\(id)/retry", template: "/api/v1/admin/jobs/{id}/retry", token: student.accessToken).status == 403)
-        #expect(try call(DiscardJob.handle, "DELETE", "/api/v1/admin/jobs/\(id)", template: "/api/v1/admin/jobs/{id}").status == 401)
+        #expect(try call(RetryJob.endpoint, "POST", "/api/v1/admin/jobs/\(id)/retry", token: student.accessToken).status == 403)
+        #expect(try call(DiscardJob.endpoint, "DELETE", "/api/v1/admin/jobs/\(id)").status == 401)
     }
 }

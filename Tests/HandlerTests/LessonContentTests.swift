@@ -1,4 +1,5 @@
 import Auth
+import Core
 import Courses
 import Database
 import Media
@@ -30,19 +31,19 @@ import Testing
 
     func fixture(_ db: Connection, published: Bool = true) throws -> Fixture {
         let owner = try Factory.user(db, role: .instructor)
-        let courseId = try #require(try call(CreateCourse.handle, "POST", "/api/v1/courses", json: #"{"title":"Media course"}"#, token: owner.accessToken).data["id"]?.string)
-        let moduleId = try #require(try call(CreateModule.handle, "POST", "/api/v1/courses/\(courseId)/modules", template: "/api/v1/courses/{id}/modules", json: #"{"title":"M"}"#, token: owner.accessToken).data["id"]?.string)
+        let courseId = try #require(try call(CreateCourse.endpoint, "POST", "/api/v1/courses", json: #"{"title":"Media course"}"#, token: owner.accessToken).data["id"]?.string)
+        let moduleId = try #require(try call(CreateModule.endpoint, "POST", "/api/v1/courses/\(courseId)/modules", json: #"{"title":"M"}"#, token: owner.accessToken).data["id"]?.string)
         let video = try media(db, owner: owner, purpose: "video", type: "video/mp4")
         let subtitle = try media(db, owner: owner, purpose: "subtitle", type: "text/vtt")
         let path = "/api/v1/modules/\(moduleId)/lessons"
         let lesson = try call(
-            CreateLesson.handle, "POST", path, template: "/api/v1/modules/{id}/lessons",
+            CreateLesson.endpoint, "POST", path,
             json: #"{"title":"Paid","kind":"video","video_media_id":"\#(video)","subtitle_media_id":"\#(subtitle)","body":"secret notes"}"#,
             token: owner.accessToken)
         #expect(lesson.status == 201)
         #expect(lesson.data["video_media_id"]?.string == video)
         let preview = try call(
-            CreateLesson.handle, "POST", path, template: "/api/v1/modules/{id}/lessons",
+            CreateLesson.endpoint, "POST", path,
             json: #"{"title":"Free","kind":"video","video_url":"https://cdn.example.test/free.m3u8","is_preview":true}"#, token: owner.accessToken)
         if published { try db.execute("UPDATE courses SET status = 'published', published_at = now() WHERE id = \(courseId)") }
         return Fixture(
@@ -51,7 +52,7 @@ import Testing
     }
 
     func content(_ lessonId: String, token: String?) throws -> TestResponse {
-        try call(GetLessonContent.handle, "GET", "/api/v1/lessons/\(lessonId)/content", template: "/api/v1/lessons/{id}/content", token: token)
+        try call(GetLessonContent.endpoint, "GET", "/api/v1/lessons/\(lessonId)/content", token: token)
     }
 
     @Test func paidLessonsAreForEnrolledLearnersTheInstructorAndAdmins() throws {
@@ -115,11 +116,11 @@ import Testing
         let pdf = try media(db, owner: f.owner, purpose: "resource", type: "application/pdf")
         let path = "/api/v1/lessons/\(f.lessonId)"
         for (field, id) in [("video_media_id", theirs), ("video_media_id", pending), ("video_media_id", pdf), ("subtitle_media_id", pdf), ("video_media_id", "nope")] {
-            let response = try call(UpdateLesson.handle, "PATCH", path, template: "/api/v1/lessons/{id}", json: #"{"\#(field)":"\#(id)"}"#, token: f.owner.accessToken)
+            let response = try call(UpdateLesson.endpoint, "PATCH", path, json: #"{"\#(field)":"\#(id)"}"#, token: f.owner.accessToken)
             #expect(response.status == 422)
             #expect(response.failedFields == [field])
         }
-        let attached = try call(UpdateLesson.handle, "PATCH", path, template: "/api/v1/lessons/{id}", json: #"{"materials_media_id":"\#(pdf)","video_media_id":null}"#, token: f.owner.accessToken)
+        let attached = try call(UpdateLesson.endpoint, "PATCH", path, json: #"{"materials_media_id":"\#(pdf)","video_media_id":null}"#, token: f.owner.accessToken)
         #expect(attached.status == 200)
         #expect(attached.data["materials_media_id"]?.string == pdf)
         #expect(attached.data["video_media_id"] == .null)
@@ -133,9 +134,8 @@ import Testing
         let student = try Factory.user(db)
         let stranger = try Factory.user(db, role: .instructor)
         let path = "/api/v1/lessons/\(f.lessonId)/resources"
-        let template = "/api/v1/lessons/{id}/resources"
         func add(_ json: String, token: String) throws -> TestResponse {
-            try call(AddLessonResource.handle, "POST", path, template: template, json: json, token: token)
+            try call(AddLessonResource.endpoint, "POST", path, json: json, token: token)
         }
         // A published course is edited through unpublishing; resources are edits.
         try db.execute("UPDATE courses SET status = 'draft' WHERE id = \(f.courseId)")
@@ -151,22 +151,22 @@ import Testing
         #expect(try add(#"{"media_id":"\#(slides)"}"#, token: stranger.accessToken).status == 404)
         #expect(try add(#"{"media_id":"\#(try media(db, owner: stranger, purpose: "resource", type: "application/pdf"))"}"#, token: f.owner.accessToken).status == 422)
         #expect(try add(#"{"title":"x"}"#, token: f.owner.accessToken).status == 422)
-        #expect(try call(AddLessonResource.handle, "POST", "/api/v1/lessons/00000000-0000-4000-8000-000000000000/resources", template: template, json: #"{"media_id":"\#(slides)"}"#, token: f.owner.accessToken).status == 404)
+        #expect(try call(AddLessonResource.endpoint, "POST", "/api/v1/lessons/00000000-0000-4000-8000-000000000000/resources", json: #"{"media_id":"\#(slides)"}"#, token: f.owner.accessToken).status == 404)
 
         let aId = try #require(a.data["id"]?.string)
-        let moved = try call(UpdateLessonResource.handle, "PATCH", "/api/v1/resources/\(aId)", template: "/api/v1/resources/{id}", json: #"{"position":1,"title":"Deck"}"#, token: f.owner.accessToken)
+        let moved = try call(UpdateLessonResource.endpoint, "PATCH", "/api/v1/resources/\(aId)", json: #"{"position":1,"title":"Deck"}"#, token: f.owner.accessToken)
         #expect(moved.status == 200)
         #expect(moved.data["title"]?.string == "Deck")
-        #expect(try call(UpdateLessonResource.handle, "PATCH", "/api/v1/resources/\(aId)", template: "/api/v1/resources/{id}", json: #"{"title":""}"#, token: f.owner.accessToken).status == 422)
-        #expect(try call(UpdateLessonResource.handle, "PATCH", "/api/v1/resources/\(aId)", template: "/api/v1/resources/{id}", json: #"{"title":"x"}"#, token: stranger.accessToken).status == 404)
+        #expect(try call(UpdateLessonResource.endpoint, "PATCH", "/api/v1/resources/\(aId)", json: #"{"title":""}"#, token: f.owner.accessToken).status == 422)
+        #expect(try call(UpdateLessonResource.endpoint, "PATCH", "/api/v1/resources/\(aId)", json: #"{"title":"x"}"#, token: stranger.accessToken).status == 404)
         let listed = try content(f.lessonId, token: f.owner.accessToken)
         guard case .array(let resources)? = listed.data["resources"] else { Issue.record("no resources"); return }
         #expect(resources.map { $0["title"]?.string } == ["Deck", "file name.pdf"])
         #expect(resources.first?["url"]?.string?.contains("name=file%20name.pdf") == true)
 
-        #expect(try call(DeleteLessonResource.handle, "DELETE", "/api/v1/resources/\(aId)", template: "/api/v1/resources/{id}", token: stranger.accessToken).status == 404)
-        #expect(try call(DeleteLessonResource.handle, "DELETE", "/api/v1/resources/\(aId)", template: "/api/v1/resources/{id}", token: f.owner.accessToken).status == 200)
-        #expect(try call(DeleteLessonResource.handle, "DELETE", "/api/v1/resources/\(aId)", template: "/api/v1/resources/{id}", token: f.owner.accessToken).status == 404)
+        #expect(try call(DeleteLessonResource.endpoint, "DELETE", "/api/v1/resources/\(aId)", token: stranger.accessToken).status == 404)
+        #expect(try call(DeleteLessonResource.endpoint, "DELETE", "/api/v1/resources/\(aId)", token: f.owner.accessToken).status == 200)
+        #expect(try call(DeleteLessonResource.endpoint, "DELETE", "/api/v1/resources/\(aId)", token: f.owner.accessToken).status == 404)
         let positions = try db.query("SELECT position FROM lesson_resources WHERE lesson_id = \(f.lessonId)").rows.map { try $0.int("position") }
         #expect(positions == [1])
     }

@@ -1,4 +1,5 @@
 import Auth
+import Core
 import Courses
 import Database
 import HTTPClient
@@ -18,14 +19,14 @@ import Worker
 /// infra/testing/fake_s3.py, which checks SigV4 as S3 does).
 @Suite struct UploadTests {
     func request(_ json: String, token: String?, config: Config? = nil) throws -> TestResponse {
-        try call(CreateUpload.handle, "POST", "/api/v1/uploads", json: json, token: token, config: config)
+        try call(CreateUpload.endpoint, "POST", "/api/v1/uploads", json: json, token: token, config: config)
     }
 
     /// Sends the bytes to the local upload URL in-process (the e2e suite goes through nginx).
     func put(_ url: String, _ bytes: [UInt8], type: String) throws -> TestResponse {
         let path = String(url.dropFirst("http://127.0.0.1:18081".count))
         return try call(
-            UploadContent.handle, "PUT", path, template: "/api/v1/uploads/{id}/content", stream: bytes,
+            UploadContent.endpoint, "PUT", path, stream: bytes,
             headers: ["content-type": type, "content-length": String(bytes.count)])
     }
 
@@ -87,7 +88,7 @@ import Worker
         #expect(try put(url, bytes, type: "image/jpeg").status == 415)
         // Still pending after every refusal: nothing half-written.
         #expect(try db.query("SELECT status FROM media WHERE id = \(id)").first?.string("status") == "pending")
-        let completeEarly = try call(CompleteUpload.handle, "POST", "/api/v1/uploads/\(id)/complete", template: "/api/v1/uploads/{id}/complete", token: teacher.accessToken)
+        let completeEarly = try call(CompleteUpload.endpoint, "POST", "/api/v1/uploads/\(id)/complete", token: teacher.accessToken)
         #expect(completeEarly.code == "not_uploaded")
 
         // One upload of an id at a time.
@@ -102,7 +103,7 @@ import Worker
         let key = try db.query("SELECT object_key FROM media WHERE id = \(id)").first!.string("object_key")
         #expect(try readFileBytes(TestEnvironment.mediaDirectory + "/" + key) == bytes)
         #expect(try put(url, bytes, type: "image/png").code == "already_uploaded")
-        let complete = try call(CompleteUpload.handle, "POST", "/api/v1/uploads/\(id)/complete", template: "/api/v1/uploads/{id}/complete", token: teacher.accessToken)
+        let complete = try call(CompleteUpload.endpoint, "POST", "/api/v1/uploads/\(id)/complete", token: teacher.accessToken)
         #expect(complete.status == 200)
         #expect(complete.data["status"]?.string == "ready")
     }
@@ -119,7 +120,7 @@ import Worker
         let row = try db.query("SELECT status, object_key FROM media WHERE id = \(id)").first!
         #expect(try row.string("status") == "rejected")
         #expect(throws: (any Error).self) { try readFileBytes(TestEnvironment.mediaDirectory + "/" + (try row.string("object_key"))) }
-        let shown = try call(GetUpload.handle, "GET", "/api/v1/uploads/\(id)", template: "/api/v1/uploads/{id}", token: teacher.accessToken)
+        let shown = try call(GetUpload.endpoint, "GET", "/api/v1/uploads/\(id)", token: teacher.accessToken)
         #expect(shown.data["status"]?.string == "rejected")
         #expect(shown.data["reject_reason"]?.string?.contains("image/png") == true)
     }
@@ -132,12 +133,12 @@ import Worker
         let created = try request(#"{"purpose":"resource","filename":"notes.pdf","content_type":"application/pdf","size_bytes":10}"#, token: teacher.accessToken)
         let id = try #require(created.data["media"]?["id"]?.string)
         let path = "/api/v1/uploads/\(id)"
-        #expect(try call(GetUpload.handle, "GET", path, template: "/api/v1/uploads/{id}", token: teacher.accessToken).status == 200)
-        #expect(try call(GetUpload.handle, "GET", path, template: "/api/v1/uploads/{id}", token: admin.accessToken).status == 200)
-        #expect(try call(GetUpload.handle, "GET", path, template: "/api/v1/uploads/{id}", token: other.accessToken).status == 404)
-        #expect(try call(GetUpload.handle, "GET", path, template: "/api/v1/uploads/{id}").status == 401)
-        #expect(try call(GetUpload.handle, "GET", "/api/v1/uploads/nope", template: "/api/v1/uploads/{id}", token: teacher.accessToken).status == 404)
-        #expect(try call(CompleteUpload.handle, "POST", path + "/complete", template: "/api/v1/uploads/{id}/complete", token: other.accessToken).status == 404)
+        #expect(try call(GetUpload.endpoint, "GET", path, token: teacher.accessToken).status == 200)
+        #expect(try call(GetUpload.endpoint, "GET", path, token: admin.accessToken).status == 200)
+        #expect(try call(GetUpload.endpoint, "GET", path, token: other.accessToken).status == 404)
+        #expect(try call(GetUpload.endpoint, "GET", path).status == 401)
+        #expect(try call(GetUpload.endpoint, "GET", "/api/v1/uploads/nope", token: teacher.accessToken).status == 404)
+        #expect(try call(CompleteUpload.endpoint, "POST", path + "/complete", token: other.accessToken).status == 404)
         // An unknown id with a valid signature is a 404.
         let unknown = "00000000-0000-4000-8000-000000000000"
         let store = try MediaStore.from(try TestEnvironment.config())
@@ -175,7 +176,7 @@ import Worker
         }
         func verify(_ id: String) throws -> String {
             let completed = try call(
-                CompleteUpload.handle, "POST", "/api/v1/uploads/\(id)/complete", template: "/api/v1/uploads/{id}/complete",
+                CompleteUpload.endpoint, "POST", "/api/v1/uploads/\(id)/complete",
                 token: teacher.accessToken, config: config)
             #expect(completed.status == 202)
             let job = try #require(try db.query("SELECT id, payload FROM jobs WHERE unique_key = \("media-verify:\(id)")").first)

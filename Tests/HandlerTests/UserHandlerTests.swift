@@ -1,4 +1,5 @@
 import Auth
+import Core
 import Crypto
 import Database
 import Identity
@@ -11,17 +12,17 @@ import Testing
 @Suite struct AuthenticationTests {
     @Test func readsOwnAccountWithBearerOrCookie() throws {
         let user = try Factory.user(TestEnvironment.connect())
-        let bearer = try call(GetMe.handle, "GET", "/api/v1/users/me", token: user.accessToken)
+        let bearer = try call(GetMe.endpoint, "GET", "/api/v1/users/me", token: user.accessToken)
         #expect(bearer.status == 200)
         #expect(bearer.data["email"]?.string == user.email)
         #expect(bearer.data["links"] == .object([:]))
         #expect(bearer.data["headline"] == .null)
-        let cookie = try call(GetMe.handle, "GET", "/api/v1/users/me", headers: ["cookie": "access_token=\(user.accessToken)"])
+        let cookie = try call(GetMe.endpoint, "GET", "/api/v1/users/me", headers: ["cookie": "access_token=\(user.accessToken)"])
         #expect(cookie.status == 200)
     }
 
     @Test func anonymousIs401() throws {
-        let response = try call(GetMe.handle, "GET", "/api/v1/users/me")
+        let response = try call(GetMe.endpoint, "GET", "/api/v1/users/me")
         #expect(response.status == 401)
         #expect(response.code == "unauthorized")
     }
@@ -34,33 +35,30 @@ import Testing
         let tampered = "\(parts[0]).\(otherUser.split(separator: ".")[1]).\(parts[2])"
         let expired = try Factory.token(for: user.id, role: .student, expiresIn: -10)
         for (token, code) in [(none, "invalid_token"), (tampered, "invalid_token"), (expired, "token_expired"), ("garbage", "invalid_token")] {
-            let response = try call(GetMe.handle, "GET", "/api/v1/users/me", token: token)
+            let response = try call(GetMe.endpoint, "GET", "/api/v1/users/me", token: token)
             #expect(response.status == 401)
             #expect(response.code == code)
         }
-        let basic = try call(GetMe.handle, "GET", "/api/v1/users/me", headers: ["authorization": "Basic dXNlcjpwYXNz", "cookie": "access_token=\(user.accessToken)"])
+        let basic = try call(GetMe.endpoint, "GET", "/api/v1/users/me", headers: ["authorization": "Basic dXNlcjpwYXNz", "cookie": "access_token=\(user.accessToken)"])
         #expect(basic.status == 401)
     }
 
     @Test func refusesTokensOfUnknownSuspendedAndDeletedUsers() throws {
         let db = try TestEnvironment.connect()
         let ghost = try Factory.token(for: "00000000-0000-4000-8000-000000000000", role: .student)
-        #expect(try call(GetMe.handle, "GET", "/api/v1/users/me", token: ghost).status == 401)
+        #expect(try call(GetMe.endpoint, "GET", "/api/v1/users/me", token: ghost).status == 401)
         let suspended = try Factory.user(db, status: "suspended")
-        let response = try call(GetMe.handle, "GET", "/api/v1/users/me", token: suspended.accessToken)
+        let response = try call(GetMe.endpoint, "GET", "/api/v1/users/me", token: suspended.accessToken)
         #expect(response.status == 403)
         #expect(response.code == "account_suspended")
         let deleted = try Factory.user(db)
         try db.execute("UPDATE users SET status = 'deleted', deleted_at = now() WHERE id = \(deleted.id)")
-        #expect(try call(GetMe.handle, "GET", "/api/v1/users/me", token: deleted.accessToken).status == 401)
+        #expect(try call(GetMe.endpoint, "GET", "/api/v1/users/me", token: deleted.accessToken).status == 401)
     }
 
     @Test func roleGuardAdmitsOnlyListedRoles() throws {
         let db = try TestEnvironment.connect()
-        let adminsOnly: Handler = { context in
-            _ = try context.require(.roles([.admin]))
-            return .message("ok")
-        }
+        let adminsOnly = Endpoint(.get, "/x", access: .roles([.admin])) { _ in .message("ok") }
         let student = try Factory.user(db, role: .student)
         let instructor = try Factory.user(db, role: .instructor)
         let admin = try Factory.user(db, role: .admin)
@@ -74,10 +72,7 @@ import Testing
         let db = try TestEnvironment.connect()
         let student = try Factory.user(db, role: .student)
         let claimsAdmin = try Factory.token(for: student.id, role: .admin)
-        let adminsOnly: Handler = { context in
-            _ = try context.require(.roles([.admin]))
-            return .message("ok")
-        }
+        let adminsOnly = Endpoint(.get, "/x", access: .roles([.admin])) { _ in .message("ok") }
         #expect(try call(adminsOnly, "GET", "/x", token: claimsAdmin).status == 403)
     }
 }
@@ -86,14 +81,14 @@ import Testing
     @Test func updatesAndClearsProfileFields() throws {
         let user = try Factory.user(TestEnvironment.connect())
         let update = try call(
-            UpdateMe.handle, "PATCH", "/api/v1/users/me",
+            UpdateMe.endpoint, "PATCH", "/api/v1/users/me",
             json: #"{"name":"  Asha R. ","headline":"Teacher","bio":"Line one\nLine two","phone":"+91 98765 43210","avatar_url":"https://cdn.example.test/a.png","links":{"website":"https://asha.example.test"}}"#,
             token: user.accessToken)
         #expect(update.status == 200)
         #expect(update.data["name"]?.string == "Asha R.")
         #expect(update.data["bio"]?.string == "Line one\nLine two")
         #expect(update.data["links"]?["website"]?.string == "https://asha.example.test")
-        let clear = try call(UpdateMe.handle, "PATCH", "/api/v1/users/me", json: #"{"headline":null,"phone":"","links":null}"#, token: user.accessToken)
+        let clear = try call(UpdateMe.endpoint, "PATCH", "/api/v1/users/me", json: #"{"headline":null,"phone":"","links":null}"#, token: user.accessToken)
         #expect(clear.status == 200)
         #expect(clear.data["headline"] == .null)
         #expect(clear.data["phone"] == .null)
@@ -104,7 +99,7 @@ import Testing
     @Test func listsEveryInvalidField() throws {
         let user = try Factory.user(TestEnvironment.connect())
         let response = try call(
-            UpdateMe.handle, "PATCH", "/api/v1/users/me",
+            UpdateMe.endpoint, "PATCH", "/api/v1/users/me",
             json: #"{"name":null,"phone":"call me","avatar_url":"javascript:alert(1)","links":{"myspace":"https://x.test"},"headline":"\#(String(repeating: "h", count: 121))"}"#,
             token: user.accessToken)
         #expect(response.status == 422)
@@ -114,7 +109,7 @@ import Testing
     @Test func cannotChangeEmailRoleOrStatus() throws {
         let user = try Factory.user(TestEnvironment.connect())
         let response = try call(
-            UpdateMe.handle, "PATCH", "/api/v1/users/me", json: #"{"role":"admin","status":"active","email":"x@y.test"}"#, token: user.accessToken)
+            UpdateMe.endpoint, "PATCH", "/api/v1/users/me", json: #"{"role":"admin","status":"active","email":"x@y.test"}"#, token: user.accessToken)
         #expect(response.status == 200)
         #expect(response.data["role"]?.string == "student")
         #expect(response.data["email"]?.string == user.email)
@@ -122,32 +117,32 @@ import Testing
 
     @Test func refusesAnonymousAndBadBodies() throws {
         let user = try Factory.user(TestEnvironment.connect())
-        #expect(try call(UpdateMe.handle, "PATCH", "/api/v1/users/me", json: "{}").status == 401)
-        #expect(try call(UpdateMe.handle, "PATCH", "/api/v1/users/me", json: "[1]", token: user.accessToken).status == 400)
-        #expect(try call(UpdateMe.handle, "PATCH", "/api/v1/users/me", body: Array("name=x".utf8), token: user.accessToken, headers: ["content-type": "text/plain"]).status == 415)
+        #expect(try call(UpdateMe.endpoint, "PATCH", "/api/v1/users/me", json: "{}").status == 401)
+        #expect(try call(UpdateMe.endpoint, "PATCH", "/api/v1/users/me", json: "[1]", token: user.accessToken).status == 400)
+        #expect(try call(UpdateMe.endpoint, "PATCH", "/api/v1/users/me", body: Array("name=x".utf8), token: user.accessToken, headers: ["content-type": "text/plain"]).status == 415)
     }
 }
 
 @Suite struct ChangePasswordTests {
     @Test func changesPasswordAndEndsOtherSessions() throws {
         let user = try Factory.user(TestEnvironment.connect())
-        let login = try call(Login.handle, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"\#(user.password)"}"#)
+        let login = try call(Login.endpoint, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"\#(user.password)"}"#)
         let oldRefresh = try #require(login.data["refresh_token"]?.string)
         let response = try call(
-            ChangePassword.handle, "POST", "/api/v1/users/me/password",
+            ChangePassword.endpoint, "POST", "/api/v1/users/me/password",
             json: #"{"current_password":"\#(user.password)","new_password":"a brand new passphrase"}"#, token: user.accessToken)
         #expect(response.status == 200)
         let newAccess = try #require(response.data["access_token"]?.string)
-        #expect(try call(GetMe.handle, "GET", "/api/v1/users/me", token: user.accessToken).status == 401)
-        #expect(try call(GetMe.handle, "GET", "/api/v1/users/me", token: newAccess).status == 200)
-        #expect(try call(Refresh.handle, "POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(oldRefresh)"}"#).status == 401)
-        #expect(try call(Login.handle, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"a brand new passphrase"}"#).status == 200)
+        #expect(try call(GetMe.endpoint, "GET", "/api/v1/users/me", token: user.accessToken).status == 401)
+        #expect(try call(GetMe.endpoint, "GET", "/api/v1/users/me", token: newAccess).status == 200)
+        #expect(try call(Refresh.endpoint, "POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(oldRefresh)"}"#).status == 401)
+        #expect(try call(Login.endpoint, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"a brand new passphrase"}"#).status == 200)
     }
 
     @Test func refusesWrongCurrentPassword() throws {
         let user = try Factory.user(TestEnvironment.connect())
         let response = try call(
-            ChangePassword.handle, "POST", "/api/v1/users/me/password",
+            ChangePassword.endpoint, "POST", "/api/v1/users/me/password",
             json: #"{"current_password":"not it at all","new_password":"a brand new passphrase"}"#, token: user.accessToken)
         #expect(response.status == 422)
         #expect(response.failedFields == ["current_password"])
@@ -156,14 +151,14 @@ import Testing
     @Test func refusesWeakOrUnchangedPasswordsAndAnonymous() throws {
         let user = try Factory.user(TestEnvironment.connect())
         let weak = try call(
-            ChangePassword.handle, "POST", "/api/v1/users/me/password", json: #"{"current_password":"\#(user.password)","new_password":"short"}"#,
+            ChangePassword.endpoint, "POST", "/api/v1/users/me/password", json: #"{"current_password":"\#(user.password)","new_password":"short"}"#,
             token: user.accessToken)
         #expect(weak.failedFields == ["new_password"])
         let same = try call(
-            ChangePassword.handle, "POST", "/api/v1/users/me/password",
+            ChangePassword.endpoint, "POST", "/api/v1/users/me/password",
             json: #"{"current_password":"\#(user.password)","new_password":"\#(user.password)"}"#, token: user.accessToken)
         #expect(same.failedFields == ["new_password"])
-        #expect(try call(ChangePassword.handle, "POST", "/api/v1/users/me/password", json: "{}").status == 401)
+        #expect(try call(ChangePassword.endpoint, "POST", "/api/v1/users/me/password", json: "{}").status == 401)
     }
 }
 
@@ -171,8 +166,8 @@ import Testing
     @Test func anonymizesTheAccount() throws {
         let db = try TestEnvironment.connect()
         let user = try Factory.user(db)
-        _ = try call(UpdateMe.handle, "PATCH", "/api/v1/users/me", json: #"{"bio":"private","phone":"+1 555 0100"}"#, token: user.accessToken)
-        let response = try call(DeleteMe.handle, "DELETE", "/api/v1/users/me", json: #"{"password":"\#(user.password)"}"#, token: user.accessToken)
+        _ = try call(UpdateMe.endpoint, "PATCH", "/api/v1/users/me", json: #"{"bio":"private","phone":"+1 555 0100"}"#, token: user.accessToken)
+        let response = try call(DeleteMe.endpoint, "DELETE", "/api/v1/users/me", json: #"{"password":"\#(user.password)"}"#, token: user.accessToken)
         #expect(response.status == 200)
         let row = try #require(try db.query("SELECT email, name, status, bio, phone, password_hash FROM users WHERE id = \(user.id)").first)
         #expect(try row.string("status") == "deleted")
@@ -181,28 +176,28 @@ import Testing
         #expect(try row.optionalString("phone") == nil)
         #expect(try row.optionalString("password_hash") == nil)
         #expect(try db.query("SELECT 1 FROM refresh_tokens WHERE user_id = \(user.id)").rows.isEmpty)
-        #expect(try call(GetMe.handle, "GET", "/api/v1/users/me", token: user.accessToken).status == 401)
-        #expect(try call(GetProfile.handle, "GET", "/api/v1/users/\(user.id)", template: "/api/v1/users/{id}").status == 404)
+        #expect(try call(GetMe.endpoint, "GET", "/api/v1/users/me", token: user.accessToken).status == 401)
+        #expect(try call(GetProfile.endpoint, "GET", "/api/v1/users/\(user.id)").status == 404)
         let again = try call(
-            Signup.handle, "POST", "/api/v1/auth/signup", json: #"{"name":"Again","email":"\#(user.email)","password":"long enough pw"}"#)
+            Signup.endpoint, "POST", "/api/v1/auth/signup", json: #"{"name":"Again","email":"\#(user.email)","password":"long enough pw"}"#)
         #expect(again.status == 201)
     }
 
     @Test func requiresThePassword() throws {
         let user = try Factory.user(TestEnvironment.connect())
-        let wrong = try call(DeleteMe.handle, "DELETE", "/api/v1/users/me", json: #"{"password":"wrong one"}"#, token: user.accessToken)
+        let wrong = try call(DeleteMe.endpoint, "DELETE", "/api/v1/users/me", json: #"{"password":"wrong one"}"#, token: user.accessToken)
         #expect(wrong.status == 422)
-        let missing = try call(DeleteMe.handle, "DELETE", "/api/v1/users/me", json: "{}", token: user.accessToken)
+        let missing = try call(DeleteMe.endpoint, "DELETE", "/api/v1/users/me", json: "{}", token: user.accessToken)
         #expect(missing.failedFields == ["password"])
-        #expect(try call(GetMe.handle, "GET", "/api/v1/users/me", token: user.accessToken).status == 200)
-        #expect(try call(DeleteMe.handle, "DELETE", "/api/v1/users/me", json: #"{"password":"x"}"#).status == 401)
+        #expect(try call(GetMe.endpoint, "GET", "/api/v1/users/me", token: user.accessToken).status == 200)
+        #expect(try call(DeleteMe.endpoint, "DELETE", "/api/v1/users/me", json: #"{"password":"x"}"#).status == 401)
     }
 }
 
 @Suite struct PublicProfileTests {
     @Test func showsOnlyPublicFields() throws {
         let user = try Factory.user(TestEnvironment.connect(), role: .instructor)
-        let response = try call(GetProfile.handle, "GET", "/api/v1/users/\(user.id)", template: "/api/v1/users/{id}")
+        let response = try call(GetProfile.endpoint, "GET", "/api/v1/users/\(user.id)")
         #expect(response.status == 200)
         #expect(response.data["name"]?.string == user.name)
         #expect(response.data["role"]?.string == "instructor")
@@ -214,7 +209,7 @@ import Testing
     @Test func unknownMalformedAndSuspendedAre404() throws {
         let suspended = try Factory.user(TestEnvironment.connect(), status: "suspended")
         for id in ["00000000-0000-4000-8000-000000000000", "not-a-uuid", "1%27%20OR%201=1", suspended.id] {
-            let response = try call(GetProfile.handle, "GET", "/api/v1/users/\(id)", template: "/api/v1/users/{id}")
+            let response = try call(GetProfile.endpoint, "GET", "/api/v1/users/\(id)")
             #expect(response.status == 404)
         }
     }
@@ -222,7 +217,7 @@ import Testing
 
 @Suite struct HealthTests {
     @Test func reportsDatabaseAndSchema() throws {
-        let response = try call(Health.handle, "GET", "/api/v1/health")
+        let response = try call(Health.endpoint, "GET", "/api/v1/health")
         #expect(response.status == 200)
         #expect(response.data["database"]?.string == "ok")
         #expect((response.data["schema_version"]?.number ?? 0) >= 1)
@@ -230,7 +225,7 @@ import Testing
 
     @Test func unreachableDatabaseIs503() throws {
         let down = DatabaseSource(url: "postgresql:///lms?host=/nonexistent&connect_timeout=1", prepareStatements: false)
-        let response = try call(Health.handle, "GET", "/api/v1/health", database: down)
+        let response = try call(Health.endpoint, "GET", "/api/v1/health", database: down)
         #expect(response.status == 503)
         #expect(response.code == "service_unavailable")
         #expect(!response.text.contains("nonexistent"))
@@ -238,7 +233,7 @@ import Testing
 
     @Test func missingSecretIs500WithoutDetails() throws {
         let user = try Factory.user(TestEnvironment.connect())
-        let response = try call(GetMe.handle, "GET", "/api/v1/users/me", token: user.accessToken, config: Config(["LOG_REQUESTS": "false"]))
+        let response = try call(GetMe.endpoint, "GET", "/api/v1/users/me", token: user.accessToken, config: Config(["LOG_REQUESTS": "false"]))
         #expect(response.status == 500)
         #expect(!response.text.contains("JWT_SECRET"))
         #expect(response.json["request_id"]?.string?.isEmpty == false)
@@ -249,10 +244,10 @@ import Testing
     @Test func failedSignInsByStrangersDoNotLockAccountSettings() throws {
         let user = try Factory.user(TestEnvironment.connect())
         for _ in 0..<7 {
-            _ = try call(Login.handle, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"attacker guess"}"#)
+            _ = try call(Login.endpoint, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"attacker guess"}"#)
         }
         let change = try call(
-            ChangePassword.handle, "POST", "/api/v1/users/me/password",
+            ChangePassword.endpoint, "POST", "/api/v1/users/me/password",
             json: #"{"current_password":"\#(user.password)","new_password":"another fine passphrase"}"#, token: user.accessToken)
         #expect(change.status == 200)
     }
@@ -260,9 +255,9 @@ import Testing
     @Test func wrongPasswordConfirmationsBackOff() throws {
         let user = try Factory.user(TestEnvironment.connect())
         for _ in 0..<5 {
-            _ = try call(DeleteMe.handle, "DELETE", "/api/v1/users/me", json: #"{"password":"guess"}"#, token: user.accessToken)
+            _ = try call(DeleteMe.endpoint, "DELETE", "/api/v1/users/me", json: #"{"password":"guess"}"#, token: user.accessToken)
         }
-        let locked = try call(DeleteMe.handle, "DELETE", "/api/v1/users/me", json: #"{"password":"\#(user.password)"}"#, token: user.accessToken)
+        let locked = try call(DeleteMe.endpoint, "DELETE", "/api/v1/users/me", json: #"{"password":"\#(user.password)"}"#, token: user.accessToken)
         #expect(locked.status == 429)
     }
 
@@ -270,7 +265,7 @@ import Testing
         let user = try Factory.user(TestEnvironment.connect())
         // 100 user-perceived characters, 200 code points: refused with 422, never a 500.
         let name = String(repeating: "👍🏽", count: 100)
-        let response = try call(UpdateMe.handle, "PATCH", "/api/v1/users/me", json: #"{"name":"\#(name)"}"#, token: user.accessToken)
+        let response = try call(UpdateMe.endpoint, "PATCH", "/api/v1/users/me", json: #"{"name":"\#(name)"}"#, token: user.accessToken)
         #expect(response.status == 422)
     }
 }

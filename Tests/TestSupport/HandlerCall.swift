@@ -1,3 +1,4 @@
+import Core
 import Database
 import FoundationEssentials
 import Runtime
@@ -40,9 +41,10 @@ extension JSONValue {
     public var number: Double? { if case .number(let value) = self { return value } else { return nil } }
 }
 
-/// Calls a handler in-process, through the same `Function.respond` the executables use.
+/// Calls an endpoint in-process, through the same `Function.respond` the executables use:
+/// routing, path-parameter types and the declared access are checked as in production.
 public func call(
-    _ handler: Handler, _ method: String, _ path: String, template: String? = nil, json: String? = nil,
+    _ endpoint: Endpoint, _ method: String, _ path: String, json: String? = nil,
     body: [UInt8]? = nil, stream: [UInt8]? = nil, token: String? = nil, headers: [String: String] = [:], config: Config? = nil,
     database: DatabaseSource? = nil
 ) throws -> TestResponse {
@@ -56,11 +58,10 @@ public func call(
     if let token { request.headers["authorization"] = "Bearer \(token)" }
     if let query = path.split(separator: "?", maxSplits: 1).dropFirst().first {
         request.rawQuery = String(query)
-        request.path = String(path.split(separator: "?").first!)
+        request.path = String(path.prefix { $0 != "?" })
     }
-    if let template, !request.matchRoute(template) { request.earlyError = .notFound("Route") }
     let source = try database ?? DatabaseSource(url: TestEnvironment.databaseURL(), prepareStatements: false)
     let response = Function.respond(
-        to: request, handler: handler, config: try config ?? TestEnvironment.config(), database: source, component: "test")
+        to: request, endpoint: endpoint, config: try config ?? TestEnvironment.config(), database: source, component: "test")
     return TestResponse(status: response.status, headers: response.headers, body: response.body)
 }

@@ -1,3 +1,4 @@
+import Core
 import Auth
 import Crypto
 import Testing

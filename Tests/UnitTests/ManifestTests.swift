@@ -1,5 +1,6 @@
+import Core
 import FoundationEssentials
-import Platform
+@testable import Platform
 import Runtime
 import TestSupport
 import Testing
@@ -8,72 +9,43 @@ import Testing
     import Glibc
 #endif
 
-/// The manifest is the one deployment descriptor: it must agree with Functions/, with the
-/// executables Package.swift declares, and with the OpenAPI document.
+/// Routes come from the executables' own declarations (`--describe`) with the operator's
+/// overrides on top; the nginx config is generated from them. (The end-to-end suite checks
+/// the real executables against Functions/ and the OpenAPI document: DeclarationTests.)
 @Suite struct ManifestTests {
-    let root = TestEnvironment.root
-
-    func manifest() throws -> Manifest { try Manifest.load(root + "/infra/routes.manifest") }
-
-    /// Every folder under Functions/ that holds a main.swift, as an executable name.
-    func functionFolders(_ path: String = "", into found: inout [String]) {
-        guard let directory = opendir(root + "/Functions" + path) else { return }
-        defer { closedir(directory) }
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            if name == "." || name == ".." { continue }
-            if name == "main.swift" {
-                found.append(String(path.dropFirst()).replacingAll("/", with: "-"))
-            } else if entry.pointee.d_type == UInt8(DT_DIR) {
-                functionFolders(path + "/" + name, into: &found)
-            }
-        }
+    /// A small deployment, as `--describe` would print it.
+    func manifest() throws -> Manifest {
+        let declarations: [(String, String)] = [
+            ("users-get-me", #"{"method":"GET","path":"/api/v1/users/me","access":"signed-in","mode":"fastcgi","processes":2,"body":0,"rate":null}"#),
+            ("users-update-me", #"{"method":"PATCH","path":"/api/v1/users/me","access":"signed-in","mode":"cgi","processes":1,"body":16384,"rate":null}"#),
+            ("users-delete-me", #"{"method":"DELETE","path":"/api/v1/users/me","access":"signed-in","mode":"cgi","processes":1,"body":4096,"rate":"auth"}"#),
+            ("users-get-profile", #"{"method":"GET","path":"/api/v1/users/{id}","access":"public","mode":"fastcgi","processes":1,"body":0,"rate":null}"#),
+            ("uploads-content", #"{"method":"PUT","path":"/api/v1/uploads/{id}/content","access":"public","mode":"stream","processes":1,"body":4294967296,"rate":null}"#),
+        ]
+        return Manifest(routes: try declarations.map { try Manifest.route(function: $0.0, description: Array($0.1.utf8)) })
     }
 
-    @Test func manifestAndFunctionsFolderAgree() throws {
-        var folders: [String] = []
-        functionFolders(into: &folders)
-        #expect(Set(folders) == Set(try manifest().functions))
-        #expect(folders.count == Set(folders).count)
+    @Test func overridesChangeOnlyModeAndProcesses() throws {
+        var manifest = try manifest()
+        try manifest.apply(overrides: "# comment\nusers-update-me fastcgi 3\nusers-get-me cgi   # moved\n")
+        let update = try #require(manifest.routes.first { $0.function == "users-update-me" })
+        #expect(update.mode == .fastcgi && update.processes == 3 && update.bodyLimit == 16384 && update.method == "PATCH")
+        #expect(manifest.routes.first { $0.function == "users-get-me" }?.mode == .cgi)
+        #expect(manifest.fastCGIFunctions().map(\.function) == ["users-update-me", "users-get-profile"])
     }
 
-    @Test func packageDeclaresEveryFunction() throws {
-        let package = try readTextFile(root + "/Package.swift")
-        for function in try manifest().functions {
-            let folder = function.split(separator: "-", maxSplits: 1).joined(separator: "/")
-            #expect(package.contains("(\"\(folder)\"") || package.contains("(\"\(function)\""), "Package.swift lacks \(function)")
-        }
-    }
-
-    @Test func openAPICoversExactlyTheManifestRoutes() throws {
-        let document = try JSONValue.parse(Array(try readTextFile(root + "/infra/openapi.json").utf8))
-        guard case .object(let paths)? = document["paths"] else {
-            Issue.record("no paths")
-            return
-        }
-        var documented: Set<String> = []
-        var operationIds: [String: String] = [:]
-        for (path, item) in paths {
-            guard case .object(let operations) = item else { continue }
-            for (method, operation) in operations where ["get", "post", "put", "patch", "delete"].contains(method) {
-                documented.insert("\(method.uppercased()) \(path)")
-                operationIds["\(method.uppercased()) \(path)"] = operation["operationId"]?.string
-            }
-        }
-        let routes = try manifest().routes
-        #expect(documented == Set(routes.map { "\($0.method) \($0.path)" }))
-        for route in routes {
-            #expect(operationIds["\(route.method) \(route.path)"] == route.function)
-        }
-    }
-
-    @Test func refusesBrokenManifests() {
-        #expect(throws: Manifest.ParseError.self) { try Manifest.parse("GET /api/v1/x fn public cgi - 0") }
-        #expect(throws: Manifest.ParseError.self) { try Manifest.parse("FETCH /api/v1/x fn public cgi - 0 -") }
-        #expect(throws: Manifest.ParseError.self) { try Manifest.parse("GET /x fn public cgi - 0 -") }
-        #expect(throws: Manifest.ParseError.self) { try Manifest.parse("GET /api/v1/x fn public fastcgi - 0 -") }
+    @Test func refusesBrokenOverridesAndDeclarations() throws {
+        var manifest = try manifest()
+        #expect(throws: Manifest.ParseError.self) { try manifest.apply(overrides: "no-such-function fastcgi 2") }
+        #expect(throws: Manifest.ParseError.self) { try manifest.apply(overrides: "users-get-me turbo") }
+        #expect(throws: Manifest.ParseError.self) { try manifest.apply(overrides: "users-get-me fastcgi 0") }
+        #expect(throws: Manifest.ParseError.self) { try manifest.apply(overrides: "uploads-content fastcgi 2") }
+        #expect(throws: Manifest.ParseError.self) { try Manifest.route(function: "x", description: Array("not json".utf8)) }
         #expect(throws: Manifest.ParseError.self) {
-            try Manifest.parse("GET /api/v1/x fn public cgi - 0 -\nGET /api/v1/x other public cgi - 0 -")
+            try Manifest.route(function: "x", description: Array(#"{"method":"FETCH","path":"/api/v1/x","access":"public","mode":"cgi","processes":1,"body":0}"#.utf8))
+        }
+        #expect(throws: Manifest.ParseError.self) {
+            try Manifest(routes: manifest.routes + [manifest.routes[0]]).checkUnique()
         }
     }
 
@@ -83,7 +55,6 @@ import Testing
         let text = NginxConfig(manifest: try manifest(), settings: settings).render()
         #expect(text.contains("location = /api/v1/users/me {"))
         #expect(text.contains("location ~ \"^/api/v1/users/[^/]+$\" {"))
-        #expect(text.contains("fastcgi_param ROUTE_TEMPLATE \"/api/v1/users/{id}\";"))
         #expect(text.contains("upstream fn_users-get-me"))
         #expect(text.contains("\"https://app.example\" $http_origin;"))
         // On /users/me only DELETE is rate limited: GET and PATCH leave the key empty.
@@ -112,6 +83,5 @@ import Testing
         #expect(upload.contains("client_max_body_size 4294967296;"))
         #expect(text.contains("secure_link_md5 \"$secure_link_expires$uri$arg_name \(settings.mediaSecret!)\";"))
         #expect(text.contains("alias \"/srv/media/public/\";"))
-        #expect(try Manifest.parse("PUT /api/v1/x fn public stream - 2g -").routes[0].bodyLimit == 2 << 30)
     }
 }

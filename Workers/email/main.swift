@@ -1,9 +1,9 @@
 // The email worker: `email.*` jobs from the `email` queue, rendered from their templates and
 // sent by SMTP through libcurl (or written as .eml files outside production). See
 // Shared/Delivery/EmailDelivery.swift.
+import Core
 import Delivery
 import Mail
-import Runtime
 import Worker
 
 #if canImport(Glibc)

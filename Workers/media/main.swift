@@ -1,10 +1,10 @@
 // The media worker, on the `media` queue: `media.verify` checks files uploaded straight to S3
 // (size and real type), `media.sweep` (hourly) removes abandoned and rejected uploads.
 // See Shared/MediaCheck.
+import Core
 import HTTPClient
 import Media
 import MediaCheck
-import Runtime
 import Worker
 
 #if canImport(Glibc)

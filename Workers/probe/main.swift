@@ -1,9 +1,9 @@
 // The probe worker: jobs with no real work, for the queue benchmark (`noop`) and the queue's
 // crash and retry tests (`probe.effect` records its side effect once per key; `probe.flaky`
 // fails until its attempt number reaches `succeed_on`).
+import Core
 import Database
 import Queue
-import Runtime
 import Worker
 
 #if canImport(Glibc)

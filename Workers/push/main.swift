@@ -1,8 +1,8 @@
 // The push worker: `push.send` jobs from the `push` queue, delivered through FCM HTTP v1
 // (or a log file outside production). See Shared/Delivery/PushDelivery.swift.
+import Core
 import Delivery
 import Push
-import Runtime
 import Worker
 
 let transports = PerThread { try Push.transport(config: Config.load()) }

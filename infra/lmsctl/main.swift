@@ -3,17 +3,24 @@
 //   create-admin EMAIL NAME         create or promote an admin; password from LMS_ADMIN_PASSWORD or stdin
 //   seed-demo                       demo instructors, students and published courses (password: LMS_DEMO_PASSWORD)
 //   seed-scale USERS COURSES        benchmark data (e.g. 1000000 100000)
-//   nginx-config                    print the nginx config generated from the route manifest
+//   routes                          print every route: what the function executables declare (`--describe`)
+//                                   with the operator's overrides (LMS_FUNCTIONS_CONF) applied
+//   nginx-config                    print the nginx config generated from those routes
 //   fastcgi-functions               print "function processes" for each FastCGI function
-//   functions                       print every function named by the manifest
-// Settings come from the environment (see .env.example); the manifest from LMS_MANIFEST
-// (default infra/routes.manifest).
+//   deploy [--route-change] NAME[=BINARY]...
+//                                   check, install and switch to a new build of each function (BINARY,
+//                                   default $LMS_BUILD_DIR/NAME); FastCGI servers replaced gracefully
+//   rollback NAME...                switch each function back to the release its last deploy replaced
+//   status                          every function: release, previous release, FastCGI servers, restarts
+// Settings come from the environment (see .env.example). The function executables are in
+// LMS_FUNCTIONS_DIR (default $LMS_STACK_DIR/functions); deploy, rollback and status work on the
+// stack folder LMS_STACK_DIR (infra/up.sh's is .data).
 import Auth
+import Core
 import Crypto
 import Database
 import Media
 import Platform
-import Runtime
 
 #if canImport(Glibc)
     import Glibc
@@ -27,7 +34,8 @@ func fail(_ message: String) -> Never {
 
 let config = Config.load()
 let arguments = Array(CommandLine.arguments.dropFirst())
-let manifestPath = config["LMS_MANIFEST"] ?? "infra/routes.manifest"
+let stack = config["LMS_STACK_DIR"] ?? ".data"
+let functionsDirectory = config["LMS_FUNCTIONS_DIR"] ?? stack + "/functions"
 
 func connect() -> Connection {
     guard let url = config["DATABASE_URL"] else { fail("DATABASE_URL is not set") }
@@ -35,7 +43,9 @@ func connect() -> Connection {
 }
 
 func loadManifest() -> Manifest {
-    do { return try Manifest.load(manifestPath) } catch { fail("\(error)") }
+    do {
+        return try Manifest.describe(directory: functionsDirectory, overrides: config["LMS_FUNCTIONS_CONF"])
+    } catch { fail("\(error)") }
 }
 
 do {
@@ -61,10 +71,10 @@ do {
         try ScaleData.load(connect(), users: users, courses: courses, passwordHash: Passwords.hash(Crypto.randomToken()))
         print("scale data: \(users) users, \(courses) published courses")
     case "nginx-config":
-        guard let bin = config["LMS_BIN_DIR"], let run = config["LMS_RUN_DIR"], let logs = config["LMS_LOG_DIR"] else {
-            fail("LMS_BIN_DIR, LMS_RUN_DIR and LMS_LOG_DIR must be set")
+        guard let run = config["LMS_RUN_DIR"], let logs = config["LMS_LOG_DIR"] else {
+            fail("LMS_RUN_DIR and LMS_LOG_DIR must be set")
         }
-        var settings = NginxConfig.Settings(binDirectory: bin, runDirectory: run, logDirectory: logs)
+        var settings = NginxConfig.Settings(binDirectory: functionsDirectory, runDirectory: run, logDirectory: logs)
         settings.listen = config["NGINX_LISTEN"] ?? settings.listen
         settings.envFile = config["LMS_ENV_FILE"]
         settings.user = config["NGINX_USER"]
@@ -90,10 +100,36 @@ do {
         for (function, processes) in NginxConfig(manifest: loadManifest(), settings: settings).fastCGIFunctions() {
             print("\(function) \(processes * max(scale, 1))")
         }
-    case "functions":
-        for function in loadManifest().functions { print(function) }
+    case "routes":
+        for route in loadManifest().routes {
+            let processes = route.mode == .fastcgi ? String(route.processes) : "-"
+            print(
+                [route.method, route.path, route.function, route.access.joined(separator: ","), route.mode.rawValue, processes,
+                 String(route.bodyLimit), route.rateClass ?? "-"].joined(separator: "\t"))
+        }
+    case "deploy":
+        let deployment = Deployment(stack: stack)
+        let allowRouteChange = arguments.contains("--route-change")
+        let names = arguments.dropFirst().filter { !$0.hasPrefix("--") }
+        guard !names.isEmpty else { fail("usage: lmsctl deploy [--route-change] NAME[=BINARY]...") }
+        for name in names {
+            let parts = name.split(separator: "=", maxSplits: 1).map(String.init)
+            guard let binary = parts.count == 2 ? parts[1] : config["LMS_BUILD_DIR"].map({ $0 + "/" + parts[0] }) else {
+                fail("give NAME=BINARY or set LMS_BUILD_DIR")
+            }
+            let outcome = try deployment.deploy(function: parts[0], binary: binary, allowRouteChange: allowRouteChange)
+            print("deployed \(outcome.function) \(outcome.release) (was \(outcome.previous ?? "none"); FastCGI instances reloaded: \(outcome.reloaded))")
+        }
+    case "rollback":
+        guard arguments.count >= 2 else { fail("usage: lmsctl rollback NAME...") }
+        for name in arguments.dropFirst() {
+            let outcome = try Deployment(stack: stack).rollback(function: name)
+            print("rolled back \(outcome.function) to \(outcome.release) (was \(outcome.previous ?? "none"); FastCGI instances reloaded: \(outcome.reloaded))")
+        }
+    case "status":
+        for line in try Deployment(stack: stack).status() { print(line) }
     default:
-        fail("usage: lmsctl migrate | create-admin EMAIL NAME | nginx-config | fastcgi-functions | functions")
+        fail("usage: lmsctl migrate | create-admin EMAIL NAME | seed-demo | seed-scale USERS COURSES | routes | nginx-config | fastcgi-functions | deploy NAME... | rollback NAME... | status")
     }
 } catch {
     fail("\(error)")

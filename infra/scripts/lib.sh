@@ -77,7 +77,7 @@ build_release() {
     flags+=(-Xswiftc -static-executable)
     swift build "${flags[@]}" --product lmsctl 2>&1 | release_build_output || die "release build failed"
     LMS_BUILD_DIR="$(swift build "${flags[@]}" --show-bin-path)"
-    for product in $(LMS_MANIFEST="$LMS_ROOT/infra/routes.manifest" "$LMS_BUILD_DIR/lmsctl" functions) queue-bench; do
+    for product in $(function_names) queue-bench; do
       swift build "${flags[@]}" --product "$product" 2>&1 | release_build_output || die "release build of $product failed"
     done
     local workers=(-c release --static-swift-stdlib --scratch-path "$LMS_ROOT/.build-workers" --manifest-cache none)
@@ -91,6 +91,11 @@ build_release() {
     LMS_BUILD_DIR="$(swift build "${flags[@]}" --show-bin-path)"
     LMS_WORKER_BUILD_DIR="$LMS_BUILD_DIR"
   fi
+}
+
+# function_names: every function executable, from the folders under Functions/ that hold a main.swift.
+function_names() {
+  (cd "$LMS_ROOT/Functions" && find . -name main.swift | sed -e 's|^\./||' -e 's|/main\.swift$||' -e 's|/|-|g' | sort)
 }
 
 # Shows errors and warnings of a build, except glibc's known notes on static programs.
@@ -120,7 +125,7 @@ as_service() {
 # stack_init DIR: the folder layout of one stack and the variables every other function uses.
 stack_init() {
   STACK="$1"
-  mkdir -p "$STACK"/{pg,run,log,bin,mail,push,media}
+  mkdir -p "$STACK"/{pg,run,log,bin,functions,releases,mail,push,media}
   [ "$(id -u)" -eq 0 ] && chown -R "$LMS_SERVICE_USER" "$STACK"
   as_service test -w "$STACK/run" ||
     die "$LMS_SERVICE_USER cannot write to $STACK (set LMS_DATA_DIR to a folder it can reach)"
@@ -185,21 +190,26 @@ CONF
   wait_for_socket "$STACK/run/.s.PGSQL.$BOUNCER_PORT"
 }
 
-# lmsctl from the build, with the stack's settings.
+# lmsctl [KEY=VALUE...] COMMAND...: lmsctl from the build, with the stack's settings (its
+# folder, the build, the overrides) and any leading settings of the caller.
 lmsctl() {
-  env DATABASE_URL="$DATABASE_URL" LMS_MANIFEST="${LMS_MANIFEST_FILE:-$LMS_ROOT/infra/routes.manifest}" \
-    LMS_MIGRATIONS_DIR="$LMS_ROOT/infra/migrations" "$LMS_BUILD_DIR/lmsctl" "$@"
+  local settings=()
+  while [[ "${1:-}" == [A-Z]*=* ]]; do settings+=("$1"); shift; done
+  env DATABASE_URL="$DATABASE_URL" LMS_STACK_DIR="$STACK" LMS_BUILD_DIR="$LMS_BUILD_DIR" \
+    LMS_FUNCTIONS_CONF="${LMS_FUNCTIONS_CONF:-$LMS_ROOT/infra/functions.conf}" \
+    LMS_MIGRATIONS_DIR="$LMS_ROOT/infra/migrations" "${settings[@]}" "$LMS_BUILD_DIR/lmsctl" "$@"
 }
 
-# install_binaries: copies the function executables (and lmsctl) into the stack's bin folder.
-# Deploying one function later is replacing one of these files.
+# install_binaries: deploys every function executable into the stack (functions/NAME -> the
+# checked release under releases/NAME/), copies lmsctl and the workers into bin/. Deploying one
+# function later is `lmsctl deploy NAME` (see the README).
 install_binaries() {
-  local function
-  for function in $(lmsctl functions) lmsctl; do
-    [ -x "$LMS_BUILD_DIR/$function" ] || die "missing executable $function (did the build run?)"
-    install -m 0755 "$LMS_BUILD_DIR/$function" "$STACK/bin/$function.new"
-    mv -f "$STACK/bin/$function.new" "$STACK/bin/$function"
-  done
+  local functions=()
+  mapfile -t functions < <(function_names)
+  lmsctl deploy --route-change "${functions[@]}" >/dev/null || die "could not install the functions"
+  [ "$(id -u)" -eq 0 ] && chown -R "$LMS_SERVICE_USER" "$STACK/functions" "$STACK/releases"
+  install -m 0755 "$LMS_BUILD_DIR/lmsctl" "$STACK/bin/lmsctl.new"
+  mv -f "$STACK/bin/lmsctl.new" "$STACK/bin/lmsctl"
   local worker
   for worker in "${LMS_WORKER_BUILD_DIR:-$LMS_BUILD_DIR}"/worker-*; do
     [ -f "$worker" ] && [ -x "$worker" ] || continue
@@ -222,18 +232,17 @@ start_instance() {
 
   local function count
   while read -r function count; do
-    # One supervising process per function that forks $count servers and restarts any that dies.
-    as_service env LMS_ENV_FILE="$STACK/lms.env" FASTCGI_CHILDREN="$count" spawn-fcgi -s "$run/fn-$function.sock" -M 0600 \
-      -F 1 -- "$STACK/bin/$function" >/dev/null 2>>"$STACK/log/functions-$name.log"
-  done < <(env "${mode_env[@]}" LMS_MANIFEST="${LMS_MANIFEST_FILE:-$LMS_ROOT/infra/routes.manifest}" \
-    LMS_FASTCGI_SCALE="${LMS_FASTCGI_SCALE:-1}" "$LMS_BUILD_DIR/lmsctl" fastcgi-functions)
+    # One supervising process per function that starts $count servers, restarts any that dies,
+    # and replaces them on SIGHUP (lmsctl deploy finds it by the pid file).
+    as_service env LMS_ENV_FILE="$STACK/lms.env" FASTCGI_CHILDREN="$count" FASTCGI_STATUS_FILE="$run/fn-$function.status" \
+      spawn-fcgi -s "$run/fn-$function.sock" -M 0600 -P "$run/fn-$function.pid" \
+      -F 1 -- "$STACK/functions/$function" >/dev/null 2>>"$STACK/log/functions-$name.log"
+  done < <(lmsctl "${mode_env[@]}" LMS_FASTCGI_SCALE="${LMS_FASTCGI_SCALE:-1}" fastcgi-functions)
 
   local user_env=()
   [ "$(id -u)" -eq 0 ] && user_env=(NGINX_USER="$LMS_SERVICE_USER")
-  env "${mode_env[@]}" "${user_env[@]}" "$@" LMS_MANIFEST="${LMS_MANIFEST_FILE:-$LMS_ROOT/infra/routes.manifest}" \
-    LMS_BIN_DIR="$STACK/bin" LMS_RUN_DIR="$run" LMS_LOG_DIR="$STACK/log" LMS_ENV_FILE="$STACK/lms.env" \
-    NGINX_LISTEN="127.0.0.1:$port" \
-    "$LMS_BUILD_DIR/lmsctl" nginx-config >"$run/nginx.conf"
+  lmsctl "${mode_env[@]}" "${user_env[@]}" "$@" LMS_RUN_DIR="$run" LMS_LOG_DIR="$STACK/log" LMS_ENV_FILE="$STACK/lms.env" \
+    NGINX_LISTEN="127.0.0.1:$port" nginx-config >"$run/nginx.conf"
   nginx -t -q -c "$run/nginx.conf" -p "$run" -e "$STACK/log/nginx-error.log" 2>>"$STACK/log/nginx-error.log" ||
     die "generated nginx config is invalid (see $STACK/log/nginx-error.log)"
   nginx -c "$run/nginx.conf" -p "$run" -e "$STACK/log/nginx-error.log"
@@ -248,9 +257,9 @@ stop_instance() {
   stop_matching "fcgiwrap .*unix:$run/fcgiwrap.sock"
   local function
   for function in $(ls "$run" 2>/dev/null | sed -n 's/^fn-\(.*\)\.sock$/\1/p'); do
-    stop_matching "^$STACK/bin/$function\$"
+    stop_matching "^$STACK/functions/$function\$"
   done
-  rm -f "$run"/*.sock "$run"/*.pid
+  rm -f "$run"/*.sock "$run"/*.pid "$run"/*.status
 }
 
 # stop_matching PATTERN: SIGTERM the processes whose command line matches, SIGKILL after 5 s.

@@ -1,4 +1,4 @@
 import Courses
 import Runtime
 
-Function.run(ApproveCourse.handle)
+Function.run(ApproveCourse.endpoint)

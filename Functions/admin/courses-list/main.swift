@@ -1,4 +1,4 @@
 import Courses
 import Runtime
 
-Function.run(ListCoursesForReview.handle)
+Function.run(ListCoursesForReview.endpoint)

@@ -1,4 +1,4 @@
 import Courses
 import Runtime
 
-Function.run(RejectCourse.handle)
+Function.run(RejectCourse.endpoint)

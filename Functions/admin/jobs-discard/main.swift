@@ -1,4 +1,4 @@
 import Jobs
 import Runtime
 
-Function.run(DiscardJob.handle)
+Function.run(DiscardJob.endpoint)

@@ -1,4 +1,4 @@
 import Jobs
 import Runtime
 
-Function.run(ListJobs.handle)
+Function.run(ListJobs.endpoint)

@@ -1,4 +1,4 @@
 import Jobs
 import Runtime
 
-Function.run(RetryJob.handle)
+Function.run(RetryJob.endpoint)

@@ -1,4 +1,4 @@
 import Identity
 import Runtime
 
-Function.run(Login.handle)
+Function.run(Login.endpoint)

@@ -1,4 +1,4 @@
 import Identity
 import Runtime
 
-Function.run(Logout.handle)
+Function.run(Logout.endpoint)

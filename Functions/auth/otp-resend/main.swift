@@ -1,4 +1,4 @@
 import Identity
 import Runtime
 
-Function.run(ResendVerification.handle)
+Function.run(ResendVerification.endpoint)

@@ -1,4 +1,4 @@
 import Identity
 import Runtime
 
-Function.run(VerifyEmail.handle)
+Function.run(VerifyEmail.endpoint)

@@ -1,4 +1,4 @@
 import Identity
 import Runtime
 
-Function.run(ConfirmPasswordReset.handle)
+Function.run(ConfirmPasswordReset.endpoint)

@@ -1,4 +1,4 @@
 import Identity
 import Runtime
 
-Function.run(RequestPasswordReset.handle)
+Function.run(RequestPasswordReset.endpoint)

@@ -1,4 +1,4 @@
 import Identity
 import Runtime
 
-Function.run(Refresh.handle)
+Function.run(Refresh.endpoint)

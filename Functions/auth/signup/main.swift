@@ -1,4 +1,4 @@
 import Identity
 import Runtime
 
-Function.run(Signup.handle)
+Function.run(Signup.endpoint)

@@ -1,4 +1,4 @@
 import Courses
 import Runtime
 
-Function.run(ListCategories.handle)
+Function.run(ListCategories.endpoint)

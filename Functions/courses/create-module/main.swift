@@ -1,4 +1,4 @@
 import Courses
 import Runtime
 
-Function.run(CreateModule.handle)
+Function.run(CreateModule.endpoint)

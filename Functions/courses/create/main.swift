@@ -1,4 +1,4 @@
 import Courses
 import Runtime
 
-Function.run(CreateCourse.handle)
+Function.run(CreateCourse.endpoint)

@@ -1,4 +1,4 @@
 import Courses
 import Runtime
 
-Function.run(DeleteCourse.handle)
+Function.run(DeleteCourse.endpoint)

@@ -1,4 +1,4 @@
 import Courses
 import Runtime
 
-Function.run(EnrollInCourse.handle)
+Function.run(EnrollInCourse.endpoint)

@@ -1,4 +1,4 @@
 import Courses
 import Runtime
 
-Function.run(GetCourse.handle)
+Function.run(GetCourse.endpoint)

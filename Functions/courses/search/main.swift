@@ -1,4 +1,4 @@
 import Courses
 import Runtime
 
-Function.run(SearchCourses.handle)
+Function.run(SearchCourses.endpoint)

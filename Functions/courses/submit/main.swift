@@ -1,4 +1,4 @@
 import Courses
 import Runtime
 
-Function.run(SubmitCourse.handle)
+Function.run(SubmitCourse.endpoint)

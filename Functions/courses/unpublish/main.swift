@@ -1,4 +1,4 @@
 import Courses
 import Runtime
 
-Function.run(UnpublishCourse.handle)
+Function.run(UnpublishCourse.endpoint)

@@ -1,4 +1,4 @@
 import Courses
 import Runtime
 
-Function.run(UpdateCourse.handle)
+Function.run(UpdateCourse.endpoint)

@@ -1,4 +1,4 @@
 import Courses
 import Runtime
 
-Function.run(ListInstructorCourses.handle)
+Function.run(ListInstructorCourses.endpoint)

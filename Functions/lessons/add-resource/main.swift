@@ -1,4 +1,4 @@
 import Courses
 import Runtime
 
-Function.run(AddLessonResource.handle)
+Function.run(AddLessonResource.endpoint)

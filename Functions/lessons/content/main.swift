@@ -1,4 +1,4 @@
 import Courses
 import Runtime
 
-Function.run(GetLessonContent.handle)
+Function.run(GetLessonContent.endpoint)

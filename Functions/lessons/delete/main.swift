@@ -1,4 +1,4 @@
 import Courses
 import Runtime
 
-Function.run(DeleteLesson.handle)
+Function.run(DeleteLesson.endpoint)

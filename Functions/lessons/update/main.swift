@@ -1,4 +1,4 @@
 import Courses
 import Runtime
 
-Function.run(UpdateLesson.handle)
+Function.run(UpdateLesson.endpoint)

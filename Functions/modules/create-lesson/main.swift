@@ -1,4 +1,4 @@
 import Courses
 import Runtime
 
-Function.run(CreateLesson.handle)
+Function.run(CreateLesson.endpoint)

@@ -1,4 +1,4 @@
 import Courses
 import Runtime
 
-Function.run(DeleteModule.handle)
+Function.run(DeleteModule.endpoint)

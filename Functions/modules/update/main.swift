@@ -1,4 +1,4 @@
 import Courses
 import Runtime
 
-Function.run(UpdateModule.handle)
+Function.run(UpdateModule.endpoint)

@@ -1,4 +1,4 @@
 import Courses
 import Runtime
 
-Function.run(DeleteLessonResource.handle)
+Function.run(DeleteLessonResource.endpoint)

@@ -1,4 +1,4 @@
 import Courses
 import Runtime
 
-Function.run(UpdateLessonResource.handle)
+Function.run(UpdateLessonResource.endpoint)

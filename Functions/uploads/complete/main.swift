@@ -1,4 +1,4 @@
 import Media
 import Runtime
 
-Function.run(CompleteUpload.handle)
+Function.run(CompleteUpload.endpoint)

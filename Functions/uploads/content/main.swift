@@ -1,4 +1,4 @@
 import Media
 import Runtime
 
-Function.run(UploadContent.handle, body: .stream)
+Function.run(UploadContent.endpoint)

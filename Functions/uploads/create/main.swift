@@ -1,4 +1,4 @@
 import Media
 import Runtime
 
-Function.run(CreateUpload.handle)
+Function.run(CreateUpload.endpoint)

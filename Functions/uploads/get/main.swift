@@ -1,4 +1,4 @@
 import Media
 import Runtime
 
-Function.run(GetUpload.handle)
+Function.run(GetUpload.endpoint)

@@ -1,4 +1,4 @@
 import Courses
 import Runtime
 
-Function.run(AddToWishlist.handle)
+Function.run(AddToWishlist.endpoint)

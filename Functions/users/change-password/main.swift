@@ -1,4 +1,4 @@
 import Identity
 import Runtime
 
-Function.run(ChangePassword.handle)
+Function.run(ChangePassword.endpoint)

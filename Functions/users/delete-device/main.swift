@@ -1,4 +1,4 @@
 import Identity
 import Runtime
 
-Function.run(DeleteDevice.handle)
+Function.run(DeleteDevice.endpoint)

@@ -1,4 +1,4 @@
 import Identity
 import Runtime
 
-Function.run(DeleteMe.handle)
+Function.run(DeleteMe.endpoint)

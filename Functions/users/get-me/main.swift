@@ -1,4 +1,4 @@
 import Identity
 import Runtime
 
-Function.run(GetMe.handle)
+Function.run(GetMe.endpoint)

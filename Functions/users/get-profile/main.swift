@@ -1,4 +1,4 @@
 import Identity
 import Runtime
 
-Function.run(GetProfile.handle)
+Function.run(GetProfile.endpoint)

@@ -1,4 +1,4 @@
 import Courses
 import Runtime
 
-Function.run(ListWishlist.handle)
+Function.run(ListWishlist.endpoint)

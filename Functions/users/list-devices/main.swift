@@ -1,4 +1,4 @@
 import Identity
 import Runtime
 
-Function.run(ListDevices.handle)
+Function.run(ListDevices.endpoint)

@@ -1,4 +1,4 @@
 import Courses
 import Runtime
 
-Function.run(ListEnrollments.handle)
+Function.run(ListEnrollments.endpoint)

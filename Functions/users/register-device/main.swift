@@ -1,4 +1,4 @@
 import Identity
 import Runtime
 
-Function.run(RegisterDevice.handle)
+Function.run(RegisterDevice.endpoint)

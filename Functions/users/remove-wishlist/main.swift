@@ -1,4 +1,4 @@
 import Courses
 import Runtime
 
-Function.run(RemoveFromWishlist.handle)
+Function.run(RemoveFromWishlist.endpoint)

@@ -1,4 +1,4 @@
 import Identity
 import Runtime
 
-Function.run(UpdateMe.handle)
+Function.run(UpdateMe.endpoint)

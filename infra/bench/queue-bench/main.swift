@@ -5,9 +5,9 @@
 //   queue-bench requeue
 // Consumers are real worker processes (Workers/probe, no-op jobs). DATABASE_URL and
 // PROBE_BIN (the worker-probe executable) come from the environment.
+import Core
 import Database
 import Queue
-import Runtime
 
 #if canImport(Glibc)
     import Glibc

@@ -1,5 +1,3 @@
-import Database
-
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -87,20 +85,4 @@ public func parseDotEnv(_ text: String) -> [(String, String)] {
         result.append((key, value))
     }
     return result
-}
-
-/// Reads a whole text file; a missing or unreadable file is a `ConfigError`.
-public func readTextFile(_ path: String) throws -> String {
-    do { return try readFile(path) } catch { throw ConfigError(key: path, reason: "cannot be read") }
-}
-
-/// `mkdir -p`: creates the missing folders of `path` with `mode`. Nil when the folder exists
-/// afterwards; otherwise the folder that could not be made, with `errno` still telling why.
-public func makeDirectories(_ path: String, mode: mode_t) -> String? {
-    var current = path.hasPrefix("/") ? "" : "."
-    for component in path.split(separator: "/") {
-        current += "/" + component
-        if mkdir(current, mode) != 0 && errno != EEXIST { return current }
-    }
-    return nil
 }
