@@ -30,6 +30,7 @@ chmod 0755 "$TEST_STACK"
 stack_init "$TEST_STACK"
 cleanup() {
   local status=$?
+  stop_workers || true
   stop_instance cgi || true
   stop_instance fastcgi || true
   stop_postgres || true
@@ -41,6 +42,32 @@ cleanup() {
   exit $status
 }
 trap cleanup EXIT
+
+# A worker under start_worker's supervisor that is killed with SIGKILL runs again within seconds,
+# and stop_workers stops both the supervisor and the worker (which exits on SIGTERM, logging it).
+check_worker_supervision() {
+  log "checking that a killed worker is started again"
+  local worker="^$STACK/bin/worker-probe" first="" second=""
+  start_worker worker-probe PROBE_QUEUE=supervision-check
+  for _ in $(seq 100); do
+    first="$(pgrep -f -- "$worker" || true)"
+    [ -n "$first" ] && break
+    sleep 0.1
+  done
+  [ -n "$first" ] || die "the supervised worker did not start"
+  kill -KILL "$first"
+  for _ in $(seq 100); do
+    second="$(pgrep -f -- "$worker" || true)"
+    [ -n "$second" ] && [ "$second" != "$first" ] && break
+    sleep 0.1
+  done
+  [ -n "$second" ] && [ "$second" != "$first" ] || die "the killed worker was not started again within 10 s"
+  sleep 1  # let it finish starting, so the SIGTERM below meets its handler
+  stop_workers
+  ! pgrep -f -- "$worker|supervise\.sh .*$STACK/bin/" >/dev/null || die "stop_workers left processes running"
+  tail -n 1 "$STACK/log/worker-probe.log" | grep -q '"worker stopped"' ||
+    die "the worker did not stop on SIGTERM (see $STACK/log/worker-probe.log)"
+}
 
 log "starting throwaway PostgreSQL + PgBouncer in $TEST_STACK"
 start_postgres fast
@@ -66,27 +93,33 @@ log "starting nginx: all-CGI on :$CGI_PORT, all-FastCGI on :$FASTCGI_PORT"
 start_instance cgi "$CGI_PORT" cgi "${limits[@]}"
 start_instance fastcgi "$FASTCGI_PORT" fastcgi "${limits[@]}"
 
-log "running tests"
-env TEST_DATABASE_URL="$DATABASE_URL" TEST_JWT_SECRET="$JWT_SECRET_VALUE" \
-  TEST_MEDIA_SECRET="$MEDIA_SECRET_VALUE" TEST_MEDIA_DIR="$STACK/handler-media" \
-  E2E_CGI_URL="http://127.0.0.1:$CGI_PORT" E2E_FASTCGI_URL="http://127.0.0.1:$FASTCGI_PORT" \
-  E2E_FASTCGI_RUN="$STACK/run/fastcgi" E2E_BIN_DIR="$STACK/bin" E2E_FUNCTIONS_DIR="$STACK/functions" \
-  E2E_STACK_DIR="$STACK" E2E_ENV_FILE="$STACK/lms.env" \
-  LMS_ROOT="$LMS_ROOT" swift test --skip-build --skip DeliveryFlowTests "$@" 2>&1 | tee "$STACK/log/swift-test.log"
-status=${PIPESTATUS[0]}
-[ "$status" -eq 0 ] || exit "$status"
+check_worker_supervision
 
-# Second phase, alone: each of these starts its own email or push worker on the shared queues,
-# which would take the jobs other tests inspect.
-if [ $# -eq 0 ]; then
-  log "running the delivery flow tests (workers, SMTP capture, fake FCM)"
-  env TEST_DATABASE_URL="$DATABASE_URL" TEST_JWT_SECRET="$JWT_SECRET_VALUE" \
-    TEST_MEDIA_SECRET="$MEDIA_SECRET_VALUE" TEST_MEDIA_DIR="$STACK/handler-media" \
-    E2E_CGI_URL="http://127.0.0.1:$CGI_PORT" E2E_FASTCGI_URL="http://127.0.0.1:$FASTCGI_PORT" E2E_BIN_DIR="$STACK/bin" E2E_FUNCTIONS_DIR="$STACK/functions" \
-    LMS_ROOT="$LMS_ROOT" swift test --skip-build --filter DeliveryFlowTests 2>&1 | tee -a "$STACK/log/swift-test.log"
-  status=${PIPESTATUS[0]}
-  [ "$status" -eq 0 ] || exit "$status"
-fi
+# One environment for every `swift test` run: the database, the secrets of the running functions,
+# the two front ends, and what DatabaseRestartTests needs to restart PostgreSQL.
+test_env=(
+  TEST_DATABASE_URL="$DATABASE_URL" TEST_JWT_SECRET="$JWT_SECRET_VALUE"
+  TEST_MEDIA_SECRET="$MEDIA_SECRET_VALUE" TEST_MEDIA_DIR="$STACK/handler-media"
+  E2E_CGI_URL="http://127.0.0.1:$CGI_PORT" E2E_FASTCGI_URL="http://127.0.0.1:$FASTCGI_PORT"
+  E2E_FASTCGI_RUN="$STACK/run/fastcgi" E2E_BIN_DIR="$STACK/bin" E2E_FUNCTIONS_DIR="$STACK/functions"
+  E2E_STACK_DIR="$STACK" E2E_ENV_FILE="$STACK/lms.env"
+  E2E_PG_CTL="$(pg_bin)/pg_ctl" E2E_PG_DATA="$STACK/pg" E2E_PG_LOG="$STACK/log/postgresql.log"
+  E2E_PG_USER="$LMS_SERVICE_USER" LMS_ROOT="$LMS_ROOT"
+)
+run_tests() {
+  env "${test_env[@]}" swift test --skip-build "$@" 2>&1 | tee -a "$STACK/log/swift-test.log"
+}
+
+# Suites that run after the rest, each alone: DeliveryFlowTests starts email and push workers on
+# the shared queues (they would take the jobs other tests inspect); DatabaseRestartTests
+# restarts PostgreSQL. Arguments (`--filter X`) select within both phases.
+SERIAL_SUITES=(DeliveryFlowTests DatabaseRestartTests)
+log "running tests"
+run_tests "$@" --skip "$(IFS='|'; echo "${SERIAL_SUITES[*]}")"
+for suite in "${SERIAL_SUITES[@]}"; do
+  log "running $suite alone"
+  run_tests "$@" --skip "^(?!.*$suite)"
+done
 
 log "validating infra/openapi.json"
 python3 -m openapi_spec_validator infra/openapi.json

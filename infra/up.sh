@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Brings the whole system up on this machine: installs what is missing, builds release
 # binaries (static Swift stdlib), creates or reuses a PostgreSQL cluster in .data/ (run as an
-# unprivileged user), migrates, starts PgBouncer, fcgiwrap, the FastCGI function processes and
-# nginx, and prints the URL. Ctrl-C (or `infra/up.sh stop` from another shell) stops it all;
-# data stays in .data/ for the next run.
+# unprivileged user), migrates, starts PgBouncer, fcgiwrap, the FastCGI function processes,
+# nginx and the workers (each supervised: one that dies is started again), and prints the URL.
+# Ctrl-C (or `infra/up.sh stop` from another shell) stops it all; data stays in .data/ for the
+# next run.
 #
 # Settings (environment or ./.env): LMS_PORT (8080), LMS_DATA_DIR (.data), LMS_BUILD
 # (release|debug), CORS_ORIGINS, AUTH_RATE_LIMIT, AUTH_RATE_BURST, LMS_FASTCGI_SCALE, and
@@ -92,7 +93,7 @@ log "starting nginx, fcgiwrap and the FastCGI functions"
 start_instance main "$PORT" manifest CORS_ORIGINS="${CORS_ORIGINS:-http://localhost:3000,http://127.0.0.1:3000}" \
   ${AUTH_RATE_LIMIT:+AUTH_RATE_LIMIT=$AUTH_RATE_LIMIT} ${AUTH_RATE_BURST:+AUTH_RATE_BURST=$AUTH_RATE_BURST}
 
-log "starting the workers"
+log "starting the workers (supervised)"
 start_workers
 
 curl -fsS "http://127.0.0.1:$PORT/api/v1/health" >/dev/null || die "health check failed (logs in $DATA/log)"

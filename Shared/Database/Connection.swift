@@ -10,15 +10,28 @@ import CLibPQ
 /// `prepareStatements` the connection prepares each distinct statement once and reuses it,
 /// which a long-lived FastCGI process connected straight to PostgreSQL benefits from; CGI
 /// processes go through PgBouncer in transaction mode and use unnamed statements.
+///
+/// A connection kept across requests is checked with `prepareForReuse()`: one the server has
+/// closed meanwhile (a restart) is reopened before anything is sent. Nothing that may have
+/// reached the server is ever sent again, except a BEGIN, which changes nothing.
 public final class Connection {
     private var handle: OpaquePointer?
+    private let url: String
     private let prepareStatements: Bool
     private var prepared: [String: String] = [:]
     private var transactionDepth = 0
+    /// Set by `prepareForReuse()` until the request's first statement: if that is a BEGIN
+    /// and the connection turns out dead, it is reopened and the BEGIN sent again, once.
+    private var mayReopenForBegin = false
 
     /// Opens a connection from a libpq URL or keyword string (`postgresql://...`).
     public init(url: String, prepareStatements: Bool = false) throws {
+        self.url = url
         self.prepareStatements = prepareStatements
+        try open()
+    }
+
+    private func open() throws {
         handle = PQconnectdb(url)
         guard let handle, PQstatus(handle) == CONNECTION_OK else {
             let message = handle.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
@@ -30,6 +43,34 @@ public final class Connection {
         PQsetNoticeProcessor(handle, { _, _ in }, nil)
         // TimeZone=UTC, DateStyle=ISO and the statement timeout are database defaults set by
         // migration 0001, so connecting costs no extra round trips (and works under PgBouncer).
+    }
+
+    /// Closes the session and opens a new one; prepared statements went with the old one.
+    private func reopen() throws {
+        if let handle { PQfinish(handle) }
+        handle = nil
+        prepared = [:]
+        transactionDepth = 0
+        mayReopenForBegin = false
+        try open()
+    }
+
+    /// Called before a new request uses this connection. A connection the server closed while
+    /// it sat idle (restart, idle timeout) has the server's goodbye and EOF waiting on its
+    /// socket, so this costs one `poll`, no round trip; such a connection is reopened now,
+    /// before any statement is sent. Throws `unavailable` when the server cannot be reached.
+    public func prepareForReuse() throws {
+        if closedByServer { try reopen() }
+        mayReopenForBegin = true
+    }
+
+    /// True when libpq knows the connection is gone, or an idle connection has something to
+    /// read: a function's connection never LISTENs, so that can only be the server leaving.
+    private var closedByServer: Bool {
+        guard let handle, PQstatus(handle) == CONNECTION_OK else { return true }
+        guard PQtransactionStatus(handle) == PQTRANS_IDLE else { return false }
+        var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, 0) != 0
     }
 
     deinit {
@@ -47,6 +88,7 @@ public final class Connection {
     /// Runs a statement and returns its rows.
     @discardableResult
     public func query(_ sql: SQL) throws -> QueryResult {
+        mayReopenForBegin = false
         guard let handle else { throw DatabaseError(.unavailable, message: "connection closed") }
         let result: OpaquePointer?
         if prepareStatements {
@@ -76,7 +118,14 @@ public final class Connection {
             defer { transactionDepth -= 1 }
             return try body(self)
         }
-        try simple("BEGIN")
+        let reopenable = mayReopenForBegin
+        do {
+            try simple("BEGIN")
+        } catch let error as DatabaseError where error.kind == .unavailable && reopenable {
+            // The request's first statement found the connection dead; BEGIN changes nothing, so sending it again is safe.
+            try reopen()
+            try simple("BEGIN")
+        }
         transactionDepth = 1
         do {
             let value = try body(self)
@@ -96,6 +145,7 @@ public final class Connection {
     }
 
     private func simple(_ text: String) throws {
+        defer { mayReopenForBegin = false }
         guard let handle else { throw DatabaseError(.unavailable, message: "connection closed") }
         _ = try consume(PQexec(handle, text), handle: handle)
     }

@@ -13,43 +13,17 @@ public final class FakeS3 {
     public static let region = "eu-test-1"
     public static let bucket = "lms-media"
 
-    public let directory: String
-    public let port: Int
-    private let process: ChildProcess
+    private let service: FakeService
 
     public init() throws {
-        let directory = try makeTemporaryDirectory("fake-s3")
-        let process = try ChildProcess(
-            [
-                "python3", TestEnvironment.root + "/infra/testing/fake_s3.py", "--access-key", Self.accessKey, "--secret-key",
-                Self.secretKey, "--region", Self.region, "--bucket", Self.bucket, "--port-file", directory + "/port",
-            ],
-            stderr: directory + "/server.log")
-        self.directory = directory
-        self.process = process
-        var waited = 0.0
-        while true {
-            if let text = try? readTextFile(directory + "/port"), let port = Int(text.trimmed()) {
-                self.port = port
-                return
-            }
-            if process.exitStatus() != nil || waited > 30 {
-                process.stop()
-                let log = (try? readTextFile(directory + "/server.log")) ?? ""
-                removeTemporaryDirectory(directory)
-                throw ProcessFailure("fake_s3.py did not start: \(log)")
-            }
-            usleep(20_000)
-            waited += 0.02
+        service = try FakeService("fake_s3.py") { _ in
+            ["--access-key", Self.accessKey, "--secret-key", Self.secretKey, "--region", Self.region, "--bucket", Self.bucket]
         }
     }
 
-    deinit {
-        process.stop()
-        removeTemporaryDirectory(directory)
-    }
-
-    public var endpoint: String { "http://127.0.0.1:\(port)" }
+    public var directory: String { service.directory }
+    public var port: Int { service.port }
+    public var endpoint: String { service.baseURL }
 
     /// The settings that point the media store at this bucket.
     public var settings: [String: String] {

@@ -10,9 +10,7 @@ import Runtime
 /// `infra/testing/smtp_capture.py` on a free port, for one test: what it received, read back.
 /// Starting it fails (never skips) when Python or its `aiosmtpd` package is missing.
 public final class SMTPCapture {
-    public let port: Int
-    public let directory: String
-    let process: ChildProcess
+    private let service: FakeService
 
     /// One received message: the envelope and the DATA exactly as it arrived.
     public struct Delivery: Decodable {
@@ -33,29 +31,11 @@ public final class SMTPCapture {
 
     /// `arguments` go to the script (`--username`, `--fail-first`, ...).
     public init(_ arguments: [String] = []) throws {
-        directory = try makeTemporaryDirectory("lms-smtp-capture")
-        let script = TestEnvironment.root + "/infra/testing/smtp_capture.py"
-        let portFile = directory + "/port"
-        process = try ChildProcess(
-            ["python3", script, "--folder", directory + "/mail", "--port", "0", "--port-file", portFile] + arguments,
-            stdout: directory + "/server.log", stderr: directory + "/server.log")
-        let deadline = monotonicSeconds() + 20
-        while true {
-            if let text = try? readTextFile(portFile), let port = Int(text.trimmed()) {
-                self.port = port
-                return
-            }
-            if process.exitStatus() != nil || monotonicSeconds() > deadline {
-                let output = (try? readTextFile(directory + "/server.log")) ?? ""
-                process.stop()
-                removeTemporaryDirectory(directory)
-                throw HTTPClient.Failure(
-                    description: "smtp_capture.py did not start (needs python3 and aiosmtpd: python3 -m pip install aiosmtpd):\n\(output)")
-            }
-            usleep(20_000)
-        }
+        service = try FakeService("smtp_capture.py") { directory in ["--folder", directory + "/mail"] + arguments }
     }
 
+    public var port: Int { service.port }
+    public var directory: String { service.directory }
     public var url: String { "smtp://127.0.0.1:\(port)" }
 
     /// Everything received so far, oldest first.
@@ -75,11 +55,6 @@ public final class SMTPCapture {
         }
     }
 
-    /// Stops the server and removes its files.
-    public func stop() {
-        process.stop()
-        removeTemporaryDirectory(directory)
-    }
-
-    deinit { stop() }
+    /// Stops the server; its files go when the capture is released.
+    public func stop() { service.stop() }
 }

@@ -180,6 +180,12 @@ pool_mode = transaction
 max_client_conn = 2000
 default_pool_size = 20
 ignore_startup_parameters = extra_float_digits
+; After PostgreSQL restarts: a login that failed while it was down is retried after 1 s, not 15 s
+; (clients arriving meanwhile are refused), and a server connection idle for over 1 s is checked
+; before a client gets it, so a dead one is dropped instead of failing the client's transaction.
+server_login_retry = 1
+server_check_delay = 1
+server_check_query = select 1
 logfile = $STACK/log/pgbouncer.log
 pidfile = $STACK/run/pgbouncer.pid
 CONF
@@ -273,24 +279,39 @@ stop_matching() {
 }
 
 # start_workers: every worker executable in the bin folder but the probe, as the service user,
-# logging JSON lines to log/worker-<name>.log.
+# each under its own supervisor, logging JSON lines to log/worker-<name>.log.
 start_workers() {
   local worker
   for worker in "$STACK"/bin/worker-*; do
     [ -x "$worker" ] || continue
     [ "$(basename "$worker")" = worker-probe ] && continue
-    as_service env LMS_ENV_FILE="$STACK/lms.env" "$worker" >>"$STACK/log/$(basename "$worker").log" 2>&1 &
+    start_worker "$(basename "$worker")"
   done
 }
 
-# stop_workers: SIGTERM (each finishes or releases its jobs within its grace period), then SIGKILL.
+# start_worker NAME [KEY=VALUE...]: one worker as the service user under infra/scripts/supervise.sh,
+# which starts it again a second after it dies and passes SIGTERM on (stop_workers).
+start_worker() {
+  local name="$1"; shift
+  local user=()
+  # setpriv, not runuser: runuser would stay in between and SIGKILL the worker 2 s after a signal.
+  [ "$(id -u)" -eq 0 ] &&
+    user=(setpriv --reuid="$LMS_SERVICE_USER" --regid="$(id -g "$LMS_SERVICE_USER")" --init-groups --)
+  (cd / && exec "$LMS_ROOT/infra/scripts/supervise.sh" "${user[@]}" env LMS_ENV_FILE="$STACK/lms.env" "$@" \
+    "$STACK/bin/$name" >>"$STACK/log/$name.log" 2>&1) &
+}
+
+# stop_workers: SIGTERM the supervisors (each passes it on to its worker, which finishes or
+# releases its jobs within its grace period) and any worker left without one, then SIGKILL.
 stop_workers() {
-  pkill -TERM -f -- "^$STACK/bin/worker-" 2>/dev/null || return 0
+  local supervisors="supervise\.sh .*$STACK/bin/worker-"
+  pkill -TERM -f -- "$supervisors" 2>/dev/null || true
+  pkill -TERM -f -- "^$STACK/bin/worker-" 2>/dev/null || true
   for _ in $(seq 300); do
-    pgrep -f -- "^$STACK/bin/worker-" >/dev/null || return 0
+    pgrep -f -- "^$STACK/bin/worker-|$supervisors" >/dev/null || return 0
     sleep 0.1
   done
-  pkill -KILL -f -- "^$STACK/bin/worker-" 2>/dev/null || true
+  pkill -KILL -f -- "^$STACK/bin/worker-|$supervisors" 2>/dev/null || true
 }
 
 stop_postgres() {

@@ -35,19 +35,19 @@ Runs in the foreground until SIGTERM or SIGINT, or until the process that starte
 Needs the Python package `cryptography` (pip install -r infra/testing/requirements.txt).
 """
 
-import argparse
 import base64
 import binascii
 import json
 import os
 import re
 import secrets
-import signal
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
+
+import service
 
 try:
     from cryptography.exceptions import InvalidSignature
@@ -279,44 +279,23 @@ def make_account(directory, project_id, token_uri):
         "auth_uri": "https://accounts.google.com/o/oauth2/auth",
         "token_uri": token_uri,
     }
-    write_file(os.path.join(directory, "public.pem"), public_pem, 0o644)
-    write_file(os.path.join(directory, "service-account.json"), json.dumps(account, indent=2).encode(), 0o600)
+    service.write_file(os.path.join(directory, "public.pem"), public_pem, 0o644)
+    service.write_file(os.path.join(directory, "service-account.json"), json.dumps(account, indent=2).encode(), 0o600)
     return key.public_key(), client_email
 
 
-def write_file(path, data, mode):
-    """Whole or not at all: a reader polling for the file never sees half of it."""
-    temporary = f"{path}.{os.getpid()}.tmp"
-    with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode), "wb") as file:
-        file.write(data)
-    os.replace(temporary, path)
-
-
-def exit_with_parent(parent):
-    """A test that crashes must not leave servers behind: exit once re-parented."""
-    while True:
-        time.sleep(0.5)
-        if os.getppid() != parent:
-            os._exit(0)
-
-
 def main():
-    parser = argparse.ArgumentParser(description="Fake FCM HTTP v1 and OAuth token server for tests.")
+    parser = service.arguments("Fake FCM HTTP v1 and OAuth token server for tests.")
     keys = parser.add_mutually_exclusive_group(required=True)
     keys.add_argument("--public-key", help="PEM public key that verifies the assertions")
     keys.add_argument("--make-account", metavar="DIR", help="write a throwaway service account into DIR")
     parser.add_argument("--record", required=True, help="file that receives one JSON line per request")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    parser.add_argument("--port-file", help="receives the port once the server accepts requests")
     parser.add_argument("--project-id", help="the only project accepted (default: any, or fake-project with --make-account)")
     parser.add_argument("--token-uri", help="the aud assertions must carry (default: this server's /token)")
     parser.add_argument("--client-email", help="the iss assertions must carry (default: any, or the made account's)")
     options = parser.parse_args()
 
-    parent = os.getppid()
-    server = ThreadingHTTPServer((options.host, options.port), Handler)
-    server.daemon_threads = True
+    server = service.http_server(options, Handler)
     port = server.server_address[1]
     token_uri = options.token_uri or f"http://{options.host}:{port}/token"
     project_id = options.project_id
@@ -330,22 +309,7 @@ def main():
             public_key = serialization.load_pem_public_key(file.read())
     open(options.record, "a").close()
     server.state = State(public_key, project_id, token_uri, client_email, options.record)
-
-    def stop(*_):
-        # shutdown() waits for serve_forever, which runs in this thread: exit from here instead.
-        server.server_close()
-        sys.exit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    # A parent may have started us with these blocked (threads of a Swift test process do).
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
-    threading.Thread(target=exit_with_parent, args=(parent,), daemon=True).start()
-    if options.port_file:
-        write_file(options.port_file, str(port).encode(), 0o644)
-    sys.stderr.write(f"fake_fcm.py: listening on http://{options.host}:{port} (token_uri {token_uri})\n")
-    sys.stderr.flush()
-    server.serve_forever()
+    service.run(options, "fake_fcm.py", port, server.serve_forever, f" (token_uri {token_uri})")
 
 
 if __name__ == "__main__":

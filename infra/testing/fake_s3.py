@@ -42,8 +42,8 @@ GET /_requests    JSON [{"method", "path", "status", "error"}], the last 200 S3 
                   first (path without the query string; error is the S3 error code or null)
 
 Runs in the foreground until SIGTERM or SIGINT, or until the process that started it exits.
---port 0 picks a free port; --port-file FILE receives it once the server accepts requests, and
-`fake_s3 listening on PORT` goes to stdout at the same moment. Requests are logged to stderr.
+--port 0 picks a free port; --port-file FILE receives it once the server accepts requests
+(service.py). Requests are logged to stderr.
 
     python3 infra/testing/fake_s3.py --port 9000 --access-key AK --secret-key SK --region us-east-1
     S3_ENDPOINT=http://127.0.0.1:9000 S3_BUCKET=lms-media ...
@@ -51,25 +51,23 @@ Runs in the foreground until SIGTERM or SIGINT, or until the process that starte
 Standard library only.
 """
 
-import argparse
 import base64
 import binascii
 import collections
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
-import signal
-import sys
 import threading
 import time
 from datetime import datetime, timezone
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import quote, unquote_to_bytes
 from xml.sax.saxutils import escape
+
+import service
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
@@ -534,57 +532,18 @@ def header_text(value):
     return str(value).encode("utf-8", "surrogateescape").decode("latin-1")
 
 
-def write_file(path, data, mode):
-    """Whole or not at all: a reader polling for the file never sees half of it."""
-    temporary = f"{path}.{os.getpid()}.tmp"
-    with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode), "wb") as file:
-        file.write(data)
-    os.replace(temporary, path)
-
-
-def exit_with_parent(parent):
-    """A test that crashes must not leave servers behind: exit once re-parented."""
-    while True:
-        time.sleep(0.5)
-        if os.getppid() != parent:
-            os._exit(0)
-
-
 def main():
-    parser = argparse.ArgumentParser(description="Fake S3 object store checking presigned URLs (SigV4), for tests.")
+    parser = service.arguments("Fake S3 object store checking presigned URLs (SigV4), for tests.")
     parser.add_argument("--access-key", required=True, help="the only access key id accepted")
     parser.add_argument("--secret-key", required=True, help="its secret access key")
     parser.add_argument("--region", required=True, help="the region presigned URLs must be scoped to")
     parser.add_argument("--bucket", default="lms-media", help="the one bucket (default: lms-media)")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    parser.add_argument("--port-file", help="receives the port once the server accepts requests")
     options = parser.parse_args()
 
-    parent = os.getppid()
-    server = ThreadingHTTPServer((options.host, options.port), Handler)
-    server.daemon_threads = True
-    port = server.server_address[1]
+    server = service.http_server(options, Handler)
     server.state = State(options.access_key, options.secret_key, options.region, options.bucket)
-
-    def stop(*_):
-        # shutdown() waits for serve_forever, which runs in this thread: exit from here instead.
-        server.server_close()
-        sys.exit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    # A parent may have started us with these blocked (threads of a Swift test process do).
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
-    threading.Thread(target=exit_with_parent, args=(parent,), daemon=True).start()
-    if options.port_file:
-        write_file(options.port_file, str(port).encode(), 0o644)
-    print(f"fake_s3 listening on {port}", flush=True)
-    sys.stderr.write(
-        f"fake_s3.py: listening on http://{options.host}:{port}/{options.bucket} (region {options.region})\n"
-    )
-    sys.stderr.flush()
-    server.serve_forever()
+    detail = f" (bucket {options.bucket}, region {options.region})"
+    service.run(options, "fake_s3.py", server.server_address[1], server.serve_forever, detail)
 
 
 if __name__ == "__main__":

@@ -24,14 +24,14 @@ Runs in the foreground until SIGTERM or SIGINT, or until the process that starte
 Needs the Python package `aiosmtpd` (python3 -m pip install aiosmtpd).
 """
 
-import argparse
 import asyncio
 import json
 import logging
 import os
-import signal
 import sys
 import warnings
+
+import service
 
 try:
     from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
@@ -41,15 +41,6 @@ except ImportError as error:
         f"(python3 -m pip install aiosmtpd): {error}\n"
     )
     sys.exit(3)
-
-
-def write_atomically(path, data):
-    temporary = f"{path}.tmp"
-    with open(temporary, "wb") as file:
-        file.write(data)
-        file.flush()
-        os.fsync(file.fileno())
-    os.rename(temporary, path)
 
 
 class Capture:
@@ -86,8 +77,8 @@ class Capture:
             "helo": session.host_name,
             "eml": f"{name}.eml",
         }
-        write_atomically(os.path.join(self.folder, f"{name}.eml"), envelope.original_content)
-        write_atomically(os.path.join(self.folder, f"{name}.json"), json.dumps(record, indent=2).encode())
+        service.write_file(os.path.join(self.folder, f"{name}.eml"), envelope.original_content)
+        service.write_file(os.path.join(self.folder, f"{name}.json"), json.dumps(record, indent=2).encode())
         return "250 2.0.0 OK captured"
 
 
@@ -102,10 +93,8 @@ def authenticator_for(username, password):
     return authenticate
 
 
-async def serve(arguments):
-    loop = asyncio.get_running_loop()
-    handler = Capture(arguments.folder, arguments.fail_first, arguments.reject_recipient)
-    options = {"hostname": "capture.local", "enable_SMTPUTF8": True, "loop": loop}
+def smtp_options(arguments):
+    options = {"hostname": "capture.local", "enable_SMTPUTF8": True}
     if arguments.username is not None:
         # Plain-text AUTH is the point here: the server only ever listens on loopback in tests.
         options.update(
@@ -116,37 +105,12 @@ async def serve(arguments):
         if arguments.auth_mechanism:
             offered = {mechanism.upper() for mechanism in arguments.auth_mechanism}
             options["auth_exclude_mechanism"] = [m for m in ("PLAIN", "LOGIN") if m not in offered]
-    server = await loop.create_server(lambda: SMTP(handler, **options), host=arguments.host, port=arguments.port)
-    port = server.sockets[0].getsockname()[1]
-    if arguments.port_file:
-        write_atomically(arguments.port_file, f"{port}\n".encode())
-    print(f"smtp_capture.py: listening on {arguments.host}:{port}, writing to {arguments.folder}", flush=True)
-
-    stopped = asyncio.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stopped.set)
-    parent = os.getppid()
-
-    async def watch_parent():
-        # A test that dies without stopping us must not leave a server behind.
-        while not stopped.is_set():
-            if os.getppid() != parent:
-                stopped.set()
-            await asyncio.sleep(0.5)
-
-    watcher = asyncio.create_task(watch_parent())
-    await stopped.wait()
-    watcher.cancel()
-    server.close()
-    await server.wait_closed()
+    return options
 
 
 def main():
-    parser = argparse.ArgumentParser(description="Capture SMTP deliveries as files (tests only).")
+    parser = service.arguments("Capture SMTP deliveries as files (tests only).", default_port=2525)
     parser.add_argument("--folder", required=True, help="where NNNN.eml and NNNN.json go")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=2525, help="0 picks a free port")
-    parser.add_argument("--port-file", help="receives the port once the server listens")
     parser.add_argument("--username")
     parser.add_argument("--password")
     parser.add_argument("--auth-mechanism", action="append", choices=["PLAIN", "LOGIN"])
@@ -158,7 +122,14 @@ def main():
     # deprecated attributes: noise in test logs.
     warnings.simplefilter("ignore")
     logging.getLogger("mail.log").setLevel(logging.ERROR)
-    asyncio.run(serve(arguments))
+    handler = Capture(arguments.folder, arguments.fail_first, arguments.reject_recipient)
+    options = smtp_options(arguments)
+    loop = asyncio.new_event_loop()
+    server = loop.run_until_complete(
+        loop.create_server(lambda: SMTP(handler, loop=loop, **options), host=arguments.host, port=arguments.port)
+    )
+    port = server.sockets[0].getsockname()[1]
+    service.run(arguments, "smtp_capture.py", port, loop.run_forever, f", writing to {arguments.folder}")
 
 
 if __name__ == "__main__":
