@@ -3,7 +3,8 @@ import Runtime
 /// Generates the whole nginx configuration from the route manifest: one location per path
 /// template, the method choosing the function; CGI routes through fcgiwrap, FastCGI routes to
 /// an upstream per function; JSON bodies for every error nginx produces itself; CORS from an
-/// allowlist; security headers; per-route body limits; `limit_req` on rate-limited routes.
+/// allowlist; security headers; per-route body limits; `limit_req` on rate-limited routes;
+/// HEAD wherever GET is routed; upload URLs checked before their body is read.
 public struct NginxConfig {
     public struct Settings: Sendable {
         public var listen = "127.0.0.1:8080"
@@ -20,6 +21,10 @@ public struct NginxConfig {
         /// `limit_req` rate for the `auth` class, e.g. "10r/m".
         public var authRate = "10r/m"
         public var authBurst = 20
+        /// Per address on the upload URL: `limit_req` rate and burst, and uploads at once.
+        public var uploadRate = "30r/m"
+        public var uploadBurst = 20
+        public var uploadConnections = 4
         /// Addresses never rate limited (internal health checkers, the test suite).
         public var rateLimitExempt: [String] = []
         /// Forces every route into one mode (tests run the suite once per mode).
@@ -125,7 +130,10 @@ public struct NginxConfig {
                     1 "";
                 }
                 limit_req_zone $lms_auth_key zone=auth:10m rate=\(s.authRate);
+                limit_req_zone $lms_rate_key zone=uploads:10m rate=\(s.uploadRate);
+                limit_conn_zone $lms_rate_key zone=upload_conns:10m;
                 limit_req_status 429;
+                limit_conn_status 429;
 
                 # CORS allowlist (CORS_ORIGINS).
                 map $http_origin $lms_cors_origin {
@@ -136,7 +144,8 @@ public struct NginxConfig {
             out += "        \(quote(origin)) $http_origin;\n"
         }
         out += "    }\n"
-        out += "    map $http_origin $lms_cors_credentials { default \"\"; \"~.\" \"true\"; }\n"
+        // Credentials only beside an allowed origin.
+        out += "    map $lms_cors_origin $lms_cors_credentials { \"\" \"\"; default \"true\"; }\n"
         // A signed download name (already percent-encoded, RFC 5987) makes a file an attachment.
         out += "    map $arg_name $lms_disposition { \"\" \"\"; default \"attachment; filename*=UTF-8''$arg_name\"; }\n\n"
 
@@ -156,39 +165,38 @@ public struct NginxConfig {
                         return 204;
                     }
 
-                    error_page 400 @e400;
-                    error_page 403 @e403;
-                    error_page 404 @e404;
-                    error_page 405 @e405;
-                    error_page 408 @e408;
-                    error_page 410 @e410;
-                    error_page 413 @e413;
-                    error_page 429 @e429;
-                    error_page 500 @e500;
-                    error_page 502 503 @e502;
-                    error_page 504 @e504;
-
             """
-        let errors: [(String, Int, String, String)] = [
-            ("e400", 400, "bad_request", "The request could not be read."),
-            ("e403", 403, "invalid_link", "This link is not valid."),
-            ("e404", 404, "not_found", "No such route."),
-            ("e405", 405, "method_not_allowed", "This method is not allowed here."),
-            ("e408", 408, "request_timeout", "The request took too long to arrive."),
-            ("e410", 410, "link_expired", "This link has expired. Ask for a new one."),
-            ("e413", 413, "payload_too_large", "The request body is too large."),
-            ("e429", 429, "rate_limited", "Too many requests. Try again later."),
-            ("e500", 500, "internal_error", "Something went wrong on our side."),
-            ("e502", 502, "bad_gateway", "The service is temporarily unavailable. Try again shortly."),
-            ("e504", 504, "gateway_timeout", "The service took too long to answer."),
+        // Error pages are internal URIs, not named locations: a request whose request line
+        // nginx refused (a NUL, a bad method) has no URI, and a named location then fails (500).
+        let errors: [(statuses: [Int], status: Int, code: String, message: String)] = [
+            // 494: request headers too large, answered as 400.
+            ([400, 494], 400, "bad_request", "The request could not be read."),
+            ([403], 403, "invalid_link", "This link is not valid."),
+            ([404], 404, "not_found", "No such route."),
+            ([405], 405, "method_not_allowed", "This method is not allowed here."),
+            ([408], 408, "request_timeout", "The request took too long to arrive."),
+            ([410], 410, "link_expired", "This link has expired. Ask for a new one."),
+            ([411], 411, "length_required", "Send a Content-Length with the body."),
+            ([413], 413, "payload_too_large", "The request body is too large."),
+            ([414], 414, "uri_too_long", "The request address is too long."),
+            ([416], 416, "range_not_satisfiable", "The requested range is not within the file."),
+            ([429], 429, "rate_limited", "Too many requests. Try again later."),
+            ([500], 500, "internal_error", "Something went wrong on our side."),
+            ([501], 501, "not_implemented", "This request uses a feature the server does not support."),
+            ([502, 503], 502, "bad_gateway", "The service is temporarily unavailable. Try again shortly."),
+            ([504], 504, "gateway_timeout", "The service took too long to answer."),
+            ([505], 505, "http_version_not_supported", "This HTTP version is not supported."),
         ]
-        for (name, status, code, message) in errors {
-            let body = "{\"success\":false,\"message\":\"\(message)\",\"code\":\"\(code)\",\"errors\":[],\"request_id\":\"$lms_request_id\"}"
-            out += "        location @\(name) {\n"
+        for error in errors {
+            out += "        error_page \(error.statuses.map(String.init).joined(separator: " ")) /_lms/errors/\(error.status);\n"
+        }
+        for error in errors {
+            out += "        location = /_lms/errors/\(error.status) {\n            internal;\n"
             out += securityHeaders(indent: "            ")
-            if status == 429 { out += "            add_header Retry-After 60 always;\n" }
-            if status == 405 { out += "            add_header Allow $lms_allow always;\n" }
-            out += "            default_type application/json;\n            return \(status) '\(body)';\n        }\n"
+            if error.status == 429 { out += "            add_header Retry-After 60 always;\n" }
+            if error.status == 405 { out += "            add_header Allow $lms_allow always;\n" }
+            out += "            default_type application/json;\n"
+            out += "            return \(error.status) '\(envelope(code: error.code, message: error.message))';\n        }\n"
         }
         out += "\n        location / {\n            return 404;\n        }\n"
         out += mediaLocations()
@@ -212,15 +220,17 @@ public struct NginxConfig {
         } else {
             out = "        location = \(path) {\n"
         }
-        let allow = routes.map(\.method).joined(separator: ", ")
+        // HEAD goes wherever GET does (the function answers it as a GET; nginx drops the body).
+        let methods = routes.flatMap { $0.method == "GET" ? [("GET", $0), ("HEAD", $0)] : [($0.method, $0)] }
+        let allow = methods.map(\.0).joined(separator: ", ")
         out += securityHeaders(indent: indent)
         out += "\(indent)add_header Allow \(quote(allow)) always;\n"
         out += "\(indent)set $lms_allow \(quote(allow));\n"
         out += "\(indent)set $lms_fn \"\";\n\(indent)set $lms_pass \"\";\n\(indent)set $lms_limit 0;\n"
         out += "\(indent)set $lms_auth_key \"\";\n"
-        for route in routes {
+        for (method, route) in methods {
             let pass = mode(route) == .fastcgi ? "fn_\(route.function)" : "fcgiwrap"
-            out += "\(indent)if ($request_method = \(route.method)) {\n"
+            out += "\(indent)if ($request_method = \(method)) {\n"
             out += "\(indent)    set $lms_fn \(route.function);\n\(indent)    set $lms_pass \(pass);\n"
             out += "\(indent)    set $lms_limit \(route.bodyLimit);\n"
             // Only this method counts against the zone: an empty key is never limited.
@@ -228,6 +238,7 @@ public struct NginxConfig {
             out += "\(indent)}\n"
         }
         out += "\(indent)if ($lms_fn = \"\") {\n\(indent)    return 405;\n\(indent)}\n"
+        if routes.contains(where: { $0.mode == .stream }) { out += uploadChecks(indent: indent) }
         let maxBody = routes.map(\.bodyLimit).max() ?? 0
         out += "\(indent)client_max_body_size \(max(maxBody, 1024));\n"
         if routes.contains(where: { $0.mode == .stream }) {
@@ -235,6 +246,8 @@ public struct NginxConfig {
             // client holds no function process; the function then streams it to its place.
             // Their URLs carry signatures: logged without the query string.
             out += "\(indent)client_body_timeout 60s;\n\(indent)fastcgi_send_timeout 300s;\n"
+            out += "\(indent)limit_conn upload_conns \(s.uploadConnections);\n"
+            out += "\(indent)limit_req zone=uploads burst=\(s.uploadBurst) nodelay;\n"
             out += "\(indent)access_log \(s.logDirectory)/nginx-access.log lms_json_path buffer=64k flush=1s;\n"
         }
         if routes.contains(where: { $0.rateClass == "auth" }) {
@@ -277,6 +290,27 @@ public struct NginxConfig {
         return out
     }
 
+    /// The upload URL's signature and expiry (`MediaStore.uploadTarget`: md5 of expiry, path
+    /// and the secret, as `secure_link` checks it), refused before nginx reads any of the body:
+    /// otherwise anyone could make it buffer 4 GiB to disk for a function to refuse.
+    func uploadChecks(indent: String) -> String {
+        // S3 storage: the bytes go to the bucket, and this route takes none.
+        guard let secret = settings.mediaSecret else { return "\(indent)return 404;\n" }
+        let invalid = envelope(code: "invalid_signature", message: "This upload URL is not valid.")
+        let expired = envelope(code: "link_expired", message: "This upload URL has expired. Request a new upload.")
+        return """
+            \(indent)secure_link $arg_signature,$arg_expires;
+            \(indent)secure_link_md5 \(quote("$secure_link_expires$uri " + secret));
+            \(indent)if ($secure_link = "") {
+            \(indent)    return 403 '\(invalid)';
+            \(indent)}
+            \(indent)if ($secure_link = "0") {
+            \(indent)    return 410 '\(expired)';
+            \(indent)}
+
+            """
+    }
+
     /// The local media store: public files for everyone, private files only through links
     /// signed by `MediaStore.privateLink` (md5 of expiry, path, download name and the secret,
     /// checked by `secure_link`): a bad signature is a 403, an expired link a 410.
@@ -313,6 +347,11 @@ public struct NginxConfig {
                     }
 
             """
+    }
+
+    /// The error envelope, as an nginx string in single quotes (messages hold no quote).
+    func envelope(code: String, message: String) -> String {
+        "{\"success\":false,\"message\":\"\(message)\",\"code\":\"\(code)\",\"errors\":[],\"request_id\":\"$lms_request_id\"}"
     }
 
     func securityHeaders(
