@@ -124,7 +124,8 @@ public struct MediaStore: Sendable {
         }
     }
 
-    /// True when a local upload URL's signature is this store's and has not expired.
+    /// True when a local upload URL's signature is this store's and has not expired. nginx
+    /// checks the same before it reads the body; this is the function's own check behind it.
     public func acceptsUpload(mediaId: String, expires: String?, signature: String?, now: Int) -> Bool {
         guard case .local(_, _, let secret) = backend, let expires, let signature, let time = Int(expires), time >= now else {
             return false
@@ -133,8 +134,10 @@ public struct MediaStore: Sendable {
         return Crypto.constantTimeEquals(Array(expected.utf8), Array(signature.utf8))
     }
 
+    /// nginx: secure_link_md5 "$secure_link_expires$uri <secret>" on the upload location; md5 as
+    /// base64url. (A private file's link signs a `/media/` path: neither passes for the other.)
     static func uploadSignature(secret: String, mediaId: String, expires: Int) -> String {
-        Base64URL.encode(Crypto.hmacSHA256(key: Array(secret.utf8), data: Array("upload\n\(mediaId)\n\(expires)".utf8)))
+        Base64URL.encode(Crypto.md5(Array("\(expires)/api/v1/uploads/\(mediaId)/content \(secret)".utf8)))
     }
 
     /// A link to a private file that works for `linkTTL` seconds; `downloadName` makes browsers

@@ -145,8 +145,9 @@ public enum CreateUpload {
 /// the body to a temporary file (never all in memory), checks the real type from the first
 /// bytes, then moves it into place. Authorised by the signed URL `POST /uploads` handed out.
 /// The row is claimed (`uploading`) first, so one upload of an id runs at a time; any failure
-/// gives the claim back. nginx buffers the client's body to disk before it starts this
-/// process, so a slow client never holds a function process or a database connection.
+/// gives the claim back. nginx refuses a bad or expired signature before it reads the body, then
+/// buffers the body to disk before it starts this process, so a slow client never holds a
+/// function process or a database connection.
 public enum UploadContent {
     public static let endpoint = Endpoint(.put, "/api/v1/uploads/{id}/content", access: .anyone, mode: .stream, body: 4 * GiB, handle)
 

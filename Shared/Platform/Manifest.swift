@@ -67,6 +67,9 @@ public struct Manifest: Sendable {
             guard let output else { throw ParseError("\(name) did not describe itself (\(directory)/\(name) --describe failed)") }
             routes.append(try route(function: name, description: output))
         }
+        // By path, then GET, POST, PUT, PATCH, DELETE: the order of the proxy's locations and Allow lists.
+        let order = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+        routes.sort { ($0.path, order.firstIndex(of: $0.method) ?? 9) < ($1.path, order.firstIndex(of: $1.method) ?? 9) }
         var manifest = Manifest(routes: routes)
         try manifest.checkUnique()
         if let overrides { try manifest.apply(overrides: try readTextFile(overrides)) }

@@ -1,3 +1,4 @@
+import Core
 import Database
 
 /// Opens the connection lazily and keeps it while it stays healthy. A kept connection is

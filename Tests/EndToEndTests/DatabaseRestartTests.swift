@@ -1,3 +1,4 @@
+import Core
 import Runtime
 import TestSupport
 import Testing

@@ -43,8 +43,11 @@ public struct HTTPClient: Sendable {
         return try parse(raw(Array(head.utf8) + payload, from: source))
     }
 
-    /// Writes `bytes` and returns everything the server sends until it closes.
-    public func raw(_ bytes: [UInt8], from source: String? = nil, timeoutSeconds: Int = 15, halfClose: Bool = false) throws -> [UInt8] {
+    /// Writes `bytes` and returns everything the server sends until it closes, or with
+    /// `firstResponse` as soon as one whole response (Content-Length) has arrived.
+    public func raw(
+        _ bytes: [UInt8], from source: String? = nil, timeoutSeconds: Int = 15, halfClose: Bool = false, firstResponse: Bool = false
+    ) throws -> [UInt8] {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket failed") }
         defer { close(fd) }
@@ -67,7 +70,7 @@ public struct HTTPClient: Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { throw Failure(description: "connect to \(host):\(port) failed") }
-        return try exchange(fd: fd, bytes, halfClose: halfClose)
+        return try exchange(fd: fd, bytes, halfClose: halfClose, firstResponse: firstResponse)
     }
 
     /// Sends a message on a connected socket and reads to end of stream.
@@ -94,7 +97,7 @@ public struct HTTPClient: Sendable {
         self.port = port
     }
 
-    func exchange(fd: Int32, _ bytes: [UInt8], halfClose: Bool = false) throws -> [UInt8] {
+    func exchange(fd: Int32, _ bytes: [UInt8], halfClose: Bool = false, firstResponse: Bool = false) throws -> [UInt8] {
         var sent = 0
         while sent < bytes.count {
             let wrote = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + sent, bytes.count - sent) }
@@ -108,11 +111,22 @@ public struct HTTPClient: Sendable {
             let got = read(fd, &buffer, buffer.count)
             if got > 0 {
                 response += buffer[0..<got]
+                if firstResponse, isWhole(response) { break }
             } else {
                 break
             }
         }
         return response
+    }
+
+    /// True once the head and the Content-Length bytes of body are in.
+    func isWhole(_ bytes: [UInt8]) -> Bool {
+        guard let split = bytes.firstRange(of: Array("\r\n\r\n".utf8)) else { return false }
+        let head = String(decoding: bytes[..<split.lowerBound], as: UTF8.self).lowercased()
+        guard let line = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
+            let length = Int(String(line.dropFirst("content-length:".count)).trimmed())
+        else { return false }
+        return bytes.count - split.upperBound >= length
     }
 
     /// Splits status line, headers and body (Content-Length or chunked).

@@ -247,8 +247,12 @@ start_instance() {
 
   local user_env=()
   [ "$(id -u)" -eq 0 ] && user_env=(NGINX_USER="$LMS_SERVICE_USER")
-  lmsctl "${mode_env[@]}" "${user_env[@]}" "$@" LMS_RUN_DIR="$run" LMS_LOG_DIR="$STACK/log" LMS_ENV_FILE="$STACK/lms.env" \
-    NGINX_LISTEN="127.0.0.1:$port" nginx-config >"$run/nginx.conf"
+  # 0600: the config holds MEDIA_SIGNING_SECRET; only nginx's master (root, or this user) reads it.
+  (umask 077 && lmsctl "${mode_env[@]}" "${user_env[@]}" "$@" LMS_RUN_DIR="$run" LMS_LOG_DIR="$STACK/log" \
+    LMS_ENV_FILE="$STACK/lms.env" NGINX_LISTEN="127.0.0.1:$port" nginx-config >"$run/nginx.conf.new") ||
+    die "lmsctl nginx-config failed"
+  chmod 0600 "$run/nginx.conf.new"
+  mv -f "$run/nginx.conf.new" "$run/nginx.conf"
   nginx -t -q -c "$run/nginx.conf" -p "$run" -e "$STACK/log/nginx-error.log" 2>>"$STACK/log/nginx-error.log" ||
     die "generated nginx config is invalid (see $STACK/log/nginx-error.log)"
   nginx -c "$run/nginx.conf" -p "$run" -e "$STACK/log/nginx-error.log"
