@@ -79,9 +79,10 @@ public struct SignedIn: Encodable, Sendable {
         expiresIn = session.expiresIn
     }
 
-    /// The 200/201 response with the session also set as httpOnly cookies.
+    /// The 200/201 response with the session also set as httpOnly cookies, and the access
+    /// token also as the envelope's top-level `token`.
     func response(_ config: Config, status: Int, message: String) -> Response {
-        var response = Response.envelope(status: status, message: message, data: self)
+        var response = Response.envelope(status: status, message: message, data: self, token: accessToken)
         Tokens.setCookies(
             Tokens.Session(accessToken: accessToken, refreshToken: refreshToken, expiresIn: expiresIn), on: &response, config: config)
         return response
