@@ -187,3 +187,43 @@ public func isWebURL(_ text: String) -> Bool {
     guard !host.isEmpty, !host.hasPrefix("."), !host.hasPrefix(":") else { return false }
     return !text.unicodeScalars.contains { $0.value <= 0x20 || $0.value == 0x7F || $0 == "\"" || $0 == "<" || $0 == ">" }
 }
+
+extension Fields {
+    /// Checks a person's or course's display name or title, already read with `string` and
+    /// kin: it must show something, and carry no bidirectional controls, which can make a
+    /// name pass for another's or reorder the text around it where it is shown.
+    public mutating func checkDisplayText(_ key: String, _ value: String?) {
+        guard let value else { return }
+        if value.unicodeScalars.contains(where: isBidiControl) {
+            fail(key, "must not contain bidirectional control characters")
+        } else if !value.unicodeScalars.contains(where: isVisible) {
+            fail(key, "must contain a visible character")
+        }
+    }
+
+    /// The same check for a PATCH field: only a new value is checked.
+    public mutating func checkDisplayText(_ key: String, _ value: Patch<String>) {
+        checkDisplayText(key, value.value)
+    }
+}
+
+/// The bidirectional formatting characters: embeddings and overrides (U+202A–U+202E), isolates
+/// (U+2066–U+2069) and the marks LRM, RLM and ALM.
+public func isBidiControl(_ scalar: Unicode.Scalar) -> Bool {
+    (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
+        || scalar.value == 0x200E || scalar.value == 0x200F || scalar.value == 0x061C
+}
+
+/// Whether a code point shows as something on its own: not space, not a format or control
+/// character, not a combining mark without a base, not a default-ignorable filler (Hangul
+/// fillers, variation selectors), not the blank Braille pattern.
+public func isVisible(_ scalar: Unicode.Scalar) -> Bool {
+    let properties = scalar.properties
+    if properties.isWhitespace || properties.isDefaultIgnorableCodePoint || scalar.value == 0x2800 { return false }
+    switch properties.generalCategory {
+    case .format, .control, .nonspacingMark, .enclosingMark, .unassigned, .surrogate, .lineSeparator, .paragraphSeparator:
+        return false
+    default:
+        return true
+    }
+}

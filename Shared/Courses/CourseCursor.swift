@@ -11,9 +11,37 @@ enum CourseCursor {
     static func decode(_ cursor: String?) throws -> (time: String, id: String)? {
         guard let cursor else { return nil }
         guard let bytes = Base64URL.decode(Substring(cursor)), let text = String(validating: bytes, as: UTF8.self),
-            let bar = text.firstIndex(of: "|"), isUUID(String(text[text.index(after: bar)...])), text[..<bar].count <= 40
+            let bar = text.firstIndex(of: "|"), isUUID(String(text[text.index(after: bar)...])), isTimestamp(text[..<bar])
         else { throw APIError.badRequest("The cursor is not valid.", code: "bad_cursor") }
         return (String(text[..<bar]), String(text[text.index(after: bar)...]))
+    }
+
+    /// PostgreSQL's text form of a UTC `timestamptz` (`2024-05-01 12:34:56.123456+00`), down to
+    /// a real calendar date, so that a made-up cursor is a 400 and never a database error.
+    static func isTimestamp(_ text: Substring) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 22, bytes.count <= 29, bytes.suffix(3) == Array("+00".utf8) else { return false }
+        func number(_ start: Int, _ length: Int) -> Int? {
+            var value = 0
+            for byte in bytes[start..<start + length] {
+                guard (48...57).contains(byte) else { return nil }
+                value = value * 10 + Int(byte - 48)
+            }
+            return value
+        }
+        let separators: [(Int, Character)] = [(4, "-"), (7, "-"), (10, " "), (13, ":"), (16, ":")]
+        guard separators.allSatisfy({ bytes[$0.0] == $0.1.asciiValue }),
+            let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
+            let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2),
+            year >= 1, (1...12).contains(month), hour < 24, minute < 60, second < 60
+        else { return false }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        guard (1...days).contains(day) else { return false }
+        // Optional fraction: a dot and 1 to 6 digits before the zone.
+        let fraction = bytes.count - 22
+        if fraction == 0 { return true }
+        return fraction >= 2 && bytes[19] == UInt8(ascii: ".") && number(20, fraction - 1) != nil
     }
 }
 

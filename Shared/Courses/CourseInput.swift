@@ -26,6 +26,8 @@ struct CourseInput {
         if creating && !fields.has("title") { fields.fail("title", "is required") }
         title = fields.patchString("title", min: 3, max: 120, nullable: false)
         subtitle = fields.patchString("subtitle", max: 200)
+        fields.checkDisplayText("title", title)
+        fields.checkDisplayText("subtitle", subtitle)
         description = fields.patchString("description", max: 20000, multiline: true)
         level = fields.has("level") ? fields.oneOf("level", CourseInput.levels) : nil
         language = fields.optionalString("language", max: 5)

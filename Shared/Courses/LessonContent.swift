@@ -171,6 +171,7 @@ public enum AddLessonResource {
         var fields = try Fields(context.request.json())
         let mediaId = fields.string("media_id", max: 36)
         let title = fields.optionalString("title", min: 1, max: 120)
+        fields.checkDisplayText("title", title)
         let position = fields.has("position") ? fields.int("position", min: 1, max: 10_000) : nil
         try fields.finish()
         guard let mediaId else { throw APIError.invalid([]) }
@@ -207,6 +208,7 @@ public enum UpdateLessonResource {
         let id = try context.request.parameter("id")
         var fields = try Fields(context.request.json())
         let title = fields.optionalString("title", min: 1, max: 120)
+        fields.checkDisplayText("title", title)
         let position = fields.has("position") ? fields.int("position", min: 1, max: 10_000) : nil
         try fields.finish()
         let resource: ResourceView = try context.transaction { db in

@@ -22,6 +22,7 @@ struct LessonInput {
 
     init(_ fields: inout Fields, creating: Bool) throws {
         title = creating ? fields.string("title", max: 120) : fields.optionalString("title", min: 1, max: 120)
+        fields.checkDisplayText("title", title)
         kind = creating || fields.has("kind") ? fields.oneOf("kind", ["video", "article", "resource"]) : nil
         videoUrl = fields.patchString("video_url", max: 2048)
         materialsUrl = fields.patchString("materials_url", max: 2048)

@@ -13,6 +13,7 @@ public enum CreateModule {
         let courseId = try context.request.parameter("id")
         var fields = try Fields(context.request.json())
         let title = fields.string("title", max: 120)
+        fields.checkDisplayText("title", title)
         let position = fields.int("position", min: 1, max: 10_000, default: 10_000)
         try fields.finish()
         guard let title else { throw APIError.invalid([]) }
@@ -42,6 +43,7 @@ public enum UpdateModule {
         let id = try context.request.parameter("id")
         var fields = try Fields(context.request.json())
         let title = fields.optionalString("title", min: 1, max: 120)
+        fields.checkDisplayText("title", title)
         let position = fields.has("position") ? fields.int("position", min: 1, max: 10_000) : nil
         try fields.finish()
         let module: ModuleView = try context.transaction { db in

@@ -27,6 +27,8 @@ public enum DeleteMe {
         try db.transaction { tx in
             try Throttle.reset(tx, key: throttle)
             try tx.execute("DELETE FROM refresh_tokens WHERE user_id = \(caller.id)")
+            // No more pushes, and the app installs are free for whoever signs in on them next.
+            try tx.execute("DELETE FROM devices WHERE user_id = \(caller.id)")
             try tx.execute(
                 """
                 UPDATE users SET

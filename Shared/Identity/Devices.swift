@@ -30,11 +30,25 @@ public struct DeviceView: Encodable, Sendable {
     }
 }
 
-/// `POST /api/v1/users/me/devices`: registers an FCM registration token for push. The same
-/// token registered again (an app restart, or another user signing in on that phone) moves
-/// to the caller rather than duplicating.
+/// `POST /api/v1/users/me/devices`: registers an FCM registration token for push.
+///
+/// A token names one app install, which is signed in as one user at a time, and the server
+/// cannot tell whether a caller really holds the install behind a token. So a token belongs to
+/// the user who holds it until they give it up: the same user registering it again (the app
+/// does at every start) refreshes it; another user gets 409 `device_token_taken` while the
+/// holder's registration is live. The holder gives it up by removing the device (the app
+/// does on sign-out, so the next user of a shared phone can register it), by deleting their
+/// account, or by not re-registering it for `staleDays` (FCM's own measure of a stale token),
+/// after which the next user to register it takes it. Anyone who merely learned a token thus
+/// cannot silently take over, or stop, another user's pushes.
 public enum RegisterDevice {
     public static let endpoint = Endpoint(.post, "/api/v1/users/me/devices", access: .signedIn, body: 8 * KiB, handle)
+
+    /// Days without a re-registration after which a holder's token may go to another user.
+    static let staleDays = 30
+    static let taken = APIError.conflict(
+        "This device is registered to another account. Sign out there (which removes the device) first.",
+        code: "device_token_taken")
 
     public static func handle(_ context: Context) throws -> Response {
         let caller = try context.user()
@@ -44,14 +58,21 @@ public enum RegisterDevice {
         let name = fields.optionalString("name", max: 100)
         try fields.finish()
         guard let token, let platform else { throw APIError.invalid([]) }
-        let row = try context.db().query(
-            """
-            INSERT INTO devices (user_id, token, platform, name) VALUES (\(caller.id), \(token), \(platform), \(name))
-            ON CONFLICT (token) DO UPDATE SET user_id = excluded.user_id, platform = excluded.platform,
-                name = coalesce(excluded.name, devices.name), last_seen_at = now()
-            RETURNING id, platform, name, created_at, last_seen_at
-            """
-        ).first!
+        // One statement: a concurrent registration of the token waits on its row, then sees the
+        // new holder. No row back means another user holds it.
+        guard
+            let row = try context.db().query(
+                """
+                INSERT INTO devices (user_id, token, platform, name) VALUES (\(caller.id), \(token), \(platform), \(name))
+                ON CONFLICT (token) DO UPDATE SET user_id = excluded.user_id, platform = excluded.platform,
+                    name = CASE WHEN devices.user_id = excluded.user_id THEN coalesce(excluded.name, devices.name) ELSE excluded.name END,
+                    created_at = CASE WHEN devices.user_id = excluded.user_id THEN devices.created_at ELSE now() END,
+                    last_seen_at = now()
+                WHERE devices.user_id = excluded.user_id OR devices.last_seen_at < now() - make_interval(days => \(staleDays))
+                RETURNING id, platform, name, created_at, last_seen_at
+                """
+            ).first
+        else { throw taken }
         return .created(try DeviceView(row), message: "Device registered.")
     }
 }

@@ -6,7 +6,8 @@ import Runtime
 
 /// `POST /api/v1/auth/login`: email and password in, a session out. A wrong password and an
 /// unknown email fail the same way (same status, body and cost); repeated failures lock the
-/// account key for a growing time (429 with Retry-After).
+/// account for that client address for a growing time, and too many from all addresses lock
+/// the account for the rest of the hour (429 with Retry-After; see `Throttle`).
 public enum Login {
     public static let endpoint = Endpoint(.post, "/api/v1/auth/login", access: .anyone, mode: .fastcgi, processes: 2, body: 16 * KiB, rate: "auth", handle)
 
@@ -20,7 +21,8 @@ public enum Login {
         guard let email, let password else { throw APIError.invalid([]) }
 
         let db = try context.db()
-        try Throttle.attempt(db, key: Throttle.signIn(email))
+        let throttle = Throttle.signIn(email, from: context.request.remoteAddress)
+        try Throttle.attempt(db, key: throttle)
         let row = try db.query(
             """
             SELECT \(fragment: Caller.columns), password_hash FROM users
@@ -39,7 +41,7 @@ public enum Login {
         }
         let user = try PrivateProfile(row)
         let signedIn = try db.transaction { tx in
-            try Throttle.reset(tx, key: Throttle.signIn(email))
+            try Throttle.reset(tx, key: throttle)
             if Passwords.needsRehash(hash) {
                 try tx.execute("UPDATE users SET password_hash = \(Passwords.hash(password)) WHERE id = \(user.id)")
             }

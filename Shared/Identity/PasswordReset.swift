@@ -65,7 +65,7 @@ public enum ConfirmPasswordReset {
                 WHERE id = \(userId)
                 """)
             try Tokens.revokeAll(db, userId: userId)
-            try Throttle.reset(db, key: Throttle.signIn(try reset.string("email")))
+            try Throttle.resetSignIns(db, email: try reset.string("email"))
             return userId
         }
         context.log.info("password reset", [("user_id", .string(userId))])

@@ -12,6 +12,7 @@ public enum Signup {
     public static func handle(_ context: Context) throws -> Response {
         var fields = try Fields(context.request.json())
         let name = fields.string("name", max: 100)
+        fields.checkDisplayText("name", name)
         let email = Email.field(&fields)
         let password = PasswordPolicy.field(&fields, "password")
         let role = fields.oneOf("role", [Role.student.rawValue, Role.instructor.rawValue], default: Role.student.rawValue)

@@ -16,6 +16,8 @@ public enum UpdateMe {
         var fields = try Fields(context.request.json())
         let name = fields.patchString("name", min: 1, max: 100, nullable: false)
         let headline = fields.patchString("headline", max: 120)
+        fields.checkDisplayText("name", name)
+        fields.checkDisplayText("headline", headline)
         let bio = fields.patchString("bio", max: 2000, multiline: true)
         let phone = fields.patchString("phone", max: 20)
         if let value = phone.value, !isPhone(value) { fields.fail("phone", "must be a phone number such as +91 98765 43210") }

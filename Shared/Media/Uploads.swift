@@ -69,7 +69,7 @@ public enum CreateUpload {
         let caller = try context.user()
         var fields = try Fields(context.request.json())
         let purpose = fields.oneOf("purpose", MediaPurpose.allCases.map(\.rawValue)).flatMap(MediaPurpose.init(rawValue:))
-        let rawFilename = fields.string("filename", max: 200)
+        let rawFilename = fields.string("filename", max: maxFilename)
         let contentType = fields.string("content_type", max: 100)?.lowercased()
         let size = fields.int("size_bytes", min: 1, max: Int(Int32.max) * 4)
         if let purpose, let contentType, !purpose.contentTypes.contains(contentType) {
@@ -123,9 +123,13 @@ public enum CreateUpload {
         var upload: MediaStore.UploadTarget
     }
 
+    /// The longest stored name, in code points (the column's CHECK).
+    static let maxFilename = 200
+
     /// A name to offer for download: the last path component, without control, format
     /// (bidirectional overrides) or quote characters, ending in the extension of the type the
-    /// file was checked to be (`syllabus.pdf.cmd` is offered as `syllabus.pdf`).
+    /// file was checked to be (`syllabus.pdf.cmd` is offered as `syllabus.pdf`), shortened
+    /// before the extension when adding it would pass `maxFilename`.
     static func cleanFilename(_ name: String, contentType: String) -> String {
         let base = name.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
         let kept = base.unicodeScalars.filter {
@@ -136,6 +140,12 @@ public enum CreateUpload {
         if !cleaned.lowercased().hasSuffix(suffix) {
             if let dot = cleaned.lastIndex(of: "."), dot != cleaned.startIndex { cleaned = String(cleaned[..<dot]) }
             if !cleaned.lowercased().hasSuffix(suffix) { cleaned += suffix }
+        }
+        if cleaned.unicodeScalars.count > maxFilename {
+            let ending = String(cleaned.suffix(suffix.count))
+            var stem = String(cleaned.dropLast(suffix.count))
+            while stem.unicodeScalars.count + ending.unicodeScalars.count > maxFilename { stem.removeLast() }
+            cleaned = stem.trimmed() + ending
         }
         return cleaned == suffix ? "file" + suffix : cleaned
     }

@@ -111,8 +111,10 @@ enum FastCGISupervisor {
         let first = CommandLine.arguments.first ?? ""
         if first.hasPrefix("/") { return first }
         if first.contains("/") {
-            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-            if getcwd(&buffer, buffer.count) != nil { return String(cString: buffer) + "/" + first }
+            if let directory = getcwd(nil, 0) {
+                defer { free(directory) }
+                return String(cString: directory) + "/" + first
+            }
         }
         return "/proc/self/exe"
     }

@@ -29,8 +29,10 @@ public struct Response: Sendable {
         envelope(status: status, message: message, data: Optional<String>.none)
     }
 
-    public static func envelope(status: Int, message: String, data: some Encodable & Sendable) -> Response {
-        let body = try? encodeJSON(Envelope(message: message, data: data))
+    /// `token`: an access token also carried at the top level (`{success, message, data, token}`),
+    /// where the frontends read it after sign-up, sign-in and refresh.
+    public static func envelope(status: Int, message: String, data: some Encodable & Sendable, token: String? = nil) -> Response {
+        let body = try? encodeJSON(Envelope(message: message, data: data, token: token))
         guard let body else { return error(.internalError, requestId: nil) }
         return Response(status: status, headers: [("Content-Type", "application/json; charset=utf-8")], body: body)
     }
@@ -99,8 +101,9 @@ public struct Response: Sendable {
 struct Envelope<T: Encodable>: Encodable {
     var message: String
     var data: T
+    var token: String? = nil
 
-    enum CodingKeys: String, CodingKey { case success, message, data }
+    enum CodingKeys: String, CodingKey { case success, message, data, token }
 
     func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -112,6 +115,7 @@ struct Envelope<T: Encodable>: Encodable {
         } else {
             try container.encode(data, forKey: .data)
         }
+        try container.encodeIfPresent(token, forKey: .token)
     }
 }
 

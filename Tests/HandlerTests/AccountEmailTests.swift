@@ -222,12 +222,13 @@ import Worker
         #expect(try call(DeleteDevice.endpoint, "DELETE", "/api/v1/users/me/devices/nope", token: user.accessToken).status == 404)
     }
 
-    @Test func aTokenMovesToTheUserWhoRegistersIt() throws {
+    @Test func aStaleTokenMovesToTheUserWhoRegistersIt() throws {
         let db = try TestEnvironment.connect()
         let first = try Factory.user(db)
         let second = try Factory.user(db)
         let token = "fcm-" + Factory.uniqueEmail("t")
         _ = try call(RegisterDevice.endpoint, "POST", "/api/v1/users/me/devices", json: #"{"token":"\#(token)","platform":"ios"}"#, token: first.accessToken)
+        try db.execute("UPDATE devices SET last_seen_at = now() - interval '31 days' WHERE token = \(token)")
         _ = try call(RegisterDevice.endpoint, "POST", "/api/v1/users/me/devices", json: #"{"token":"\#(token)","platform":"ios"}"#, token: second.accessToken)
         #expect(try db.query("SELECT user_id::text AS u FROM devices WHERE token = \(token)").first!.string("u") == second.id)
     }

@@ -46,9 +46,9 @@ extension JSONValue {
 public func call(
     _ endpoint: Endpoint, _ method: String, _ path: String, json: String? = nil,
     body: [UInt8]? = nil, stream: [UInt8]? = nil, token: String? = nil, headers: [String: String] = [:], config: Config? = nil,
-    database: DatabaseSource? = nil
+    database: DatabaseSource? = nil, remoteAddress: String = ""
 ) throws -> TestResponse {
-    var request = Request(method: method, path: path, headers: headers)
+    var request = Request(method: method, path: path, headers: headers, remoteAddress: remoteAddress)
     if let stream { request.stream = BodyStream(bytes: stream) }
     if let json {
         request.body = Array(json.utf8)
