@@ -100,7 +100,7 @@ enum Curriculum {
     /// Moves an item to `target` (clamped to 1...count) among its siblings, shifting the others so
     /// positions stay 1...count. `table` and `parent` are fixed names, never input.
     static func move(_ db: Connection, table: MoveTable, id: String, parentId: String, from: Int, to target: Int) throws -> Int {
-        let count = try db.query(table.countSQL(parentId)).first!.int("n")
+        let count = try db.query(table.countSQL(parentId)).one().int("n")
         let to = min(max(target, 1), count)
         guard to != from else { return to }
         try db.execute(table.shiftSQL(parentId: parentId, from: from, to: to))

@@ -62,7 +62,7 @@ public enum GetCourse {
         let mayDraft = caller.map { $0.id == course.instructorId || $0.role == .admin } ?? false
         guard course.status == "published" || mayDraft else { throw APIError.notFound("Course") }
 
-        let person = try db.query("SELECT id, name, headline, avatar_url FROM users WHERE id = \(course.instructorId)").first!
+        let person = try db.query("SELECT id, name, headline, avatar_url FROM users WHERE id = \(course.instructorId)").one()
         let instructor = Instructor(
             id: try person.string("id"), name: try person.string("name"), headline: try person.optionalString("headline"),
             avatarUrl: try person.optionalString("avatar_url"))

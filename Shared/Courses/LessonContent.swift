@@ -187,13 +187,13 @@ public enum AddLessonResource {
                         (SELECT count(*) + 1 FROM lesson_resources WHERE lesson_id = \(lessonId)))
                 RETURNING id, position
                 """
-            ).first!
+            ).one()
             let id = try row.string("id")
             if let position {
                 _ = try Curriculum.move(db, table: .resources, id: id, parentId: lessonId, from: try row.int("position"), to: position)
             }
             try db.execute("UPDATE courses SET updated_at = now() WHERE id = \(courseId)")
-            return try ResourceView(try db.query("SELECT \(fragment: ResourceView.columns) FROM lesson_resources r WHERE r.id = \(id)").first!)
+            return try ResourceView(try db.query("SELECT \(fragment: ResourceView.columns) FROM lesson_resources r WHERE r.id = \(id)").one())
         }
         return .created(resource, message: "Resource added.")
     }
@@ -213,12 +213,12 @@ public enum UpdateLessonResource {
         try fields.finish()
         let resource: ResourceView = try context.transaction { db in
             _ = try Curriculum.lockCourse(db, courseId: try Curriculum.courseOfResource(db, resourceId: id), caller: caller)
-            let current = try ResourceView(try db.query("SELECT \(fragment: ResourceView.columns) FROM lesson_resources r WHERE r.id = \(id)").first!)
+            let current = try ResourceView(try db.query("SELECT \(fragment: ResourceView.columns) FROM lesson_resources r WHERE r.id = \(id)").one())
             if let title { try db.execute("UPDATE lesson_resources SET title = \(title) WHERE id = \(id)") }
             if let position {
                 _ = try Curriculum.move(db, table: .resources, id: id, parentId: current.lessonId, from: current.position, to: position)
             }
-            return try ResourceView(try db.query("SELECT \(fragment: ResourceView.columns) FROM lesson_resources r WHERE r.id = \(id)").first!)
+            return try ResourceView(try db.query("SELECT \(fragment: ResourceView.columns) FROM lesson_resources r WHERE r.id = \(id)").one())
         }
         return .ok(resource, message: "Resource updated.")
     }
@@ -233,7 +233,7 @@ public enum DeleteLessonResource {
         let id = try context.request.parameter("id")
         try context.transaction { db in
             _ = try Curriculum.lockCourse(db, courseId: try Curriculum.courseOfResource(db, resourceId: id), caller: caller)
-            let row = try db.query("DELETE FROM lesson_resources WHERE id = \(id) RETURNING lesson_id, position").first!
+            let row = try db.query("DELETE FROM lesson_resources WHERE id = \(id) RETURNING lesson_id, position").one()
             try Curriculum.closeGap(db, table: .resources, parentId: try row.string("lesson_id"), after: try row.int("position"))
         }
         return .message("Resource removed.")

@@ -79,13 +79,13 @@ public enum CreateLesson {
                         \(input.videoMediaId.value)::uuid, \(input.materialsMediaId.value)::uuid, \(input.subtitleMediaId.value)::uuid)
                 RETURNING id, position
                 """
-            ).first!
+            ).one()
             let id = try row.string("id")
             if let position = input.position {
                 _ = try Curriculum.move(db, table: .lessons, id: id, parentId: moduleId, from: try row.int("position"), to: position)
             }
             try db.execute("UPDATE courses SET updated_at = now() WHERE id = \(courseId)")
-            return try LessonView(try db.query("SELECT \(fragment: LessonView.columns) FROM lessons l WHERE l.id = \(id)").first!)
+            return try LessonView(try db.query("SELECT \(fragment: LessonView.columns) FROM lessons l WHERE l.id = \(id)").one())
         }
         return .created(lesson, message: "Lesson added.")
     }
@@ -104,7 +104,7 @@ public enum UpdateLesson {
             let courseId = try Curriculum.courseOfLesson(db, lessonId: id)
             let course = try Curriculum.lockCourse(db, courseId: courseId, caller: caller)
             try input.checkMedia(db, course: course, caller: caller)
-            let current = try LessonView(try db.query("SELECT \(fragment: LessonView.columns) FROM lessons l WHERE l.id = \(id)").first!)
+            let current = try LessonView(try db.query("SELECT \(fragment: LessonView.columns) FROM lessons l WHERE l.id = \(id)").one())
             try db.execute(
                 """
                 UPDATE lessons SET
@@ -127,7 +127,7 @@ public enum UpdateLesson {
             if let position = input.position {
                 _ = try Curriculum.move(db, table: .lessons, id: id, parentId: current.moduleId, from: current.position, to: position)
             }
-            return try LessonView(try db.query("SELECT \(fragment: LessonView.columns) FROM lessons l WHERE l.id = \(id)").first!)
+            return try LessonView(try db.query("SELECT \(fragment: LessonView.columns) FROM lessons l WHERE l.id = \(id)").one())
         }
         return .ok(lesson, message: "Lesson updated.")
     }
@@ -143,7 +143,7 @@ public enum DeleteLesson {
         try context.transaction { db in
             let courseId = try Curriculum.courseOfLesson(db, lessonId: id)
             _ = try Curriculum.lockCourse(db, courseId: courseId, caller: caller)
-            let row = try db.query("DELETE FROM lessons WHERE id = \(id) RETURNING module_id, position").first!
+            let row = try db.query("DELETE FROM lessons WHERE id = \(id) RETURNING module_id, position").one()
             try Curriculum.closeGap(db, table: .lessons, parentId: try row.string("module_id"), after: try row.int("position"))
         }
         return .message("Lesson removed.")

@@ -25,10 +25,10 @@ public enum CreateModule {
                 VALUES (\(courseId), \(title), (SELECT count(*) + 1 FROM modules WHERE course_id = \(courseId)))
                 RETURNING id, position
                 """
-            ).first!
+            ).one()
             let id = try row.string("id")
             _ = try Curriculum.move(db, table: .modules, id: id, parentId: courseId, from: try row.int("position"), to: position ?? 10_000)
-            return try ModuleView(try db.query("SELECT \(fragment: ModuleView.columns) FROM modules m WHERE m.id = \(id)").first!)
+            return try ModuleView(try db.query("SELECT \(fragment: ModuleView.columns) FROM modules m WHERE m.id = \(id)").one())
         }
         return .created(module, message: "Module added.")
     }
@@ -49,12 +49,12 @@ public enum UpdateModule {
         let module: ModuleView = try context.transaction { db in
             let courseId = try Curriculum.courseOfModule(db, moduleId: id)
             _ = try Curriculum.lockCourse(db, courseId: courseId, caller: caller)
-            let current = try ModuleView(try db.query("SELECT \(fragment: ModuleView.columns) FROM modules m WHERE m.id = \(id)").first!)
+            let current = try ModuleView(try db.query("SELECT \(fragment: ModuleView.columns) FROM modules m WHERE m.id = \(id)").one())
             if let title { try db.execute("UPDATE modules SET title = \(title), updated_at = now() WHERE id = \(id)") }
             if let position {
                 _ = try Curriculum.move(db, table: .modules, id: id, parentId: courseId, from: current.position, to: position)
             }
-            return try ModuleView(try db.query("SELECT \(fragment: ModuleView.columns) FROM modules m WHERE m.id = \(id)").first!)
+            return try ModuleView(try db.query("SELECT \(fragment: ModuleView.columns) FROM modules m WHERE m.id = \(id)").one())
         }
         return .ok(module, message: "Module updated.")
     }
@@ -70,7 +70,7 @@ public enum DeleteModule {
         try context.transaction { db in
             let courseId = try Curriculum.courseOfModule(db, moduleId: id)
             _ = try Curriculum.lockCourse(db, courseId: courseId, caller: caller)
-            let position = try db.query("DELETE FROM modules WHERE id = \(id) RETURNING position").first!.int("position")
+            let position = try db.query("DELETE FROM modules WHERE id = \(id) RETURNING position").one().int("position")
             try Curriculum.closeGap(db, table: .modules, parentId: courseId, after: position)
         }
         return .message("Module removed.")

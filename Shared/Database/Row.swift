@@ -84,4 +84,12 @@ public struct QueryResult: Sendable {
     public var affectedRows: Int
 
     public var first: Row? { rows.first }
+
+    /// The first row of a statement that always returns one (`RETURNING`, an aggregate, a row
+    /// just locked): a missing row is a bug, thrown (a logged 500) rather than a crash that
+    /// would end every request a FastCGI process holds.
+    public func one() throws -> Row {
+        guard let row = rows.first else { throw DatabaseError(.other, message: "expected a row, the statement returned none") }
+        return row
+    }
 }

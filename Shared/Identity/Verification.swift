@@ -128,7 +128,7 @@ public enum VerifyEmail {
             guard try row.bool("matches") else {
                 let attempts = try db.query(
                     "UPDATE email_verifications SET attempts = attempts + 1 WHERE user_id = \(caller.id) RETURNING attempts"
-                ).first!.int("attempts")
+                ).one().int("attempts")
                 return .wrong(attemptsLeft: max(0, Verification.maximumAttempts - attempts))  // committed
             }
             try db.execute("DELETE FROM email_verifications WHERE user_id = \(caller.id)")

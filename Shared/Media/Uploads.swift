@@ -96,7 +96,7 @@ public enum CreateUpload {
                        coalesce(sum(size_bytes) FILTER (WHERE status <> 'rejected'), 0)::int8 AS bytes
                 FROM media WHERE owner_id = \(caller.id)
                 """
-            ).first!
+            ).one()
             guard try usage.int("waiting") < pendingLimit else {
                 throw APIError.tooManyRequests(retryAfter: 3600, message: "Finish or abandon your other uploads first.")
             }
@@ -104,14 +104,14 @@ public enum CreateUpload {
                 throw APIError.conflict(
                     "Your uploads would exceed your storage quota of \(quota >> 20) MiB.", code: "quota_exceeded")
             }
-            let id = try db.query("SELECT gen_random_uuid()::text AS id").first!.string("id")
+            let id = try db.query("SELECT gen_random_uuid()::text AS id").one().string("id")
             let key = "\(purpose.isPublic ? "public" : "private")/\(purpose.rawValue)/\(id).\(fileExtension(for: contentType))"
             try db.execute(
                 """
                 INSERT INTO media (id, owner_id, purpose, storage, object_key, filename, declared_type, size_bytes)
                 VALUES (\(id), \(caller.id), \(purpose.rawValue), \(store.name), \(key), \(filename), \(contentType), \(size))
                 """)
-            let row = try db.query("SELECT \(fragment: MediaView.columns) FROM media m WHERE m.id = \(id)").first!
+            let row = try db.query("SELECT \(fragment: MediaView.columns) FROM media m WHERE m.id = \(id)").one()
             let target = store.uploadTarget(mediaId: id, key: key, contentType: contentType, size: size, now: now)
             return (try MediaView(row, store: store), target)
         }
@@ -286,7 +286,7 @@ public enum CompleteUpload {
                     UPDATE media m SET status = 'verifying', updated_at = now() WHERE m.id = \(id)
                     RETURNING \(fragment: MediaView.columns)
                     """
-                ).first!
+                ).one()
                 try Queue.enqueue(
                     db, kind: MediaJobs.verifyKind, payload: MediaJobs.Verify(mediaId: id),
                     options: Queue.Options(queue: MediaJobs.queue, uniqueKey: "media-verify:\(id)"))

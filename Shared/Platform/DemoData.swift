@@ -45,7 +45,7 @@ public enum DemoData {
                 students.append(email)
             }
             let existing = try tx.query("SELECT count(*)::int AS n FROM courses WHERE instructor_id = ANY(\(TextArray(instructorIds))::uuid[])")
-                .first!.int("n")
+                .one().int("n")
             guard existing == 0 else { return }
             for (index, course) in courses.enumerated() {
                 let id = try tx.query(
@@ -59,12 +59,12 @@ public enum DemoData {
                             'published', now() - make_interval(days => \(index)))
                     RETURNING id
                     """
-                ).first!.string("id")
+                ).one().string("id")
                 try tx.execute(
                     "INSERT INTO course_events (course_id, actor_id, from_status, to_status, reason) VALUES (\(id), NULL, NULL, 'published', 'demo data')")
                 for m in 1...3 {
                     let module = try tx.query(
-                        "INSERT INTO modules (course_id, title, position) VALUES (\(id), \("Part \(m)"), \(m)) RETURNING id").first!.string("id")
+                        "INSERT INTO modules (course_id, title, position) VALUES (\(id), \("Part \(m)"), \(m)) RETURNING id").one().string("id")
                     for l in 1...3 {
                         try tx.execute(
                             """
@@ -86,6 +86,6 @@ public enum DemoData {
             ON CONFLICT (email) DO UPDATE SET email = excluded.email
             RETURNING id
             """
-        ).first!.string("id")
+        ).one().string("id")
     }
 }

@@ -88,7 +88,7 @@ public struct Schedule: Sendable {
     public func tick(_ db: Connection, now: Int? = nil) throws -> [Int] {
         try db.transaction { tx in
             var current = now ?? 0
-            if now == nil { current = try tx.query("SELECT floor(extract(epoch FROM now()))::bigint AS now").first!.int("now") }
+            if now == nil { current = try tx.query("SELECT floor(extract(epoch FROM now()))::bigint AS now").one().int("now") }
             let latest = slot(atOrBefore: current)
             // First sight of this schedule: start from the current slot (nothing to catch up).
             try tx.execute(

@@ -1,24 +1,8 @@
+import Core
+
 #if canImport(Glibc)
     import Glibc
 #endif
-
-/// Starts a detached POSIX thread running `body`. (Workers are a few long-lived threads;
-/// Foundation's Thread would pull Foundation into every worker for this one call.)
-func startThread(_ body: @escaping @Sendable () -> Void) {
-    final class Box: @unchecked Sendable {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-    let box = Unmanaged.passRetained(Box(body)).toOpaque()
-    var thread = pthread_t()
-    let result = pthread_create(&thread, nil, { argument in
-        let box = Unmanaged<AnyObject>.fromOpaque(argument!).takeRetainedValue() as! Box
-        box.body()
-        return nil
-    }, box)
-    precondition(result == 0, "pthread_create failed: \(result)")
-    pthread_detach(thread)
-}
 
 /// A mutex with a condition variable: guards the worker's shared state and wakes idle
 /// job threads when work arrives.

@@ -25,7 +25,7 @@ import Testing
         return response.status == 200 ? response.data["release"]?.string : "status \(response.status)"
     }
 
-    @Test func aFastCGIFunctionIsReplacedUnderLoadWithoutAFailedRequest() async throws {
+    @Test func aFastCGIFunctionIsReplacedUnderLoadWithoutAFailedRequest() throws {
         let stack = try TestEnvironment.value("E2E_STACK_DIR")
         let client = HTTPClient(try TestEnvironment.value("E2E_FASTCGI_URL"))
         let before = try #require(try release(client))
@@ -38,11 +38,11 @@ import Testing
         #expect(writeAll(fd: fd, bytes))
         close(fd)
 
-        // Four clients hammer the route through nginx for the whole deploy.
+        // Four clients (threads, not tasks: they block) hammer the route for the whole deploy.
         let load = Load()
         let url = try TestEnvironment.value("E2E_FASTCGI_URL")
-        let hammers = (0..<4).map { _ in
-            Task.detached {
+        for _ in 0..<4 {
+            startThread {
                 let hammer = HTTPClient(url)
                 while !load.stop.load(ordering: .relaxed) {
                     let outcome = Result { try hammer.send("GET", "/api/v1/health") }
@@ -54,16 +54,17 @@ import Testing
                         }
                     }
                 }
+                load.finished.add(1, ordering: .relaxed)
             }
         }
         let deployed: String
         do {
             defer { load.stop.store(true, ordering: .relaxed) }
-            try await Task.sleep(for: .milliseconds(300))
+            usleep(300_000)
             deployed = try lmsctl("deploy", "health=\(newBinary)")
-            try await Task.sleep(for: .milliseconds(300))
+            usleep(300_000)
         }
-        for hammer in hammers { await hammer.value }
+        #expect(eventually(seconds: 30) { load.finished.load(ordering: .relaxed) == 4 })
 
         let (ok, failed) = load.results.withLock { ($0.ok, $0.failed) }
         #expect(ok > 50, "the load was too light to show anything (\(ok) requests)")
@@ -97,5 +98,6 @@ import Testing
 /// What the clients that hammer a route during a deploy share.
 final class Load: Sendable {
     let stop = Atomic<Bool>(false)
+    let finished = Atomic<Int>(0)
     let results = Mutex<(ok: Int, failed: [String])>((0, []))
 }

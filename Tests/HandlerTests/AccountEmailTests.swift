@@ -76,7 +76,7 @@ import Worker
         try db.execute("UPDATE email_verifications SET sent_at = now() - interval '2 minutes' WHERE user_id = (SELECT id FROM users WHERE email = \(email))")
         let resent = try call(ResendVerification.endpoint, "POST", "/api/v1/auth/otp", token: token)
         #expect(resent.status == 200)
-        #expect(try db.query("SELECT count(*)::int AS n FROM jobs WHERE kind = 'email.verification' AND payload->>'to' = \(email)").first!.int("n") == 2)
+        #expect(try db.query("SELECT count(*)::int AS n FROM jobs WHERE kind = 'email.verification' AND payload->>'to' = \(email)").one().int("n") == 2)
         try db.execute("UPDATE email_verifications SET sent_at = now() - interval '2 minutes', sent_in_window = 5 WHERE user_id = (SELECT id FROM users WHERE email = \(email))")
         #expect(try call(ResendVerification.endpoint, "POST", "/api/v1/auth/otp", token: token).status == 429)
     }
@@ -147,7 +147,7 @@ import Worker
         let again = try call(RequestPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset", json: #"{"email":"\#(user.email)"}"#)
         #expect(again.body == known.body)
         #expect(try resetToken(db, to: user.email) == nil)
-        #expect(try db.query("SELECT count(*)::int AS n FROM password_resets WHERE user_id = \(user.id)").first!.int("n") == 1)
+        #expect(try db.query("SELECT count(*)::int AS n FROM password_resets WHERE user_id = \(user.id)").one().int("n") == 1)
     }
 
     @Test func confirmSetsThePasswordOnceAndEndsSessions() throws {
@@ -230,7 +230,7 @@ import Worker
         _ = try call(RegisterDevice.endpoint, "POST", "/api/v1/users/me/devices", json: #"{"token":"\#(token)","platform":"ios"}"#, token: first.accessToken)
         try db.execute("UPDATE devices SET last_seen_at = now() - interval '31 days' WHERE token = \(token)")
         _ = try call(RegisterDevice.endpoint, "POST", "/api/v1/users/me/devices", json: #"{"token":"\#(token)","platform":"ios"}"#, token: second.accessToken)
-        #expect(try db.query("SELECT user_id::text AS u FROM devices WHERE token = \(token)").first!.string("u") == second.id)
+        #expect(try db.query("SELECT user_id::text AS u FROM devices WHERE token = \(token)").one().string("u") == second.id)
     }
 
     @Test func refusesAnonymousAndInvalid() throws {

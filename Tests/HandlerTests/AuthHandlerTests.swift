@@ -171,7 +171,7 @@ import Testing
         let db = try TestEnvironment.connect()
         let user = try Factory.user(db)  // factory hashes with weak parameters
         _ = try call(Login.endpoint, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"\#(user.password)"}"#)
-        let hash = try db.query("SELECT password_hash FROM users WHERE id = \(user.id)").first!.string("password_hash")
+        let hash = try db.query("SELECT password_hash FROM users WHERE id = \(user.id)").one().string("password_hash")
         #expect(hash.contains("m=19456,t=2,p=1"))
     }
 

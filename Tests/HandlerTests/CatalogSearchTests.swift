@@ -60,7 +60,7 @@ import Testing
         let broad = try published(db, owner, #""title":"Broad prefix course","description":"\#(many)""#)
         #expect(try search("q=\(stem)").ids == [broad])
         #expect(try search("q=\(stem)w3").ids == [broad])
-        #expect(try db.query("SELECT count(*)::int AS n FROM catalog_words WHERE word LIKE \(stem + "%")").first!.int("n") == 40)
+        #expect(try db.query("SELECT count(*)::int AS n FROM catalog_words WHERE word LIKE \(stem + "%")").one().int("n") == 40)
         // A word that arrives with an edit is found by its prefix.
         #expect(try call(UpdateCourse.endpoint, "PATCH", "/api/v1/courses/\(broad)", json: #"{"title":"\#(stem)renamed course"}"#, token: owner.accessToken).status == 200)
         try db.execute("UPDATE courses SET status = 'published' WHERE id = \(broad)")

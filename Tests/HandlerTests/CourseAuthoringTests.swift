@@ -100,7 +100,7 @@ import Testing
         let archived = try call(DeleteCourse.endpoint, "DELETE", "/api/v1/courses/\(live)", token: owner.accessToken)
         #expect(archived.status == 200)
         #expect(try db.query("SELECT status FROM courses WHERE id = \(live)").first?.string("status") == "archived")
-        #expect(try db.query("SELECT count(*)::int AS n FROM course_events WHERE course_id = \(live) AND to_status = 'archived'").first!.int("n") == 1)
+        #expect(try db.query("SELECT count(*)::int AS n FROM course_events WHERE course_id = \(live) AND to_status = 'archived'").one().int("n") == 1)
         let student = try Factory.user(db)
         #expect(try call(DeleteCourse.endpoint, "DELETE", "/api/v1/courses/\(live)", token: student.accessToken).status == 403)
         #expect(try call(DeleteCourse.endpoint, "DELETE", "/api/v1/courses/\(live)").status == 401)

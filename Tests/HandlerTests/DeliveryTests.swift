@@ -44,7 +44,7 @@ import Worker
         let job = try claimPush(db, userId: user.id, key: key)
         #expect(throws: DeliveryError.self) { try PushDelivery.handle(job, try context(db), transport: transport) }
         #expect(try db.query("SELECT 1 FROM devices WHERE token = \("gone-\(suffix)")").rows.isEmpty)
-        #expect(try db.query("SELECT count(*)::int AS n FROM push_deliveries WHERE message_key = \(key)").first!.int("n") == 1)
+        #expect(try db.query("SELECT count(*)::int AS n FROM push_deliveries WHERE message_key = \(key)").one().int("n") == 1)
         // The retry sends to the flaky device only.
         try PushDelivery.handle(job, try context(db), transport: transport)
         let sends = try fcm.records().filter { $0.kind == "send" && $0.status == 200 }

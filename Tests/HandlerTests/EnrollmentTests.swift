@@ -26,7 +26,7 @@ import Testing
         #expect(first.status == 201)
         #expect(first.data["source"]?.string == "free")
         #expect(try enroll(id, student.accessToken).status == 200)
-        #expect(try db.query("SELECT enrollment_count FROM courses WHERE id = \(id)").first!.int("enrollment_count") == 1)
+        #expect(try db.query("SELECT enrollment_count FROM courses WHERE id = \(id)").one().int("enrollment_count") == 1)
         let list = try call(ListEnrollments.endpoint, "GET", "/api/v1/users/me/enrollments", token: student.accessToken)
         guard case .array(let items)? = list.data["items"] else { Issue.record("no items"); return }
         #expect(items.compactMap { $0["course"]?["id"]?.string } == [id])

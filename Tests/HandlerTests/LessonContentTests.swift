@@ -12,7 +12,7 @@ import Testing
 @Suite struct LessonContentTests {
     /// A ready upload of `owner`, straight into the table (the upload path has its own tests).
     func media(_ db: Connection, owner: TestUser, purpose: String, type: String, status: String = "ready") throws -> String {
-        let id = try db.query("SELECT gen_random_uuid()::text AS id").first!.string("id")
+        let id = try db.query("SELECT gen_random_uuid()::text AS id").one().string("id")
         try db.execute(
             """
             INSERT INTO media (id, owner_id, purpose, storage, object_key, filename, declared_type, size_bytes, status)

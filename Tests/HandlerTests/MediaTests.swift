@@ -100,7 +100,7 @@ import Worker
         #expect(uploaded.data["status"]?.string == "ready")
         let publicURL = try #require(uploaded.data["url"]?.string)
         #expect(publicURL.hasSuffix("/media/public/thumbnail/\(id).png"))
-        let key = try db.query("SELECT object_key FROM media WHERE id = \(id)").first!.string("object_key")
+        let key = try db.query("SELECT object_key FROM media WHERE id = \(id)").one().string("object_key")
         #expect(try readFileBytes(TestEnvironment.mediaDirectory + "/" + key) == bytes)
         #expect(try put(url, bytes, type: "image/png").code == "already_uploaded")
         let complete = try call(CompleteUpload.endpoint, "POST", "/api/v1/uploads/\(id)/complete", token: teacher.accessToken)
@@ -117,7 +117,7 @@ import Worker
         let response = try put(try #require(created.data["upload"]?["url"]?.string), bytes, type: "image/png")
         #expect(response.status == 415)
         #expect(response.code == "type_mismatch")
-        let row = try db.query("SELECT status, object_key FROM media WHERE id = \(id)").first!
+        let row = try db.query("SELECT status, object_key FROM media WHERE id = \(id)").one()
         #expect(try row.string("status") == "rejected")
         #expect(throws: (any Error).self) { try readFileBytes(TestEnvironment.mediaDirectory + "/" + (try row.string("object_key"))) }
         let shown = try call(GetUpload.endpoint, "GET", "/api/v1/uploads/\(id)", token: teacher.accessToken)
@@ -186,13 +186,13 @@ import Worker
                 Queue.Job(id: Int64(try job.int("id")), queue: "media", kind: MediaJobs.verifyKind, payload: payload, attempt: 1, maxAttempts: 10),
                 context, client: client, store: store)
             try db.execute("DELETE FROM jobs WHERE id = \(try job.int("id"))")
-            return try db.query("SELECT status FROM media WHERE id = \(id)").first!.string("status")
+            return try db.query("SELECT status FROM media WHERE id = \(id)").one().string("status")
         }
 
         let bytes = Sample.pdf(70_000)
         let good = try upload(bytes, declared: "application/pdf")
         #expect(try verify(good) == "ready")
-        let key = try db.query("SELECT object_key FROM media WHERE id = \(good)").first!.string("object_key")
+        let key = try db.query("SELECT object_key FROM media WHERE id = \(good)").one().string("object_key")
         let link = store.privateLink(key: key, downloadName: "Week 1 notes.pdf", now: unixTime())
         let fetched = try client.request(url: link.url)
         #expect(fetched.status == 200)
@@ -217,7 +217,7 @@ import Worker
         let config = try TestEnvironment.config()
         let store = try MediaStore.from(config)
         func media(_ status: String, age: String) throws -> (id: String, path: String) {
-            let id = try db.query("SELECT gen_random_uuid()::text AS id").first!.string("id")
+            let id = try db.query("SELECT gen_random_uuid()::text AS id").one().string("id")
             let key = "private/resource/\(id).pdf"
             try db.execute(
                 """

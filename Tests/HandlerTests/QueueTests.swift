@@ -194,7 +194,7 @@ import Testing
         #expect(try schedule.tick(db, now: start + 60) == [start + 60])
         #expect(try schedule.tick(other, now: start + 61).isEmpty)  // the same slot, another worker
         #expect(try schedule.tick(db, now: start + 300) == [start + 120, start + 180, start + 240, start + 300])
-        let jobs = try db.query("SELECT count(*) AS n FROM jobs WHERE unique_key LIKE \("schedule:" + name + ":%")").first!.int("n")
+        let jobs = try db.query("SELECT count(*) AS n FROM jobs WHERE unique_key LIKE \("schedule:" + name + ":%")").one().int("n")
         #expect(jobs == 5)
     }
 }

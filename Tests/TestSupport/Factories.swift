@@ -35,7 +35,7 @@ public enum Factory {
             VALUES (\(email), \(name), \(role.rawValue), \(status), \(hash), CASE WHEN \(verified) THEN now() END)
             RETURNING id
             """
-        ).first!
+        ).one()
         let id = try row.string("id")
         return TestUser(id: id, email: email, name: name, role: role, password: password, accessToken: try token(for: id, role: role))
     }

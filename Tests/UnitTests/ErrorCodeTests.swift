@@ -42,7 +42,8 @@ import Testing
                 let nearest = errorTypes.last { $0.range.upperBound <= match.range.lowerBound }
                 if nearest.map({ $0.output == "APIError" }) == true { codes[String(match.output.1)] = file }
             }
-            for match in text.matches(of: /\("e[0-9]{3}", [0-9]{3}, "([a-z_]+)"/) { codes[String(match.output.1)] = file }
+            for match in text.matches(of: /\(\[[0-9, ]+\], [0-9]{3}, "([a-z_]+)"/) { codes[String(match.output.1)] = file }
+            for match in text.matches(of: /envelope\(code: "([a-z_]+)"/) { codes[String(match.output.1)] = file }
         }
         return codes
     }

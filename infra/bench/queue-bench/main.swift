@@ -34,7 +34,7 @@ func wallMicros() -> Int {
     clock_gettime(CLOCK_REALTIME, &spec)
     return Int(spec.tv_sec) * 1_000_000 + Int(spec.tv_nsec) / 1000
 }
-@MainActor func pending(_ queue: String) throws -> Int { try db.query("SELECT count(*)::int AS n FROM jobs WHERE queue = \(queue)").first!.int("n") }
+@MainActor func pending(_ queue: String) throws -> Int { try db.query("SELECT count(*)::int AS n FROM jobs WHERE queue = \(queue)").one().int("n") }
 
 /// Starts `count` worker-probe processes on `queue`; returns their pids.
 @MainActor func startConsumers(_ count: Int, queue: String, batchSize: Int, extra: [String: String] = [:]) -> [pid_t] {

@@ -7,7 +7,7 @@ import Runtime
 /// The review workflow: draft → submitted → published or rejected (with a reason);
 /// published → unpublished (or archived by DELETE); rejected or unpublished → submitted again.
 /// Every change is recorded in `course_events`; the instructor gets an email for each decision.
-enum Review {
+enum CourseApproval {
     /// Moves a locked course to `to` and records who did it and why.
     static func transition(_ db: Connection, _ course: CourseView, to: String, actor: String, reason: String? = nil) throws -> CourseView {
         guard
@@ -34,7 +34,7 @@ enum Review {
         else { return }
         var data = ["course_title": course.title, "decision": decision]
         if let reason { data["reason"] = reason }
-        let event = try db.query("SELECT max(id)::text AS id FROM course_events WHERE course_id = \(course.id)").first!.string("id")
+        let event = try db.query("SELECT max(id)::text AS id FROM course_events WHERE course_id = \(course.id)").one().string("id")
         try Notifications.email(
             db,
             .init(
@@ -58,12 +58,12 @@ public enum SubmitCourse {
         let id = try context.request.parameter("id")
         let course: CourseView = try context.transaction { db in
             let course = try editableCourse(db, id: id, caller: caller, lock: true)
-            try Review.requireStatus(course, in: ["draft", "rejected", "unpublished"], action: "submitted")
+            try CourseApproval.requireStatus(course, in: ["draft", "rejected", "unpublished"], action: "submitted")
             guard try db.query("SELECT 1 FROM lessons WHERE course_id = \(id) LIMIT 1").first != nil else {
                 throw APIError(
                     status: 422, code: "course_incomplete", message: "Add at least one lesson before submitting the course.")
             }
-            return try Review.transition(db, course, to: "submitted", actor: caller.id)
+            return try CourseApproval.transition(db, course, to: "submitted", actor: caller.id)
         }
         return .ok(course, message: "Submitted for review.")
     }
@@ -78,8 +78,8 @@ public enum UnpublishCourse {
         let id = try context.request.parameter("id")
         let course: CourseView = try context.transaction { db in
             let course = try editableCourse(db, id: id, caller: caller, lock: true)
-            try Review.requireStatus(course, in: ["published"], action: "unpublished")
-            return try Review.transition(db, course, to: "unpublished", actor: caller.id)
+            try CourseApproval.requireStatus(course, in: ["published"], action: "unpublished")
+            return try CourseApproval.transition(db, course, to: "unpublished", actor: caller.id)
         }
         return .ok(course, message: "The course is no longer in the catalog.")
     }
@@ -94,9 +94,9 @@ public enum ApproveCourse {
         let id = try context.request.parameter("id")
         let course: CourseView = try context.transaction { db in
             let course = try editableCourse(db, id: id, caller: caller, lock: true)
-            try Review.requireStatus(course, in: ["submitted"], action: "approved")
-            let published = try Review.transition(db, course, to: "published", actor: caller.id)
-            try Review.notifyInstructor(db, published, decision: "approved", reason: nil)
+            try CourseApproval.requireStatus(course, in: ["submitted"], action: "approved")
+            let published = try CourseApproval.transition(db, course, to: "published", actor: caller.id)
+            try CourseApproval.notifyInstructor(db, published, decision: "approved", reason: nil)
             return published
         }
         return .ok(course, message: "The course is published.")
@@ -116,9 +116,9 @@ public enum RejectCourse {
         guard let reason else { throw APIError.invalid([]) }
         let course: CourseView = try context.transaction { db in
             let course = try editableCourse(db, id: id, caller: caller, lock: true)
-            try Review.requireStatus(course, in: ["submitted"], action: "rejected")
-            let rejected = try Review.transition(db, course, to: "rejected", actor: caller.id, reason: reason)
-            try Review.notifyInstructor(db, rejected, decision: "rejected", reason: reason)
+            try CourseApproval.requireStatus(course, in: ["submitted"], action: "rejected")
+            let rejected = try CourseApproval.transition(db, course, to: "rejected", actor: caller.id, reason: reason)
+            try CourseApproval.notifyInstructor(db, rejected, decision: "rejected", reason: reason)
             return rejected
         }
         return .ok(course, message: "The course was sent back to its instructor.")
