@@ -56,9 +56,9 @@ public func call(
     }
     if let body { request.body = body }
     if let token { request.headers["authorization"] = "Bearer \(token)" }
-    if let query = path.split(separator: "?", maxSplits: 1).dropFirst().first {
-        request.rawQuery = String(query)
-        request.path = String(path.prefix { $0 != "?" })
+    if let mark = path.firstIndex(of: "?") {
+        request.rawQuery = String(path[path.index(after: mark)...])
+        request.path = String(path[..<mark])
     }
     let source = try database ?? DatabaseSource(url: TestEnvironment.databaseURL(), prepareStatements: false)
     let response = Function.respond(
