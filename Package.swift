@@ -80,20 +80,24 @@ var targets: [Target] = [
     .target(name: "Push", dependencies: ["HTTPClient", "Crypto", "Core"], path: "Shared/Push", swiftSettings: settings),
     .target(name: "Auth", dependencies: ["Core", "Database", "Crypto"], path: "Shared/Auth", swiftSettings: settings),
     .target(
-        name: "Identity", dependencies: ["Core", "Runtime", "Database", "Auth", "Crypto", "Notifications", "Accounts"], path: "Shared/Identity",
+        name: "Identity", dependencies: ["Core", "Runtime", "Database", "Auth", "Crypto", "Notifications", "Accounts"],
+        path: "Shared/Identity",
         swiftSettings: settings),
     .target(name: "Queue", dependencies: ["Core", "Database"], path: "Shared/Queue", swiftSettings: settings),
     .target(name: "Worker", dependencies: ["Core", "Database", "Queue"], path: "Shared/Worker", swiftSettings: settings),
     .target(
         name: "Courses", dependencies: ["Core", "Runtime", "Database", "Auth", "Crypto", "Notifications", "Media"], path: "Shared/Courses",
         swiftSettings: settings),
-    .target(name: "Media", dependencies: ["Core", "Runtime", "Database", "Auth", "Crypto", "Queue"], path: "Shared/Media", swiftSettings: settings),
+    .target(
+        name: "Media", dependencies: ["Core", "Runtime", "Database", "Auth", "Crypto", "Queue"], path: "Shared/Media",
+        swiftSettings: settings),
     // The media worker's checks: separate from Media so functions never link libcurl.
     .target(
         name: "MediaCheck", dependencies: ["Media", "HTTPClient", "Worker", "Queue", "Database", "Core", "Auth"],
         path: "Shared/MediaCheck", swiftSettings: settings),
     // Account data that functions and workers share (password-reset tokens for the email worker).
-    .target(name: "Accounts", dependencies: ["Core", "Database", "Crypto", "Notifications"], path: "Shared/Accounts", swiftSettings: settings),
+    .target(
+        name: "Accounts", dependencies: ["Core", "Database", "Crypto", "Notifications"], path: "Shared/Accounts", swiftSettings: settings),
     .target(name: "Notifications", dependencies: ["Core", "Database", "Queue"], path: "Shared/Notifications", swiftSettings: settings),
     .target(
         name: "Jobs", dependencies: ["Core", "Runtime", "Database", "Auth", "Queue", "Notifications"], path: "Shared/Jobs",
@@ -106,13 +110,17 @@ var targets: [Target] = [
     .target(name: "Mail", dependencies: ["CCurl", "CCurlHelpers", "Core", "Crypto"], path: "Shared/Mail", swiftSettings: settings),
 
     // Operator CLI: migrate, create-admin, nginx-config, routes.
-    .executableTarget(name: "lmsctl", dependencies: ["Core", "Platform", "Auth", "Crypto", "Media"], path: "infra/lmsctl", swiftSettings: settings),
+    .executableTarget(
+        name: "lmsctl", dependencies: ["Core", "Platform", "Auth", "Crypto", "Media"], path: "infra/lmsctl", swiftSettings: settings),
 
     // The queue benchmark (infra/bench/queue.sh).
-    .executableTarget(name: "queue-bench", dependencies: ["Queue", "Database", "Core"], path: "infra/bench/queue-bench", swiftSettings: settings),
+    .executableTarget(
+        name: "queue-bench", dependencies: ["Queue", "Database", "Core"], path: "infra/bench/queue-bench", swiftSettings: settings),
 
     // Tests.
-    .target(name: "TestSupport", dependencies: ["Core", "Runtime", "Database", "Auth", "Crypto"], path: "Tests/TestSupport", swiftSettings: settings),
+    .target(
+        name: "TestSupport", dependencies: ["Core", "Runtime", "Database", "Auth", "Crypto"], path: "Tests/TestSupport",
+        swiftSettings: settings),
     .testTarget(
         name: "UnitTests",
         dependencies: [
@@ -122,13 +130,15 @@ var targets: [Target] = [
     .testTarget(
         name: "HandlerTests",
         dependencies: [
-            "Core", "Runtime", "Database", "Auth", "Identity", "Jobs", "Platform", "Queue", "Worker", "Delivery", "Notifications", "Push", "Mail",
+            "Core", "Runtime", "Database", "Auth", "Identity", "Jobs", "Platform", "Queue", "Worker", "Delivery", "Notifications", "Push",
+            "Mail",
             "Courses", "Media", "MediaCheck", "HTTPClient", "TestSupport",
         ],
         path: "Tests/HandlerTests", swiftSettings: settings),
     .testTarget(
         name: "EndToEndTests",
-        dependencies: ["Core", "Runtime", "Database", "Auth", "Queue", "Notifications", "Platform", "Media", "TestSupport"], path: "Tests/EndToEndTests",
+        dependencies: ["Core", "Runtime", "Database", "Auth", "Queue", "Notifications", "Platform", "Media", "TestSupport"],
+        path: "Tests/EndToEndTests",
         swiftSettings: settings),
 ]
 

@@ -17,6 +17,10 @@ if ! python3 -c 'import cryptography, aiosmtpd, openapi_spec_validator' 2>/dev/n
 fi
 ensure_service_user
 
+log "checking the format (swift format lint, .swift-format)"
+swift format lint --strict --parallel -r Package.swift Shared Functions Workers Tests infra/lmsctl infra/bench ||
+  die "swift format lint found problems: run swift format format -i -r Package.swift Shared Functions Workers Tests infra"
+
 log "building (debug)"
 swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Linking|Write|Planning|Applying)' || true
 [ "${PIPESTATUS[0]}" -eq 0 ] || die "build failed"

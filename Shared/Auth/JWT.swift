@@ -1,6 +1,6 @@
+import Core
 import Crypto
 import FoundationEssentials
-import Core
 
 /// HS256 JSON Web Tokens. The header must say exactly `HS256` (no `none`, no RS/HS confusion),
 /// the signature is compared in constant time, and `exp` is always checked.

@@ -1,6 +1,6 @@
+import Core
 import Crypto
 import Database
-import Core
 
 /// Issues access tokens (JWT) and rotating refresh tokens (random, stored as SHA-256 hashes,
 /// grouped in families so reuse of a spent token revokes every token of that sign-in).

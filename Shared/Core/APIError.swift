@@ -42,6 +42,7 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     public static let unsupportedMediaType = APIError(
         status: 415, code: "unsupported_media_type", message: "Send the body as application/json.")
     public static let methodNotAllowed = APIError(status: 405, code: "method_not_allowed", message: "This method is not allowed here.")
+    // swift-format-ignore: DontRepeatTypeInStaticProperties
     public static let internalError = APIError(status: 500, code: "internal_error", message: "Something went wrong on our side.")
     public static let unavailable = APIError(
         status: 503, code: "service_unavailable", message: "The service is temporarily unavailable. Try again shortly.",

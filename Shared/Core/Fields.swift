@@ -46,7 +46,8 @@ public struct Fields {
     }
 
     /// For PATCH: distinguishes absent (leave alone), null (clear) and a value.
-    public mutating func patchString(_ key: String, min: Int = 0, max: Int, multiline: Bool = false, nullable: Bool = true) -> Patch<String> {
+    public mutating func patchString(_ key: String, min: Int = 0, max: Int, multiline: Bool = false, nullable: Bool = true) -> Patch<String>
+    {
         guard let value = object[key] else { return .absent }
         if value == .null {
             if nullable { return .null }

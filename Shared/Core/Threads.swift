@@ -11,12 +11,13 @@ public func startThread(_ body: @escaping @Sendable () -> Void) {
     }
     let box = Unmanaged.passRetained(Box(body)).toOpaque()
     var thread = pthread_t()
-    let result = pthread_create(&thread, nil, { argument in
-        let box = Unmanaged<AnyObject>.fromOpaque(argument!).takeRetainedValue() as! Box
-        box.body()
-        return nil
-    }, box)
+    let result = pthread_create(
+        &thread, nil,
+        { argument in
+            let box = Unmanaged<AnyObject>.fromOpaque(argument!).takeRetainedValue() as! Box
+            box.body()
+            return nil
+        }, box)
     precondition(result == 0, "pthread_create failed: \(result)")
     pthread_detach(thread)
 }
-

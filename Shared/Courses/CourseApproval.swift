@@ -51,7 +51,8 @@ enum CourseApproval {
 
 /// `POST /api/v1/courses/{id}/submit`: the instructor asks for review. Needs at least one lesson.
 public enum SubmitCourse {
-    public static let endpoint = Endpoint(.post, "/api/v1/courses/{id}/submit", access: .roles([.instructor, .admin]), body: 1 * KiB, handle)
+    public static let endpoint = Endpoint(
+        .post, "/api/v1/courses/{id}/submit", access: .roles([.instructor, .admin]), body: 1 * KiB, handle)
 
     public static func handle(_ context: Context) throws -> Response {
         let caller = try context.user()
@@ -71,7 +72,8 @@ public enum SubmitCourse {
 
 /// `POST /api/v1/courses/{id}/unpublish`: takes a published course out of the catalog.
 public enum UnpublishCourse {
-    public static let endpoint = Endpoint(.post, "/api/v1/courses/{id}/unpublish", access: .roles([.instructor, .admin]), body: 1 * KiB, handle)
+    public static let endpoint = Endpoint(
+        .post, "/api/v1/courses/{id}/unpublish", access: .roles([.instructor, .admin]), body: 1 * KiB, handle)
 
     public static func handle(_ context: Context) throws -> Response {
         let caller = try context.user()
@@ -151,7 +153,9 @@ public enum ListCoursesForReview {
             """
         ).rows
         let courses = try rows.prefix(limit).map(CourseView.init)
-        let next = rows.count > limit ? try rows.prefix(limit).last.map { CourseCursor.encode(time: try $0.string("cursor_time"), id: try $0.string("id")) } : nil
+        let next =
+            rows.count > limit
+            ? try rows.prefix(limit).last.map { CourseCursor.encode(time: try $0.string("cursor_time"), id: try $0.string("id")) } : nil
         return .ok(CourseListPage(courses: courses, nextCursor: next))
     }
 }

@@ -70,7 +70,8 @@ struct CourseInput {
 /// else (and a malformed id) gets 404, as if it did not exist.
 func editableCourse(_ db: Connection, id: String, caller: Caller, lock: Bool = false) throws -> CourseView {
     guard isUUID(id) else { throw APIError.notFound("Course") }
-    let row = lock
+    let row =
+        lock
         ? try db.query("SELECT \(fragment: CourseView.columns) FROM courses c WHERE c.id = \(id) FOR UPDATE").first
         : try db.query("SELECT \(fragment: CourseView.columns) FROM courses c WHERE c.id = \(id)").first
     guard let row else { throw APIError.notFound("Course") }

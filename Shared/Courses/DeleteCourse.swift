@@ -19,7 +19,8 @@ public enum DeleteCourse {
             }
             guard course.status != "archived" else { return true }
             try db.execute("UPDATE courses SET status = 'archived', updated_at = now() WHERE id = \(id)")
-            try recordEvent(db, courseId: id, actor: caller.id, from: course.status, to: "archived", reason: "deleted by \(caller.role.rawValue)")
+            try recordEvent(
+                db, courseId: id, actor: caller.id, from: course.status, to: "archived", reason: "deleted by \(caller.role.rawValue)")
             return true
         }
         return .message(archived ? "The course was archived: it had been published." : "The course was deleted.")

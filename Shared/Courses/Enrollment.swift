@@ -25,7 +25,8 @@ public enum EnrollInCourse {
             return inserted == 1
         }
         let row = try context.db().query(
-            "SELECT id, course_id, source, created_at FROM enrollments WHERE user_id = \(caller.id) AND course_id = \(id)").one()
+            "SELECT id, course_id, source, created_at FROM enrollments WHERE user_id = \(caller.id) AND course_id = \(id)"
+        ).one()
         let enrollment = Enrollment(
             id: try row.string("id"), courseId: try row.string("course_id"), source: try row.string("source"),
             createdAt: try row.timestamp("created_at"))

@@ -80,7 +80,8 @@ public enum GetCourse {
             let moduleId = try row.string("module_id")
             if modules.last?.id != moduleId {
                 modules.append(
-                    OutlineModule(id: moduleId, title: try row.string("module_title"), position: try row.int("module_position"), lessons: []))
+                    OutlineModule(
+                        id: moduleId, title: try row.string("module_title"), position: try row.int("module_position"), lessons: []))
             }
             if let lessonId = try row.optionalString("id") {
                 modules[modules.count - 1].lessons.append(

@@ -19,8 +19,10 @@ func pageParameters(_ request: Request) throws -> (limit: Int, after: (time: Str
 /// A published course, or 404.
 func publishedCourse(_ db: Connection, id: String, lock: Bool = false) throws -> CourseView {
     guard isUUID(id) else { throw APIError.notFound("Course") }
-    let row = lock
-        ? try db.query("SELECT \(fragment: CourseView.columns) FROM courses c WHERE c.id = \(id) AND c.status = 'published' FOR UPDATE").first
+    let row =
+        lock
+        ? try db.query("SELECT \(fragment: CourseView.columns) FROM courses c WHERE c.id = \(id) AND c.status = 'published' FOR UPDATE")
+            .first
         : try db.query("SELECT \(fragment: CourseView.columns) FROM courses c WHERE c.id = \(id) AND c.status = 'published'").first
     guard let row else { throw APIError.notFound("Course") }
     return try CourseView(row)

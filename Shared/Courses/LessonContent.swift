@@ -163,7 +163,8 @@ public struct ResourceView: Encodable, Sendable {
 
 /// `POST /api/v1/lessons/{id}/resources`: attaches an uploaded file as a downloadable resource.
 public enum AddLessonResource {
-    public static let endpoint = Endpoint(.post, "/api/v1/lessons/{id}/resources", access: .roles([.instructor, .admin]), body: 4 * KiB, handle)
+    public static let endpoint = Endpoint(
+        .post, "/api/v1/lessons/{id}/resources", access: .roles([.instructor, .admin]), body: 4 * KiB, handle)
 
     public static func handle(_ context: Context) throws -> Response {
         let caller = try context.user()
@@ -193,7 +194,8 @@ public enum AddLessonResource {
                 _ = try Curriculum.move(db, table: .resources, id: id, parentId: lessonId, from: try row.int("position"), to: position)
             }
             try db.execute("UPDATE courses SET updated_at = now() WHERE id = \(courseId)")
-            return try ResourceView(try db.query("SELECT \(fragment: ResourceView.columns) FROM lesson_resources r WHERE r.id = \(id)").one())
+            return try ResourceView(
+                try db.query("SELECT \(fragment: ResourceView.columns) FROM lesson_resources r WHERE r.id = \(id)").one())
         }
         return .created(resource, message: "Resource added.")
     }
@@ -213,12 +215,14 @@ public enum UpdateLessonResource {
         try fields.finish()
         let resource: ResourceView = try context.transaction { db in
             _ = try Curriculum.lockCourse(db, courseId: try Curriculum.courseOfResource(db, resourceId: id), caller: caller)
-            let current = try ResourceView(try db.query("SELECT \(fragment: ResourceView.columns) FROM lesson_resources r WHERE r.id = \(id)").one())
+            let current = try ResourceView(
+                try db.query("SELECT \(fragment: ResourceView.columns) FROM lesson_resources r WHERE r.id = \(id)").one())
             if let title { try db.execute("UPDATE lesson_resources SET title = \(title) WHERE id = \(id)") }
             if let position {
                 _ = try Curriculum.move(db, table: .resources, id: id, parentId: current.lessonId, from: current.position, to: position)
             }
-            return try ResourceView(try db.query("SELECT \(fragment: ResourceView.columns) FROM lesson_resources r WHERE r.id = \(id)").one())
+            return try ResourceView(
+                try db.query("SELECT \(fragment: ResourceView.columns) FROM lesson_resources r WHERE r.id = \(id)").one())
         }
         return .ok(resource, message: "Resource updated.")
     }

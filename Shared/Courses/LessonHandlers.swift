@@ -37,7 +37,9 @@ struct LessonInput {
         videoMediaId = fields.patchString("video_media_id", max: 36)
         materialsMediaId = fields.patchString("materials_media_id", max: 36)
         subtitleMediaId = fields.patchString("subtitle_media_id", max: 36)
-        for (key, value) in [("video_media_id", videoMediaId), ("materials_media_id", materialsMediaId), ("subtitle_media_id", subtitleMediaId)] {
+        for (key, value) in [
+            ("video_media_id", videoMediaId), ("materials_media_id", materialsMediaId), ("subtitle_media_id", subtitleMediaId),
+        ] {
             if let id = value.value, !isUUID(id) { fields.fail(key, "must be an upload id") }
         }
         try fields.finish()
@@ -57,7 +59,8 @@ struct LessonInput {
 
 /// `POST /api/v1/modules/{id}/lessons`: adds a lesson to a module (at the end by default).
 public enum CreateLesson {
-    public static let endpoint = Endpoint(.post, "/api/v1/modules/{id}/lessons", access: .roles([.instructor, .admin]), body: 256 * KiB, handle)
+    public static let endpoint = Endpoint(
+        .post, "/api/v1/modules/{id}/lessons", access: .roles([.instructor, .admin]), body: 256 * KiB, handle)
 
     public static func handle(_ context: Context) throws -> Response {
         let caller = try context.user()

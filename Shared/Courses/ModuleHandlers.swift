@@ -6,7 +6,8 @@ import Runtime
 /// `POST /api/v1/courses/{id}/modules`: adds a module (`title`, optional `position`; at the end
 /// by default).
 public enum CreateModule {
-    public static let endpoint = Endpoint(.post, "/api/v1/courses/{id}/modules", access: .roles([.instructor, .admin]), body: 4 * KiB, handle)
+    public static let endpoint = Endpoint(
+        .post, "/api/v1/courses/{id}/modules", access: .roles([.instructor, .admin]), body: 4 * KiB, handle)
 
     public static func handle(_ context: Context) throws -> Response {
         let caller = try context.user()

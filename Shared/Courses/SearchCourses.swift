@@ -70,7 +70,11 @@ public enum SearchCourses {
         let priceMax = integer("price_max", 0...100_000_000)
         var minRating: Double?
         if let text = request.queryValue("min_rating") {
-            if let value = Double(text), (0...5).contains(value) { minRating = value } else { fail("min_rating", "must be a number from 0 to 5") }
+            if let value = Double(text), (0...5).contains(value) {
+                minRating = value
+            } else {
+                fail("min_rating", "must be a number from 0 to 5")
+            }
         }
         let limit = integer("limit", 1...50) ?? 20
         var offset = 0
@@ -123,7 +127,9 @@ public enum SearchCourses {
                 """
             let matched: SQL = "\(fragment: filters) AND c.search @@ \(fragment: expanded)"
             rows = try db.query(
-                select(rank: "ts_rank(c.rank_vector, to_tsquery('simple', \(tsquery)))", filters: matched, order: order, limit: limit + 1, offset: offset)
+                select(
+                    rank: "ts_rank(c.rank_vector, to_tsquery('simple', \(tsquery)))", filters: matched, order: order, limit: limit + 1,
+                    offset: offset)
             ).rows
             if rows.isEmpty && offset == 0 {
                 let similar: SQL = "\(fragment: filters) AND c.title % \(q)"
@@ -136,7 +142,8 @@ public enum SearchCourses {
             Summary(
                 id: try row.string("id"), title: try row.string("title"), subtitle: try row.optionalString("subtitle"),
                 category: try row.optionalString("category"), level: try row.string("level"), language: try row.string("language"),
-                priceMinor: try row.int("price_minor"), currency: try row.string("currency"), thumbnailUrl: try row.optionalString("thumbnail_url"),
+                priceMinor: try row.int("price_minor"), currency: try row.string("currency"),
+                thumbnailUrl: try row.optionalString("thumbnail_url"),
                 ratingAverage: try row.double("rating_average"), ratingCount: try row.int("rating_count"),
                 enrollmentCount: try row.int("enrollment_count"),
                 instructor: .init(id: try row.string("instructor_id"), name: try row.string("instructor_name")),

@@ -3,11 +3,6 @@ public struct Row: Sendable {
     let columns: [String: Int]
     let values: [String?]
 
-    init(columns: [String: Int], values: [String?]) {
-        self.columns = columns
-        self.values = values
-    }
-
     public func raw(_ column: String) throws -> String? {
         guard let index = columns[column] else {
             throw DatabaseError(.decoding, message: "no column \(column)")

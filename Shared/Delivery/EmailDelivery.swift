@@ -67,7 +67,8 @@ public enum EmailDelivery {
     static func messageIdentifier(_ key: String, sender: MailAddress) -> String {
         var local = ""
         for scalar in key.unicodeScalars {
-            let allowed = (scalar >= "a" && scalar <= "z") || (scalar >= "A" && scalar <= "Z") || (scalar >= "0" && scalar <= "9")
+            let allowed =
+                (scalar >= "a" && scalar <= "z") || (scalar >= "A" && scalar <= "Z") || (scalar >= "0" && scalar <= "9")
                 || scalar == "." || scalar == "-"
             local.unicodeScalars.append(allowed ? scalar : "-")
         }

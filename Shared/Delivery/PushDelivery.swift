@@ -24,7 +24,8 @@ public enum PushDelivery {
         var transient: [String] = []
         for device in devices {
             let id = try device.string("id")
-            let result = try transport.send(PushMessage(title: push.title, body: push.body, data: push.data), to: try device.string("token"))
+            let result = try transport.send(
+                PushMessage(title: push.title, body: push.body, data: push.data), to: try device.string("token"))
             switch result {
             case .delivered:
                 try context.db.execute(

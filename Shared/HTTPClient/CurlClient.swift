@@ -78,7 +78,9 @@ public final class CurlClient {
                 let bytes = (body ?? []) + [0]
                 try set(CURLOPT_POSTFIELDSIZE, long: bytes.count - 1)
                 var code = CURLE_OK
-                bytes.withUnsafeBytes { code = lms_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress)) }
+                bytes.withUnsafeBytes {
+                    code = lms_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress))
+                }
                 try check(code)
             }
         }

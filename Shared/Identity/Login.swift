@@ -9,7 +9,8 @@ import Runtime
 /// account for that client address for a growing time, and too many from all addresses lock
 /// the account for the rest of the hour (429 with Retry-After; see `Throttle`).
 public enum Login {
-    public static let endpoint = Endpoint(.post, "/api/v1/auth/login", access: .anyone, mode: .fastcgi, processes: 2, body: 16 * KiB, rate: "auth", handle)
+    public static let endpoint = Endpoint(
+        .post, "/api/v1/auth/login", access: .anyone, mode: .fastcgi, processes: 2, body: 16 * KiB, rate: "auth", handle)
 
     static let failure = APIError(status: 401, code: "invalid_credentials", message: "The email or password is incorrect.")
 

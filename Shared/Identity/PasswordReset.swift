@@ -32,7 +32,8 @@ public enum RequestPasswordReset {
 /// `POST /api/v1/auth/password-reset/confirm`: the token from the email and a new password.
 /// Sets the password, spends every outstanding reset token, ends every session.
 public enum ConfirmPasswordReset {
-    public static let endpoint = Endpoint(.post, "/api/v1/auth/password-reset/confirm", access: .anyone, body: 4 * KiB, rate: "auth", handle)
+    public static let endpoint = Endpoint(
+        .post, "/api/v1/auth/password-reset/confirm", access: .anyone, body: 4 * KiB, rate: "auth", handle)
 
     static let invalid = APIError(
         status: 422, code: "reset_token_invalid", message: "This reset link is invalid or has expired. Request a new one.",

@@ -8,7 +8,8 @@ import Runtime
 /// for a new session in the same family. A token presented a second time means it leaked:
 /// the whole family is revoked and the caller must sign in again.
 public enum Refresh {
-    public static let endpoint = Endpoint(.post, "/api/v1/auth/refresh", access: .anyone, mode: .fastcgi, body: 4 * KiB, rate: "auth", handle)
+    public static let endpoint = Endpoint(
+        .post, "/api/v1/auth/refresh", access: .anyone, mode: .fastcgi, body: 4 * KiB, rate: "auth", handle)
 
     /// A token spent this recently by a concurrent request is answered with 409, not treated as theft.
     static let graceSeconds = 10

@@ -45,7 +45,8 @@ enum Verification {
                 throw APIError.tooManyRequests(retryAfter: try row.int("wait"), message: "A code was just sent. Try again in a minute.")
             }
             if try row.int("in_window") >= sendsPerHour {
-                throw APIError.tooManyRequests(retryAfter: try row.int("window_left"), message: "Too many codes requested. Try again later.")
+                throw APIError.tooManyRequests(
+                    retryAfter: try row.int("window_left"), message: "Too many codes requested. Try again later.")
             }
         }
         let code = newCode()
@@ -114,16 +115,19 @@ public enum VerifyEmail {
                     """
                 ).first
             else {
-                throw APIError(status: 422, code: "code_missing", message: "Request a new code first.",
-                               fieldErrors: [FieldError(field: "code", message: "no code is pending")])
+                throw APIError(
+                    status: 422, code: "code_missing", message: "Request a new code first.",
+                    fieldErrors: [FieldError(field: "code", message: "no code is pending")])
             }
             guard try row.int("attempts") < Verification.maximumAttempts else {
-                throw APIError(status: 422, code: "code_locked", message: "Too many wrong codes. Request a new one.",
-                               fieldErrors: [FieldError(field: "code", message: "too many wrong attempts")])
+                throw APIError(
+                    status: 422, code: "code_locked", message: "Too many wrong codes. Request a new one.",
+                    fieldErrors: [FieldError(field: "code", message: "too many wrong attempts")])
             }
             guard try !row.bool("expired") else {
-                throw APIError(status: 422, code: "code_expired", message: "This code has expired. Request a new one.",
-                               fieldErrors: [FieldError(field: "code", message: "has expired")])
+                throw APIError(
+                    status: 422, code: "code_expired", message: "This code has expired. Request a new one.",
+                    fieldErrors: [FieldError(field: "code", message: "has expired")])
             }
             guard try row.bool("matches") else {
                 let attempts = try db.query(

@@ -93,7 +93,8 @@ public struct JobView: Encodable, Sendable {
     }
 
     static func load(_ db: Connection, id: Int, lock: Bool = false) throws -> JobView? {
-        let row = lock
+        let row =
+            lock
             ? try db.query("SELECT \(fragment: columns) FROM jobs WHERE id = \(id) FOR UPDATE").first
             : try db.query("SELECT \(fragment: columns) FROM jobs WHERE id = \(id)").first
         return try row.map(JobView.init)

@@ -56,7 +56,8 @@ public struct EmailTemplates: Sendable {
     public func passwordReset(name: String?, token: String, expiresInMinutes: Int = 30) -> Content {
         let link = passwordResetLink(token: token)
         let intro = "Someone asked to reset the password of your \(productName) account. To choose a new password, open this link:"
-        let outro = "The link expires in \(minutes(expiresInMinutes)). If you did not ask for this, ignore this email: your password stays as it is."
+        let outro =
+            "The link expires in \(minutes(expiresInMinutes)). If you did not ask for this, ignore this email: your password stays as it is."
         return Content(
             subject: "Reset your \(productName) password",
             text: "\(greeting(name))\n\n\(intro)\n\n\(link)\n\n\(outro)\n",

@@ -38,7 +38,8 @@ public struct MailMessage: Sendable {
         from: MailAddress, to: [MailAddress], content: EmailTemplates.Content, messageId: String,
         replyTo: MailAddress? = nil
     ) {
-        self.init(from: from, to: to, replyTo: replyTo, subject: content.subject, text: content.text, html: content.html, messageId: messageId)
+        self.init(
+            from: from, to: to, replyTo: replyTo, subject: content.subject, text: content.text, html: content.html, messageId: messageId)
     }
 }
 

@@ -46,7 +46,8 @@ public struct MediaView: Encodable, Sendable {
 /// The media row of `id` that the caller owns (admins: any), or 404.
 func ownedMedia(_ db: Connection, id: String, caller: Caller, lock: Bool = false) throws -> Row {
     guard isUUID(id) else { throw APIError.notFound("Upload") }
-    let row = lock
+    let row =
+        lock
         ? try db.query("SELECT \(fragment: MediaView.columns) FROM media m WHERE m.id = \(id) FOR UPDATE").first
         : try db.query("SELECT \(fragment: MediaView.columns) FROM media m WHERE m.id = \(id)").first
     guard let row else { throw APIError.notFound("Upload") }
@@ -260,7 +261,8 @@ public enum UploadContent {
         try db.execute(
             "UPDATE media SET status = 'rejected', reject_reason = \(reason), updated_at = now() WHERE id = \(id) AND status = 'uploading'")
         throw APIError(
-            status: 415, code: "type_mismatch", message: "The file's content is not \(declaredType). Request a new upload for the real file.")
+            status: 415, code: "type_mismatch",
+            message: "The file's content is not \(declaredType). Request a new upload for the real file.")
     }
 }
 

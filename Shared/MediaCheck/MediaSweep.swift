@@ -16,7 +16,8 @@ import Worker
 /// - a local upload whose process died mid-way (`uploading` for an hour) can be sent again;
 /// - an S3 upload whose check never finished (`verifying` for a day) is rejected and removed.
 public enum MediaSweep {
-    public static let schedule = Schedule(name: "media-sweep", kind: "media.sweep", queue: MediaJobs.queue, every: .seconds(3600), catchUpLimit: 1)
+    public static let schedule = Schedule(
+        name: "media-sweep", kind: "media.sweep", queue: MediaJobs.queue, every: .seconds(3600), catchUpLimit: 1)
 
     public static func handle(_ context: JobContext, client: CurlClient?, store: MediaStore) throws {
         let reset = try context.db.query(

@@ -44,8 +44,10 @@ public enum DemoData {
                 _ = try user(tx, email: email, name: "Demo Student \(n)", role: "student", hash: hash)
                 students.append(email)
             }
-            let existing = try tx.query("SELECT count(*)::int AS n FROM courses WHERE instructor_id = ANY(\(TextArray(instructorIds))::uuid[])")
-                .one().int("n")
+            let existing = try tx.query(
+                "SELECT count(*)::int AS n FROM courses WHERE instructor_id = ANY(\(TextArray(instructorIds))::uuid[])"
+            )
+            .one().int("n")
             guard existing == 0 else { return }
             for (index, course) in courses.enumerated() {
                 let id = try tx.query(
@@ -61,10 +63,12 @@ public enum DemoData {
                     """
                 ).one().string("id")
                 try tx.execute(
-                    "INSERT INTO course_events (course_id, actor_id, from_status, to_status, reason) VALUES (\(id), NULL, NULL, 'published', 'demo data')")
+                    "INSERT INTO course_events (course_id, actor_id, from_status, to_status, reason) VALUES (\(id), NULL, NULL, 'published', 'demo data')"
+                )
                 for m in 1...3 {
                     let module = try tx.query(
-                        "INSERT INTO modules (course_id, title, position) VALUES (\(id), \("Part \(m)"), \(m)) RETURNING id").one().string("id")
+                        "INSERT INTO modules (course_id, title, position) VALUES (\(id), \("Part \(m)"), \(m)) RETURNING id"
+                    ).one().string("id")
                     for l in 1...3 {
                         try tx.execute(
                             """

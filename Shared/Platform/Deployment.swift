@@ -50,7 +50,8 @@ public struct Deployment {
             guard comparable == installed else {
                 throw Failure(
                     "\(function) now declares \(route.method) \(route.path) (access \(route.access.joined(separator: ",")), body \(route.bodyLimit)); "
-                        + "the proxy routes \(installed.method) \(installed.path): regenerate the proxy config (infra/up.sh), or pass --route-change")
+                        + "the proxy routes \(installed.method) \(installed.path): regenerate the proxy config (infra/up.sh), or pass --route-change"
+                )
             }
         }
         let bytes = try readFileBytes(binary)

@@ -61,7 +61,9 @@ final class GoogleAccessToken {
             throw TransientFailure("OAuth token request answered \(response.status)")
         default:
             // invalid_grant, invalid_client...: a revoked key or a wrong clock, not this push.
-            let reason = (try? JSONDecoder().decode(Refusal.self, from: Data(response.body))).map { " \($0.error): \($0.errorDescription ?? "")" }
+            let reason = (try? JSONDecoder().decode(Refusal.self, from: Data(response.body))).map {
+                " \($0.error): \($0.errorDescription ?? "")"
+            }
             throw PushError("OAuth token request refused (\(response.status))\(reason ?? "")")
         }
     }
@@ -90,4 +92,3 @@ struct TransientFailure: Error {
     var message: String
     init(_ message: String) { self.message = message }
 }
-

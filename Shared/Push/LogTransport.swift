@@ -35,4 +35,3 @@ public struct LogTransport: PushTransport {
         return .delivered
     }
 }
-

@@ -195,7 +195,9 @@ public enum Queue {
 
     /// Extends the leases of the jobs a live worker still holds.
     @discardableResult
-    public static func heartbeat(_ db: Connection, _ leases: [Lease], worker: String, leaseSeconds: Int = Defaults.leaseSeconds) throws -> Int {
+    public static func heartbeat(_ db: Connection, _ leases: [Lease], worker: String, leaseSeconds: Int = Defaults.leaseSeconds) throws
+        -> Int
+    {
         guard !leases.isEmpty else { return 0 }
         return try db.execute(
             """
@@ -258,9 +260,10 @@ public struct NullableTextArray: SQLValue {
     public var values: [String?]
     public init(_ values: [String?]) { self.values = values }
     public var sqlText: String? {
-        "{" + values.map { value in
-            guard let value else { return "NULL" }
-            return "\"" + value.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"") + "\""
-        }.joined(separator: ",") + "}"
+        "{"
+            + values.map { value in
+                guard let value else { return "NULL" }
+                return "\"" + value.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"") + "\""
+            }.joined(separator: ",") + "}"
     }
 }

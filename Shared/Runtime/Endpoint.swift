@@ -16,7 +16,11 @@ public typealias Handler = @Sendable (Context) throws -> Response
 /// wrong type (404); handlers keep the object-level checks (owner, enrolled).
 public struct Endpoint: Sendable {
     public enum Method: String, Sendable, CaseIterable {
-        case get = "GET", post = "POST", put = "PUT", patch = "PATCH", delete = "DELETE"
+        case get = "GET"
+        case post = "POST"
+        case put = "PUT"
+        case patch = "PATCH"
+        case delete = "DELETE"
     }
 
     /// Who may call. `.anyone` endpoints authenticate lazily (`Context.optionalCaller()`).
@@ -153,7 +157,10 @@ public struct Endpoint: Sendable {
     }
 }
 
-/// Body limits read like sizes: `body: 16 * KiB`.
+/// Body limits read like sizes: `body: 16 * KiB` (unit symbols, hence the capitals).
+// swift-format-ignore: AlwaysUseLowerCamelCase
 public let KiB = 1024
+// swift-format-ignore: AlwaysUseLowerCamelCase
 public let MiB = 1024 * 1024
+// swift-format-ignore: AlwaysUseLowerCamelCase
 public let GiB = 1024 * 1024 * 1024

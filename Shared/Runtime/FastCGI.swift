@@ -10,7 +10,8 @@ import Core
 /// A malformed or truncated record drops that connection only.
 final class FastCGIServer {
     enum RecordType: UInt8 {
-        case beginRequest = 1, abortRequest, endRequest, params, stdin, stdout, stderr, data, getValues, getValuesResult,
+        case beginRequest = 1
+        case abortRequest, endRequest, params, stdin, stdout, stderr, data, getValues, getValuesResult,
             unknownType
     }
 
@@ -258,7 +259,8 @@ func decodeNameValuePairs(_ bytes: [UInt8]) -> [String: String]? {
 
 func encodeNameValue(_ name: String, _ value: String) -> [UInt8] {
     func length(_ count: Int) -> [UInt8] {
-        count < 128 ? [UInt8(count)] : [UInt8(count >> 24 | 0x80), UInt8(count >> 16 & 0xFF), UInt8(count >> 8 & 0xFF), UInt8(count & 0xFF)]
+        count < 128
+            ? [UInt8(count)] : [UInt8(count >> 24 | 0x80), UInt8(count >> 16 & 0xFF), UInt8(count >> 8 & 0xFF), UInt8(count & 0xFF)]
     }
     return length(name.utf8.count) + length(value.utf8.count) + Array(name.utf8) + Array(value.utf8)
 }

@@ -43,7 +43,9 @@ enum FastCGISupervisor {
         }
         func writeStatus() {
             guard let statusFile else { return }
-            let list = servers.sorted { $0.key < $1.key }.map { JSONValue.object(["pid": .number(Double($0.key)), "binary": .string($0.value)]) }
+            let list = servers.sorted { $0.key < $1.key }.map {
+                JSONValue.object(["pid": .number(Double($0.key)), "binary": .string($0.value)])
+            }
             let status: JSONValue = .object([
                 "pid": .number(Double(getpid())), "started_at": .string(isoTime(started)), "restarts": .number(Double(restarts)),
                 "reloads": .number(Double(reloads)), "servers": .array(list),

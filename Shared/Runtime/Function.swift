@@ -54,7 +54,8 @@ public enum Function {
             try endpoint.authorize(routed)
             response = try endpoint.handler(routed)
         } catch {
-            response = Function.response(for: error, log: context?.log ?? Logger(component: component, requestId: requestId), requestId: requestId)
+            response = Function.response(
+                for: error, log: context?.log ?? Logger(component: component, requestId: requestId), requestId: requestId)
         }
         database.afterRequest()
         response.headers.append(("X-Request-Id", requestId))

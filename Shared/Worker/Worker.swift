@@ -107,8 +107,9 @@ public enum Worker {
         startThread { housekeeping(url: url, worker: worker, options: options, state: state, log: log) }
         for index in 0..<options.concurrency {
             startThread {
-                jobLoop(url: url, worker: worker, options: options, config: config, state: state, handler: handler,
-                        log: log, index: index)
+                jobLoop(
+                    url: url, worker: worker, options: options, config: config, state: state, handler: handler,
+                    log: log, index: index)
             }
         }
 
@@ -174,13 +175,17 @@ public enum Worker {
                     if let failure = failed.last, failure.lease == job.lease {
                         context.log.warning(
                             "job failed",
-                            [("kind", .string(job.kind)), ("attempt", .int(job.attempt)), ("error", .string(failure.error)),
-                             ("permanent", .string(failure.permanent ? "yes" : "no"))])
+                            [
+                                ("kind", .string(job.kind)), ("attempt", .int(job.attempt)), ("error", .string(failure.error)),
+                                ("permanent", .string(failure.permanent ? "yes" : "no")),
+                            ])
                     } else if options.batchSize == 1 {
                         context.log.info(
                             "job done",
-                            [("kind", .string(job.kind)), ("attempt", .int(job.attempt)),
-                             ("duration_ms", .double(((monotonicSeconds() - started) * 100_000).rounded() / 100))])
+                            [
+                                ("kind", .string(job.kind)), ("attempt", .int(job.attempt)),
+                                ("duration_ms", .double(((monotonicSeconds() - started) * 100_000).rounded() / 100)),
+                            ])
                     }
                 }
                 try Queue.complete(connection, done, worker: worker)

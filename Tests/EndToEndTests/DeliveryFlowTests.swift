@@ -57,7 +57,8 @@ import Testing
             let run = scalars[index..<index + 6]
             let before = index > 0 ? scalars[index - 1] : " "
             let after = index + 6 < scalars.count ? scalars[index + 6] : " "
-            if run.allSatisfy({ $0.properties.numericType != nil && $0.isASCII }) && !(before.isASCII && before.properties.numericType != nil)
+            if run.allSatisfy({ $0.properties.numericType != nil && $0.isASCII })
+                && !(before.isASCII && before.properties.numericType != nil)
                 && !(after.isASCII && after.properties.numericType != nil)
             {
                 return String(String.UnicodeScalarView(run))
@@ -75,7 +76,8 @@ import Testing
         defer { worker.stop() }
         let client = HTTPClient(try TestEnvironment.value(mode == "cgi" ? "E2E_CGI_URL" : "E2E_FASTCGI_URL"))
         let email = Factory.uniqueEmail("flow-\(mode)")
-        let signup = try client.send("POST", "/api/v1/auth/signup", json: #"{"name":"Flow Tester","email":"\#(email)","password":"long enough pw"}"#)
+        let signup = try client.send(
+            "POST", "/api/v1/auth/signup", json: #"{"name":"Flow Tester","email":"\#(email)","password":"long enough pw"}"#)
         #expect(signup.status == 201)
         let token = try #require(signup.data["access_token"]?.string)
         let verification = try #require(try message(to: email, capture))
@@ -102,13 +104,15 @@ import Testing
         #expect(try client.send("POST", "/api/v1/auth/password-reset", json: #"{"email":"\#(user.email)"}"#).status == 200)
         let mail = try #require(try message(to: user.email, capture))
         let body = text(mail)
-        let link = try #require(body.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\"" || $0 == "<" || $0 == ">" })
-            .first { $0.hasPrefix("https://app.lms.test/reset-password?token=") })
+        let link = try #require(
+            body.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\"" || $0 == "<" || $0 == ">" })
+                .first { $0.hasPrefix("https://app.lms.test/reset-password?token=") })
         let token = String(link.split(separator: "=", maxSplits: 1)[1])
         let confirm = try client.send(
             "POST", "/api/v1/auth/password-reset/confirm", json: #"{"token":"\#(token)","new_password":"fresh from email"}"#)
         #expect(confirm.status == 200)
-        #expect(try client.send("POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"fresh from email"}"#).status == 200)
+        #expect(
+            try client.send("POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"fresh from email"}"#).status == 200)
     }
 
     @Test func anSMTPFailureIsRetriedAndTheMessageArrivesOnce() throws {
@@ -133,15 +137,20 @@ import Testing
         defer { capture.stop() }
         let db = try TestEnvironment.connect()
         let to = Factory.uniqueEmail("dead")
-        let id = try #require(try Notifications.email(db, .init(template: "welcome", to: to, name: "Dead", data: [:], messageKey: "test-dead:\(to)")))
+        let id = try #require(
+            try Notifications.email(db, .init(template: "welcome", to: to, name: "Dead", data: [:], messageKey: "test-dead:\(to)")))
         try db.execute("UPDATE jobs SET max_attempts = 1 WHERE id = \(Int(id))")
         let worker = try emailWorker(capture)
         defer { worker.stop() }
-        #expect(try eventually(seconds: 20) { try db.query("SELECT state FROM jobs WHERE id = \(Int(id))").first?.string("state") == "dead" })
+        #expect(
+            try eventually(seconds: 20) { try db.query("SELECT state FROM jobs WHERE id = \(Int(id))").first?.string("state") == "dead" })
         let admin = try Factory.user(db, role: .admin)
         let client = HTTPClient(try TestEnvironment.value("E2E_FASTCGI_URL"))
         let listed = try client.send("GET", "/api/v1/admin/jobs?state=dead&kind=email.welcome&limit=200", token: admin.accessToken)
-        guard case .array(let jobs)? = listed.data["jobs"] else { Issue.record("no jobs"); return }
+        guard case .array(let jobs)? = listed.data["jobs"] else {
+            Issue.record("no jobs")
+            return
+        }
         #expect(jobs.contains { $0["id"] == .number(Double(id)) && $0["last_error"]?.string?.contains("451") == true })
         #expect(try client.send("POST", "/api/v1/admin/jobs/\(id)/retry", token: admin.accessToken).status == 200)
         #expect(try eventually(seconds: 20) { try capture.deliveries().contains { $0.recipients.contains(to) } })
@@ -155,7 +164,10 @@ import Testing
         let client = HTTPClient(try TestEnvironment.value("E2E_CGI_URL"))
         let suffix = Factory.uniqueEmail("p").split(separator: "@")[0]
         for token in ["phone-\(suffix)", "gone-\(suffix)"] {
-            #expect(try client.send("POST", "/api/v1/users/me/devices", json: #"{"token":"\#(token)","platform":"android"}"#, token: user.accessToken).status == 201)
+            #expect(
+                try client.send(
+                    "POST", "/api/v1/users/me/devices", json: #"{"token":"\#(token)","platform":"android"}"#, token: user.accessToken
+                ).status == 201)
         }
         try Notifications.push(db, .init(userId: user.id, title: "New lesson", body: "Lesson 3 is out", messageKey: "test-push:\(suffix)"))
         let log = "/tmp/lms-worker-push-\(getpid()).log"
@@ -166,7 +178,10 @@ import Testing
                 "WORKER_POLL_MS": "200", "LMS_ENV_FILE": "/nonexistent",
             ])
         defer { worker.stop() }
-        #expect(try eventually(seconds: 20) { try fcm.records().contains { $0.kind == "send" && $0.message?.token == "phone-\(suffix)" && $0.status == 200 } })
+        #expect(
+            try eventually(seconds: 20) {
+                try fcm.records().contains { $0.kind == "send" && $0.message?.token == "phone-\(suffix)" && $0.status == 200 }
+            })
         #expect(try eventually(seconds: 10) { try db.query("SELECT 1 FROM devices WHERE token = \("gone-\(suffix)")").first == nil })
         let sent = try fcm.records().first { $0.message?.token == "phone-\(suffix)" }
         #expect(sent?.message?.notification?.title == "New lesson")

@@ -1,8 +1,9 @@
 import Core
 import Database
-@testable import Runtime
 import TestSupport
 import Testing
+
+@testable import Runtime
 
 /// The FastCGI responder spoken to directly on a function's socket, as nginx would, and
 /// also as nothing well-behaved would.
@@ -29,7 +30,8 @@ import Testing
             let length = Int(bytes[index + 4]) << 8 | Int(bytes[index + 5])
             let padding = Int(bytes[index + 6])
             guard index + 8 + length <= bytes.count else { break }
-            result.append((bytes[index + 1], UInt16(bytes[index + 2]) << 8 | UInt16(bytes[index + 3]), Array(bytes[index + 8..<index + 8 + length])))
+            result.append(
+                (bytes[index + 1], UInt16(bytes[index + 2]) << 8 | UInt16(bytes[index + 3]), Array(bytes[index + 8..<index + 8 + length])))
             index += 8 + length + padding
         }
         return result
@@ -82,7 +84,9 @@ import Testing
             #expect(stdout(records(answer), id: 3).isEmpty)
         }
         // Params whose lengths run past the record are dropped, not trusted.
-        let lying = encodeRecord(.beginRequest, 5, [0, 1, 0, 0, 0, 0, 0, 0]) + encodeRecord(.params, 5, [0x7F, 0x7F, 65]) + encodeRecord(.params, 5, [])
+        let lying =
+            encodeRecord(.beginRequest, 5, [0, 1, 0, 0, 0, 0, 0, 0]) + encodeRecord(.params, 5, [0x7F, 0x7F, 65])
+            + encodeRecord(.params, 5, [])
         _ = try HTTPClient.exchangeUnix(path: socket(), lying, timeoutSeconds: 5)
         // The process is still serving.
         let answer = records(try HTTPClient.exchangeUnix(path: socket(), request(id: 4, keepConnection: false)))
@@ -91,10 +95,14 @@ import Testing
 
     @Test func bodyMustMatchContentLength() throws {
         var params: [UInt8] = []
-        for (name, value) in [("REQUEST_METHOD", "POST"), ("REQUEST_URI", "/api/v1/auth/login"), ("CONTENT_TYPE", "application/json"), ("CONTENT_LENGTH", "100"), ("BODY_LIMIT", "16384")] {
+        for (name, value) in [
+            ("REQUEST_METHOD", "POST"), ("REQUEST_URI", "/api/v1/auth/login"), ("CONTENT_TYPE", "application/json"),
+            ("CONTENT_LENGTH", "100"), ("BODY_LIMIT", "16384"),
+        ] {
             params += encodeNameValue(name, value)
         }
-        let bytes = encodeRecord(.beginRequest, 1, [0, 1, 0, 0, 0, 0, 0, 0]) + encodeRecord(.params, 1, params) + encodeRecord(.params, 1, [])
+        let bytes =
+            encodeRecord(.beginRequest, 1, [0, 1, 0, 0, 0, 0, 0, 0]) + encodeRecord(.params, 1, params) + encodeRecord(.params, 1, [])
             + encodeRecord(.stdin, 1, Array("{\"a\":1}".utf8)) + encodeRecord(.stdin, 1, [])
         let answer = records(try HTTPClient.exchangeUnix(path: socket("auth-login"), bytes))
         #expect(stdout(answer, id: 1).hasPrefix("Status: 400"))
@@ -131,12 +139,13 @@ import Testing
         #expect(servers.count == 2)
         let victim = try #require(servers.first)
         kill(victim.pid, SIGKILL)
-        #expect(try eventually(seconds: 10) {
-            let now = try processes(running: binary)
-            let ids = Set(now.map(\.pid))
-            let alive = now.filter { ids.contains($0.parent) }
-            return alive.count == 2 && !alive.contains { $0.pid == victim.pid }
-        })
+        #expect(
+            try eventually(seconds: 10) {
+                let now = try processes(running: binary)
+                let ids = Set(now.map(\.pid))
+                let alive = now.filter { ids.contains($0.parent) }
+                return alive.count == 2 && !alive.contains { $0.pid == victim.pid }
+            })
         let client = HTTPClient(try TestEnvironment.value("E2E_FASTCGI_URL"))
         for _ in 0..<10 { #expect(try client.send("GET", "/api/v1/users/me").status == 401) }
     }

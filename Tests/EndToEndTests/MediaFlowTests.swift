@@ -15,10 +15,13 @@ import Testing
         return String(afterScheme[afterScheme.firstIndex(of: "/")!...])
     }
 
-    func upload(_ client: HTTPClient, _ bytes: [UInt8], purpose: String, type: String, declared: String? = nil, token: String) throws -> (id: String, response: TestResponse) {
+    func upload(_ client: HTTPClient, _ bytes: [UInt8], purpose: String, type: String, declared: String? = nil, token: String) throws -> (
+        id: String, response: TestResponse
+    ) {
         let created = try client.send(
             "POST", "/api/v1/uploads",
-            json: #"{"purpose":"\#(purpose)","filename":"Week 1.pdf","content_type":"\#(declared ?? type)","size_bytes":\#(bytes.count)}"#, token: token)
+            json: #"{"purpose":"\#(purpose)","filename":"Week 1.pdf","content_type":"\#(declared ?? type)","size_bytes":\#(bytes.count)}"#,
+            token: token)
         #expect(created.status == 201)
         let id = try #require(created.data["media"]?["id"]?.string)
         let url = try #require(created.data["upload"]?["url"]?.string)
@@ -40,8 +43,11 @@ import Testing
         #expect(uploaded.data["status"]?.string == "ready")
 
         // A course with a lesson whose materials are the upload; the student enrolls.
-        let course = try #require(try client.send("POST", "/api/v1/courses", json: #"{"title":"Files"}"#, token: teacher.accessToken).data["id"]?.string)
-        let module = try #require(try client.send("POST", "/api/v1/courses/\(course)/modules", json: #"{"title":"M"}"#, token: teacher.accessToken).data["id"]?.string)
+        let course = try #require(
+            try client.send("POST", "/api/v1/courses", json: #"{"title":"Files"}"#, token: teacher.accessToken).data["id"]?.string)
+        let module = try #require(
+            try client.send("POST", "/api/v1/courses/\(course)/modules", json: #"{"title":"M"}"#, token: teacher.accessToken).data["id"]?
+                .string)
         let lesson = try client.send(
             "POST", "/api/v1/modules/\(module)/lessons", json: #"{"title":"Notes","kind":"resource","materials_media_id":"\#(pdfId)"}"#,
             token: teacher.accessToken)

@@ -62,7 +62,8 @@ import Testing
     @Test(arguments: Mode.allCases)
     func wrongContentTypeIs415(mode: Mode) throws {
         let response = try mode.client().send(
-            "POST", "/api/v1/auth/login", body: Array("email=a&password=b".utf8), headers: ["Content-Type": "application/x-www-form-urlencoded"])
+            "POST", "/api/v1/auth/login", body: Array("email=a&password=b".utf8),
+            headers: ["Content-Type": "application/x-www-form-urlencoded"])
         #expect(response.status == 415)
     }
 
@@ -73,7 +74,8 @@ import Testing
             #expect(response.status == 400, "body \(body)")
         }
         let invalidUTF8: [UInt8] = Array("{\"name\":\"".utf8) + [0xC3, 0x28, 0xFF] + Array("\"}".utf8)
-        let response = try mode.client().send("POST", "/api/v1/auth/signup", body: invalidUTF8, headers: ["Content-Type": "application/json"])
+        let response = try mode.client().send(
+            "POST", "/api/v1/auth/signup", body: invalidUTF8, headers: ["Content-Type": "application/json"])
         #expect(response.status == 400)
     }
 
@@ -81,7 +83,9 @@ import Testing
     func chunkedBodyWithoutContentLengthIsNeverA500(mode: Mode) throws {
         let body = #"{"email":"nobody@example.test","password":"whatever pw"}"#
         let chunk = String(body.utf8.count, radix: 16) + "\r\n" + body + "\r\n0\r\n\r\n"
-        let request = "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk
+        let request =
+            "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + chunk
         let client = try mode.client()
         let response = try client.parse(client.raw(Array(request.utf8)))
         #expect(response.status < 500)
@@ -91,7 +95,8 @@ import Testing
     @Test(arguments: Mode.allCases)
     func lyingContentLengthLosesNothing(mode: Mode) throws {
         let client = try mode.client()
-        let request = "POST /api/v1/auth/signup HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"name\":\"x\"}"
+        let request =
+            "POST /api/v1/auth/signup HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"name\":\"x\"}"
         let answer = try client.raw(Array(request.utf8), timeoutSeconds: 20, halfClose: true)
         if !answer.isEmpty { #expect(try client.parse(answer).status < 500) }
         #expect(try client.send("GET", "/api/v1/health").status == 200)
@@ -138,7 +143,8 @@ import Testing
         let manifest = try deployedManifest()
         let client = try mode.client()
         for route in manifest.routes where !route.isPublic {
-            let path = route.path.replacingAll("{id}", with: "00000000-0000-4000-8000-000000000000").replacingAll("{courseId}", with: "00000000-0000-4000-8000-000000000000")
+            let path = route.path.replacingAll("{id}", with: "00000000-0000-4000-8000-000000000000").replacingAll(
+                "{courseId}", with: "00000000-0000-4000-8000-000000000000")
             let response = try client.send(route.method, path, json: route.method == "GET" ? nil : "{}")
             #expect(response.status == 401, "\(route.method) \(route.path)")
             #expect(response.json["success"]?.bool == false)

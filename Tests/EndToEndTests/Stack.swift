@@ -1,6 +1,7 @@
 import Core
 import Runtime
 import TestSupport
+import Testing
 
 /// The two front ends `infra/test.sh` starts: every route as CGI (fcgiwrap) on one, every
 /// route as a FastCGI process on the other. Each end-to-end test runs against both.
@@ -13,5 +14,3 @@ enum Mode: String, CaseIterable, Sendable, CustomTestStringConvertible {
         HTTPClient(try TestEnvironment.value(self == .cgi ? "E2E_CGI_URL" : "E2E_FASTCGI_URL"))
     }
 }
-
-import Testing

@@ -49,7 +49,12 @@ import Testing
             options: .init(queue: queue))
         let doomed = try worker(queue)
         let survivor = try worker(queue)
-        #expect(try eventually(seconds: 10) { try db.query("SELECT count(*) AS n FROM jobs WHERE queue = \(queue) AND state = 'running' AND locked_by LIKE \("%:\(doomed.pid):%")").one().int("n") > 0 })
+        #expect(
+            try eventually(seconds: 10) {
+                try db.query(
+                    "SELECT count(*) AS n FROM jobs WHERE queue = \(queue) AND state = 'running' AND locked_by LIKE \("%:\(doomed.pid):%")"
+                ).one().int("n") > 0
+            })
         doomed.signal(SIGKILL)
         doomed.waitForExit()
         let replacement = try worker(queue)
@@ -58,7 +63,10 @@ import Testing
             "SELECT count(*) AS n, count(*) FILTER (WHERE attempt > 1) AS reruns FROM probe_effects WHERE key LIKE \(queue + "-%")"
         ).one()
         #expect(try effects.int("n") == count)  // every job's effect exists, once (the key is its primary key)
-        #expect(try effects.int("reruns") + (try db.query("SELECT coalesce(sum(duplicates), 0)::int AS d FROM probe_effects WHERE key LIKE \(queue + "-%")").one().int("d")) >= 1)
+        #expect(
+            try effects.int("reruns")
+                + (try db.query("SELECT coalesce(sum(duplicates), 0)::int AS d FROM probe_effects WHERE key LIKE \(queue + "-%")").one()
+                    .int("d")) >= 1)
         survivor.signal(SIGTERM)
         replacement.signal(SIGTERM)
         #expect(survivor.waitForExit(seconds: 30) && replacement.waitForExit(seconds: 30))
@@ -70,21 +78,30 @@ import Testing
             db, kind: "probe.effect", payloads: (0..<6).map { ["key": .string("\(queue)-\($0)"), "sleep_ms": JSONValue.number(1500)] },
             options: .init(queue: queue))
         let process = try worker(queue, ["WORKER_CONCURRENCY": "2"])
-        #expect(try eventually(seconds: 10) { try db.query("SELECT count(*) AS n FROM jobs WHERE queue = \(queue) AND state = 'running'").one().int("n") == 2 })
+        #expect(
+            try eventually(seconds: 10) {
+                try db.query("SELECT count(*) AS n FROM jobs WHERE queue = \(queue) AND state = 'running'").one().int("n") == 2
+            })
         process.signal(SIGTERM)
         #expect(process.waitForExit(seconds: 20))
         #expect(process.exitStatus() == 0)
         #expect(try db.query("SELECT count(*) AS n FROM probe_effects WHERE key LIKE \(queue + "-%")").one().int("n") == 2)
-        let left = try db.query("SELECT count(*) FILTER (WHERE state = 'ready') AS ready, count(*) AS n FROM jobs WHERE queue = \(queue)").one()
+        let left = try db.query("SELECT count(*) FILTER (WHERE state = 'ready') AS ready, count(*) AS n FROM jobs WHERE queue = \(queue)")
+            .one()
         #expect(try left.int("n") == 4)
         #expect(try left.int("ready") == 4)
     }
 
     @Test func sigtermReleasesJobsThatOutliveTheGracePeriod() throws {
         let (db, queue) = try setUp()
-        try Queue.enqueue(db, kind: "probe.effect", payload: ["key": JSONValue.string("\(queue)-slow"), "sleep_ms": .number(5000)], options: .init(queue: queue))
+        try Queue.enqueue(
+            db, kind: "probe.effect", payload: ["key": JSONValue.string("\(queue)-slow"), "sleep_ms": .number(5000)],
+            options: .init(queue: queue))
         let process = try worker(queue, ["WORKER_CONCURRENCY": "1", "WORKER_GRACE_SECONDS": "1"])
-        #expect(try eventually(seconds: 10) { try db.query("SELECT count(*) AS n FROM jobs WHERE queue = \(queue) AND state = 'running'").one().int("n") == 1 })
+        #expect(
+            try eventually(seconds: 10) {
+                try db.query("SELECT count(*) AS n FROM jobs WHERE queue = \(queue) AND state = 'running'").one().int("n") == 1
+            })
         process.signal(SIGTERM)
         #expect(process.waitForExit(seconds: 10))
         let job = try #require(try db.query("SELECT state, attempts FROM jobs WHERE queue = \(queue)").first)
@@ -106,7 +123,9 @@ import Testing
         let (db, queue) = try setUp()
         let first = try worker(queue, ["PROBE_SCHEDULE_SECONDS": "1"])
         let second = try worker(queue, ["PROBE_SCHEDULE_SECONDS": "1"])
-        #expect(try eventually(seconds: 20) { try db.query("SELECT count(*) AS n FROM probe_ticks WHERE queue = \(queue)").one().int("n") >= 3 })
+        #expect(
+            try eventually(seconds: 20) { try db.query("SELECT count(*) AS n FROM probe_ticks WHERE queue = \(queue)").one().int("n") >= 3 }
+        )
         first.signal(SIGTERM)
         second.signal(SIGTERM)
         first.waitForExit()

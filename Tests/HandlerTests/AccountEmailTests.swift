@@ -58,11 +58,15 @@ import Worker
         let code = try #require(try emailJob(db, to: email, template: "verification")?["data"]?["code"]?.string)
         let wrongCode = code == "123456" ? "654321" : "123456"
         for _ in 0..<5 {
-            #expect(try call(VerifyEmail.endpoint, "POST", "/api/v1/auth/otp/verify", json: #"{"code":"\#(wrongCode)"}"#, token: token).code == "code_invalid")
+            #expect(
+                try call(VerifyEmail.endpoint, "POST", "/api/v1/auth/otp/verify", json: #"{"code":"\#(wrongCode)"}"#, token: token).code
+                    == "code_invalid")
         }
         let locked = try call(VerifyEmail.endpoint, "POST", "/api/v1/auth/otp/verify", json: #"{"code":"\#(code)"}"#, token: token)
         #expect(locked.code == "code_locked")
-        try db.execute("UPDATE email_verifications SET attempts = 0, expires_at = now() - interval '1 second' WHERE code_hash IS NOT NULL AND user_id = (SELECT id FROM users WHERE email = \(email))")
+        try db.execute(
+            "UPDATE email_verifications SET attempts = 0, expires_at = now() - interval '1 second' WHERE code_hash IS NOT NULL AND user_id = (SELECT id FROM users WHERE email = \(email))"
+        )
         let expired = try call(VerifyEmail.endpoint, "POST", "/api/v1/auth/otp/verify", json: #"{"code":"\#(code)"}"#, token: token)
         #expect(expired.code == "code_expired")
     }
@@ -73,11 +77,17 @@ import Worker
         let tooSoon = try call(ResendVerification.endpoint, "POST", "/api/v1/auth/otp", token: token)
         #expect(tooSoon.status == 429)
         #expect(Int(tooSoon.header("Retry-After") ?? "") ?? 0 > 0)
-        try db.execute("UPDATE email_verifications SET sent_at = now() - interval '2 minutes' WHERE user_id = (SELECT id FROM users WHERE email = \(email))")
+        try db.execute(
+            "UPDATE email_verifications SET sent_at = now() - interval '2 minutes' WHERE user_id = (SELECT id FROM users WHERE email = \(email))"
+        )
         let resent = try call(ResendVerification.endpoint, "POST", "/api/v1/auth/otp", token: token)
         #expect(resent.status == 200)
-        #expect(try db.query("SELECT count(*)::int AS n FROM jobs WHERE kind = 'email.verification' AND payload->>'to' = \(email)").one().int("n") == 2)
-        try db.execute("UPDATE email_verifications SET sent_at = now() - interval '2 minutes', sent_in_window = 5 WHERE user_id = (SELECT id FROM users WHERE email = \(email))")
+        #expect(
+            try db.query("SELECT count(*)::int AS n FROM jobs WHERE kind = 'email.verification' AND payload->>'to' = \(email)").one().int(
+                "n") == 2)
+        try db.execute(
+            "UPDATE email_verifications SET sent_at = now() - interval '2 minutes', sent_in_window = 5 WHERE user_id = (SELECT id FROM users WHERE email = \(email))"
+        )
         #expect(try call(ResendVerification.endpoint, "POST", "/api/v1/auth/otp", token: token).status == 429)
     }
 
@@ -89,9 +99,12 @@ import Worker
         #expect(try call(VerifyEmail.endpoint, "POST", "/api/v1/auth/otp/verify", json: #"{"code":"123456"}"#).status == 401)
         let unverified = try Factory.user(db, verified: false)
         for body in [#"{"code":"12345"}"#, #"{"code":"abcdef"}"#, #"{"code":123456}"#, "{}"] {
-            #expect(try call(VerifyEmail.endpoint, "POST", "/api/v1/auth/otp/verify", json: body, token: unverified.accessToken).status == 422)
+            #expect(
+                try call(VerifyEmail.endpoint, "POST", "/api/v1/auth/otp/verify", json: body, token: unverified.accessToken).status == 422)
         }
-        #expect(try call(VerifyEmail.endpoint, "POST", "/api/v1/auth/otp/verify", json: #"{"code":"123456"}"#, token: unverified.accessToken).code == "code_missing")
+        #expect(
+            try call(VerifyEmail.endpoint, "POST", "/api/v1/auth/otp/verify", json: #"{"code":"123456"}"#, token: unverified.accessToken)
+                .code == "code_missing")
         #expect(try call(VerifyEmail.endpoint, "POST", "/api/v1/auth/otp/verify", json: "[", token: unverified.accessToken).status == 400)
     }
 
@@ -138,8 +151,10 @@ import Worker
     @Test func answersTheSameForKnownAndUnknownAddresses() throws {
         let db = try TestEnvironment.connect()
         let user = try Factory.user(db)
-        let known = try call(RequestPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset", json: #"{"email":"\#(user.email.uppercased())"}"#)
-        let unknown = try call(RequestPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset", json: #"{"email":"\#(Factory.uniqueEmail())"}"#)
+        let known = try call(
+            RequestPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset", json: #"{"email":"\#(user.email.uppercased())"}"#)
+        let unknown = try call(
+            RequestPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset", json: #"{"email":"\#(Factory.uniqueEmail())"}"#)
         #expect(known.status == 200)
         #expect(known.body == unknown.body)
         #expect(try resetToken(db, to: user.email) != nil)
@@ -156,12 +171,16 @@ import Worker
         _ = try call(RequestPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset", json: #"{"email":"\#(user.email)"}"#)
         let token = try #require(try resetToken(db, to: user.email))
         let confirm = try call(
-            ConfirmPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset/confirm", json: #"{"token":"\#(token)","new_password":"brand new secret"}"#)
+            ConfirmPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset/confirm",
+            json: #"{"token":"\#(token)","new_password":"brand new secret"}"#)
         #expect(confirm.status == 200)
         #expect(try call(GetMe.endpoint, "GET", "/api/v1/users/me", token: user.accessToken).status == 401)
-        #expect(try call(Login.endpoint, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"brand new secret"}"#).status == 200)
+        #expect(
+            try call(Login.endpoint, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"brand new secret"}"#)
+                .status == 200)
         let reuse = try call(
-            ConfirmPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset/confirm", json: #"{"token":"\#(token)","new_password":"another new secret"}"#)
+            ConfirmPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset/confirm",
+            json: #"{"token":"\#(token)","new_password":"another new secret"}"#)
         #expect(reuse.status == 422)
         #expect(reuse.code == "reset_token_invalid")
     }
@@ -171,19 +190,33 @@ import Worker
         let user = try Factory.user(db)
         _ = try call(RequestPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset", json: #"{"email":"\#(user.email)"}"#)
         let token = try #require(try resetToken(db, to: user.email))
-        let weak = try call(ConfirmPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset/confirm", json: #"{"token":"\#(token)","new_password":"short"}"#)
+        let weak = try call(
+            ConfirmPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset/confirm",
+            json: #"{"token":"\#(token)","new_password":"short"}"#)
         #expect(weak.failedFields == ["new_password"])
         try db.execute("UPDATE password_resets SET expires_at = now() - interval '1 second' WHERE user_id = \(user.id)")
-        #expect(try call(ConfirmPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset/confirm", json: #"{"token":"\#(token)","new_password":"long enough now"}"#).status == 422)
-        #expect(try call(ConfirmPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset/confirm", json: #"{"token":"made-up","new_password":"long enough now"}"#).status == 422)
-        #expect(try call(RequestPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset", json: #"{"email":"not an email"}"#).status == 422)
+        #expect(
+            try call(
+                ConfirmPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset/confirm",
+                json: #"{"token":"\#(token)","new_password":"long enough now"}"#
+            ).status == 422)
+        #expect(
+            try call(
+                ConfirmPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset/confirm",
+                json: #"{"token":"made-up","new_password":"long enough now"}"#
+            ).status == 422)
+        #expect(
+            try call(RequestPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset", json: #"{"email":"not an email"}"#).status == 422
+        )
         #expect(try call(RequestPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset", json: "[]").status == 400)
     }
 
     @Test func suspendedAccountsGetNoLink() throws {
         let db = try TestEnvironment.connect()
         let user = try Factory.user(db, status: "suspended")
-        #expect(try call(RequestPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset", json: #"{"email":"\#(user.email)"}"#).status == 200)
+        #expect(
+            try call(RequestPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset", json: #"{"email":"\#(user.email)"}"#).status
+                == 200)
         #expect(try resetToken(db, to: user.email) == nil)
         #expect(try db.query("SELECT 1 FROM password_resets WHERE user_id = \(user.id)").rows.isEmpty)
     }
@@ -192,9 +225,11 @@ import Worker
         let db = try TestEnvironment.connect()
         let user = try Factory.user(db)
         _ = try call(RequestPasswordReset.endpoint, "POST", "/api/v1/auth/password-reset", json: #"{"email":"\#(user.email)"}"#)
-        let payload = try #require(try db.query(
-            "SELECT payload::text AS p FROM jobs WHERE kind = 'email.password_reset' AND payload->>'to' = \(user.email)"
-        ).first).string("p")
+        let payload = try #require(
+            try db.query(
+                "SELECT payload::text AS p FROM jobs WHERE kind = 'email.password_reset' AND payload->>'to' = \(user.email)"
+            ).first
+        ).string("p")
         #expect(!payload.contains("token\""))
         let token = try #require(try resetToken(db, to: user.email))
         #expect(!payload.contains(token))
@@ -206,13 +241,20 @@ import Worker
         let db = try TestEnvironment.connect()
         let user = try Factory.user(db)
         let token = "fcm-" + Factory.uniqueEmail("t")
-        let created = try call(RegisterDevice.endpoint, "POST", "/api/v1/users/me/devices", json: #"{"token":"\#(token)","platform":"android","name":"Pixel"}"#, token: user.accessToken)
+        let created = try call(
+            RegisterDevice.endpoint, "POST", "/api/v1/users/me/devices",
+            json: #"{"token":"\#(token)","platform":"android","name":"Pixel"}"#, token: user.accessToken)
         #expect(created.status == 201)
         let id = try #require(created.data["id"]?.string)
-        let again = try call(RegisterDevice.endpoint, "POST", "/api/v1/users/me/devices", json: #"{"token":"\#(token)","platform":"android"}"#, token: user.accessToken)
+        let again = try call(
+            RegisterDevice.endpoint, "POST", "/api/v1/users/me/devices", json: #"{"token":"\#(token)","platform":"android"}"#,
+            token: user.accessToken)
         #expect(again.data["id"]?.string == id)
         let list = try call(ListDevices.endpoint, "GET", "/api/v1/users/me/devices", token: user.accessToken)
-        guard case .array(let devices) = list.data else { Issue.record("no list"); return }
+        guard case .array(let devices) = list.data else {
+            Issue.record("no list")
+            return
+        }
         #expect(devices.count == 1)
         #expect(!list.text.contains(token))
         let other = try Factory.user(db)
@@ -227,17 +269,25 @@ import Worker
         let first = try Factory.user(db)
         let second = try Factory.user(db)
         let token = "fcm-" + Factory.uniqueEmail("t")
-        _ = try call(RegisterDevice.endpoint, "POST", "/api/v1/users/me/devices", json: #"{"token":"\#(token)","platform":"ios"}"#, token: first.accessToken)
+        _ = try call(
+            RegisterDevice.endpoint, "POST", "/api/v1/users/me/devices", json: #"{"token":"\#(token)","platform":"ios"}"#,
+            token: first.accessToken)
         try db.execute("UPDATE devices SET last_seen_at = now() - interval '31 days' WHERE token = \(token)")
-        _ = try call(RegisterDevice.endpoint, "POST", "/api/v1/users/me/devices", json: #"{"token":"\#(token)","platform":"ios"}"#, token: second.accessToken)
+        _ = try call(
+            RegisterDevice.endpoint, "POST", "/api/v1/users/me/devices", json: #"{"token":"\#(token)","platform":"ios"}"#,
+            token: second.accessToken)
         #expect(try db.query("SELECT user_id::text AS u FROM devices WHERE token = \(token)").one().string("u") == second.id)
     }
 
     @Test func refusesAnonymousAndInvalid() throws {
         let user = try Factory.user(TestEnvironment.connect())
-        #expect(try call(RegisterDevice.endpoint, "POST", "/api/v1/users/me/devices", json: #"{"token":"x","platform":"android"}"#).status == 401)
+        #expect(
+            try call(RegisterDevice.endpoint, "POST", "/api/v1/users/me/devices", json: #"{"token":"x","platform":"android"}"#).status
+                == 401)
         #expect(try call(ListDevices.endpoint, "GET", "/api/v1/users/me/devices").status == 401)
-        let invalid = try call(RegisterDevice.endpoint, "POST", "/api/v1/users/me/devices", json: #"{"token":"","platform":"symbian"}"#, token: user.accessToken)
+        let invalid = try call(
+            RegisterDevice.endpoint, "POST", "/api/v1/users/me/devices", json: #"{"token":"","platform":"symbian"}"#,
+            token: user.accessToken)
         #expect(Set(invalid.failedFields) == ["token", "platform"])
         #expect(try call(RegisterDevice.endpoint, "POST", "/api/v1/users/me/devices", json: "[]", token: user.accessToken).status == 400)
     }

@@ -36,7 +36,8 @@ import Testing
     @Test func nobodySignsUpAsAdmin() throws {
         let email = Factory.uniqueEmail()
         let response = try call(
-            Signup.endpoint, "POST", "/api/v1/auth/signup", json: #"{"name":"Eve","email":"\#(email)","password":"long enough pw","role":"admin"}"#)
+            Signup.endpoint, "POST", "/api/v1/auth/signup",
+            json: #"{"name":"Eve","email":"\#(email)","password":"long enough pw","role":"admin"}"#)
         #expect(response.status == 422)
         #expect(response.failedFields == ["role"])
         #expect(try TestEnvironment.connect().query("SELECT 1 FROM users WHERE email = \(email)").rows.isEmpty)
@@ -45,17 +46,20 @@ import Testing
     @Test func normalizesEmailAndRefusesDuplicatesInAnyCase() throws {
         let local = "MiXeD-\(Factory.uniqueEmail().split(separator: "@")[0])"
         let first = try call(
-            Signup.endpoint, "POST", "/api/v1/auth/signup", json: #"{"name":"A","email":"  \#(local)@Exämple.TEST ","password":"long enough pw"}"#)
+            Signup.endpoint, "POST", "/api/v1/auth/signup",
+            json: #"{"name":"A","email":"  \#(local)@Exämple.TEST ","password":"long enough pw"}"#)
         #expect(first.status == 201)
         #expect(first.data["user"]?["email"]?.string == "\(local.lowercased())@exämple.test")
         let second = try call(
-            Signup.endpoint, "POST", "/api/v1/auth/signup", json: #"{"name":"B","email":"\#(local.uppercased())@EXÄMPLE.test","password":"long enough pw"}"#)
+            Signup.endpoint, "POST", "/api/v1/auth/signup",
+            json: #"{"name":"B","email":"\#(local.uppercased())@EXÄMPLE.test","password":"long enough pw"}"#)
         #expect(second.status == 409)
         #expect(second.code == "email_taken")
     }
 
     @Test func listsEveryInvalidField() throws {
-        let response = try call(Signup.endpoint, "POST", "/api/v1/auth/signup", json: #"{"email":"not-an-email","password":"short","role":"x"}"#)
+        let response = try call(
+            Signup.endpoint, "POST", "/api/v1/auth/signup", json: #"{"email":"not-an-email","password":"short","role":"x"}"#)
         #expect(response.status == 422)
         #expect(Set(response.failedFields) == ["name", "email", "password", "role"])
     }
@@ -63,7 +67,8 @@ import Testing
     @Test func refusesNulBytesAndControlCharactersWithoutWriting() throws {
         let email = Factory.uniqueEmail()
         let response = try call(
-            Signup.endpoint, "POST", "/api/v1/auth/signup", json: #"{"name":"Bad\u0000Name","email":"\#(email)","password":"long enough pw"}"#)
+            Signup.endpoint, "POST", "/api/v1/auth/signup",
+            json: #"{"name":"Bad\u0000Name","email":"\#(email)","password":"long enough pw"}"#)
         #expect(response.status == 422)
         #expect(response.failedFields == ["name"])
         #expect(try TestEnvironment.connect().query("SELECT 1 FROM users WHERE email = \(email)").rows.isEmpty)
@@ -73,21 +78,25 @@ import Testing
         let name = "Robert'); DROP TABLE users;-- \\ $1 %"
         let response = try call(
             Signup.endpoint, "POST", "/api/v1/auth/signup",
-            json: #"{"name":"Robert'); DROP TABLE users;-- \\ $1 %","email":"\#(Factory.uniqueEmail())","password":"'; SELECT pg_sleep(5);--"}"#)
+            json:
+                #"{"name":"Robert'); DROP TABLE users;-- \\ $1 %","email":"\#(Factory.uniqueEmail())","password":"'; SELECT pg_sleep(5);--"}"#
+        )
         #expect(response.status == 201)
         #expect(response.data["user"]?["name"]?.string == name)
     }
 
     @Test func emailsThatGrowWhenLowercasedAreRefusedNot500() throws {
         let email = "a@" + String(repeating: "İ", count: 200) + ".com"
-        let response = try call(Signup.endpoint, "POST", "/api/v1/auth/signup", json: #"{"name":"A","email":"\#(email)","password":"long enough pw"}"#)
+        let response = try call(
+            Signup.endpoint, "POST", "/api/v1/auth/signup", json: #"{"name":"A","email":"\#(email)","password":"long enough pw"}"#)
         #expect(response.status == 422)
     }
 
     @Test func refusesOneMegabyteName() throws {
         let big = String(repeating: "x", count: 1 << 20)
         let response = try call(
-            Signup.endpoint, "POST", "/api/v1/auth/signup", json: #"{"name":"\#(big)","email":"\#(Factory.uniqueEmail())","password":"long enough pw"}"#)
+            Signup.endpoint, "POST", "/api/v1/auth/signup",
+            json: #"{"name":"\#(big)","email":"\#(Factory.uniqueEmail())","password":"long enough pw"}"#)
         #expect(response.status == 422)
     }
 
@@ -108,7 +117,8 @@ import Testing
 @Suite struct LoginTests {
     @Test func signsInWithTheRightPassword() throws {
         let user = try Factory.user(TestEnvironment.connect())
-        let response = try call(Login.endpoint, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email.uppercased())","password":"\#(user.password)"}"#)
+        let response = try call(
+            Login.endpoint, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email.uppercased())","password":"\#(user.password)"}"#)
         #expect(response.status == 200)
         #expect(response.data["user"]?["id"]?.string == user.id)
         #expect(response.data["token_type"]?.string == "Bearer")
@@ -117,7 +127,8 @@ import Testing
     @Test func wrongPasswordAndUnknownEmailFailTheSameWay() throws {
         let user = try Factory.user(TestEnvironment.connect())
         let wrong = try call(Login.endpoint, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"nope nope"}"#)
-        let unknown = try call(Login.endpoint, "POST", "/api/v1/auth/login", json: #"{"email":"\#(Factory.uniqueEmail())","password":"nope nope"}"#)
+        let unknown = try call(
+            Login.endpoint, "POST", "/api/v1/auth/login", json: #"{"email":"\#(Factory.uniqueEmail())","password":"nope nope"}"#)
         #expect(wrong.status == 401)
         #expect(unknown.status == 401)
         #expect(wrong.code == "invalid_credentials")
@@ -128,10 +139,12 @@ import Testing
     @Test func backsOffAfterRepeatedFailures() throws {
         let user = try Factory.user(TestEnvironment.connect())
         for _ in 0..<5 {
-            let response = try call(Login.endpoint, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"wrong password"}"#)
+            let response = try call(
+                Login.endpoint, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"wrong password"}"#)
             #expect(response.status == 401)
         }
-        let locked = try call(Login.endpoint, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"\#(user.password)"}"#)
+        let locked = try call(
+            Login.endpoint, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"\#(user.password)"}"#)
         #expect(locked.status == 429)
         #expect(Int(locked.header("Retry-After") ?? "") ?? 0 > 0)
     }
@@ -141,7 +154,9 @@ import Testing
         let statuses = await withTaskGroup(of: Int.self) { group in
             for _ in 0..<10 {
                 group.addTask {
-                    (try? call(Login.endpoint, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"a wrong guess"}"#).status) ?? 0
+                    (try? call(
+                        Login.endpoint, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"a wrong guess"}"#
+                    ).status) ?? 0
                 }
             }
             var all: [Int] = []
@@ -155,14 +170,17 @@ import Testing
 
     @Test func unknownEmailsAreThrottledToo() throws {
         let email = Factory.uniqueEmail()
-        for _ in 0..<5 { _ = try call(Login.endpoint, "POST", "/api/v1/auth/login", json: #"{"email":"\#(email)","password":"wrong password"}"#) }
+        for _ in 0..<5 {
+            _ = try call(Login.endpoint, "POST", "/api/v1/auth/login", json: #"{"email":"\#(email)","password":"wrong password"}"#)
+        }
         let locked = try call(Login.endpoint, "POST", "/api/v1/auth/login", json: #"{"email":"\#(email)","password":"wrong password"}"#)
         #expect(locked.status == 429)
     }
 
     @Test func suspendedUserIsRefused() throws {
         let user = try Factory.user(TestEnvironment.connect(), status: "suspended")
-        let response = try call(Login.endpoint, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"\#(user.password)"}"#)
+        let response = try call(
+            Login.endpoint, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"\#(user.password)"}"#)
         #expect(response.status == 403)
         #expect(response.code == "account_suspended")
     }
@@ -198,7 +216,8 @@ import Testing
         let concurrent = try call(Refresh.endpoint, "POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(first)"}"#)
         #expect(concurrent.status == 409)
         #expect(concurrent.code == "refresh_in_progress")
-        try TestEnvironment.connect().execute("UPDATE refresh_tokens SET used_at = now() - interval '1 minute' WHERE user_id = \(user.id) AND used_at IS NOT NULL")
+        try TestEnvironment.connect().execute(
+            "UPDATE refresh_tokens SET used_at = now() - interval '1 minute' WHERE user_id = \(user.id) AND used_at IS NOT NULL")
         // Later, replaying the spent token revokes the family, including the token it was exchanged for.
         let replay = try call(Refresh.endpoint, "POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(first)"}"#)
         #expect(replay.status == 401)
@@ -212,7 +231,8 @@ import Testing
         let phone = try #require(try signIn(user).data["refresh_token"]?.string)
         let laptop = try #require(try signIn(user).data["refresh_token"]?.string)
         _ = try call(Refresh.endpoint, "POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(phone)"}"#)
-        try TestEnvironment.connect().execute("UPDATE refresh_tokens SET used_at = now() - interval '1 minute' WHERE user_id = \(user.id) AND used_at IS NOT NULL")
+        try TestEnvironment.connect().execute(
+            "UPDATE refresh_tokens SET used_at = now() - interval '1 minute' WHERE user_id = \(user.id) AND used_at IS NOT NULL")
         #expect(try call(Refresh.endpoint, "POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(phone)"}"#).status == 401)
         #expect(try call(Refresh.endpoint, "POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(laptop)"}"#).status == 200)
     }
@@ -253,7 +273,8 @@ import Testing
 @Suite struct LogoutTests {
     @Test func revokesTheSessionAndClearsCookies() throws {
         let user = try Factory.user(TestEnvironment.connect())
-        let login = try call(Login.endpoint, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"\#(user.password)"}"#)
+        let login = try call(
+            Login.endpoint, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"\#(user.password)"}"#)
         let token = try #require(login.data["refresh_token"]?.string)
         let response = try call(Logout.endpoint, "POST", "/api/v1/auth/logout", json: #"{"refresh_token":"\#(token)"}"#)
         #expect(response.status == 200)

@@ -10,7 +10,8 @@ import Testing
 @Suite(.serialized) struct CatalogSearchTests {
     /// Publishes a course with the given fields (as JSON members) and returns its id.
     func published(_ db: Connection, _ owner: TestUser, _ members: String) throws -> String {
-        let id = try #require(try call(CreateCourse.endpoint, "POST", "/api/v1/courses", json: "{\(members)}", token: owner.accessToken).data["id"]?.string)
+        let id = try #require(
+            try call(CreateCourse.endpoint, "POST", "/api/v1/courses", json: "{\(members)}", token: owner.accessToken).data["id"]?.string)
         try db.execute("UPDATE courses SET status = 'published', published_at = now() WHERE id = \(id)")
         return id
     }
@@ -25,9 +26,17 @@ import Testing
         let db = try TestEnvironment.connect()
         let owner = try Factory.user(db, role: .instructor)
         let tag = "zq" + Factory.uniqueEmail("t").split(separator: "@")[0].split(separator: "-").last!.prefix(6)
-        let swift = try published(db, owner, #""title":"Quokkaserver Swift Mastery","tags":["\#(tag)"],"level":"advanced","price_minor":99900,"category":"development""#)
-        let free = try published(db, owner, #""title":"Quokkaserver for Beginners","description":"Learn \#(tag) step by step","level":"beginner","category":"development""#)
-        let draft = try #require(try call(CreateCourse.endpoint, "POST", "/api/v1/courses", json: #"{"title":"Quokkaserver Draft","tags":["\#(tag)"]}"#, token: owner.accessToken).data["id"]?.string)
+        let swift = try published(
+            db, owner,
+            #""title":"Quokkaserver Swift Mastery","tags":["\#(tag)"],"level":"advanced","price_minor":99900,"category":"development""#)
+        let free = try published(
+            db, owner,
+            #""title":"Quokkaserver for Beginners","description":"Learn \#(tag) step by step","level":"beginner","category":"development""#)
+        let draft = try #require(
+            try call(
+                CreateCourse.endpoint, "POST", "/api/v1/courses", json: #"{"title":"Quokkaserver Draft","tags":["\#(tag)"]}"#,
+                token: owner.accessToken
+            ).data["id"]?.string)
 
         let byTag = try search("q=\(tag)")
         #expect(byTag.status == 200)
@@ -62,7 +71,11 @@ import Testing
         #expect(try search("q=\(stem)w3").ids == [broad])
         #expect(try db.query("SELECT count(*)::int AS n FROM catalog_words WHERE word LIKE \(stem + "%")").one().int("n") == 40)
         // A word that arrives with an edit is found by its prefix.
-        #expect(try call(UpdateCourse.endpoint, "PATCH", "/api/v1/courses/\(broad)", json: #"{"title":"\#(stem)renamed course"}"#, token: owner.accessToken).status == 200)
+        #expect(
+            try call(
+                UpdateCourse.endpoint, "PATCH", "/api/v1/courses/\(broad)", json: #"{"title":"\#(stem)renamed course"}"#,
+                token: owner.accessToken
+            ).status == 200)
         try db.execute("UPDATE courses SET status = 'published' WHERE id = \(broad)")
         #expect(try search("q=\(stem)rena").ids == [broad])
     }

@@ -54,7 +54,11 @@ import Testing
             Set(response.failedFields)
                 == ["title", "level", "language", "currency", "category", "price_minor", "thumbnail_url", "tags", "outcomes"])
         #expect(try create(instructor.accessToken, "[1]").status == 400)
-        #expect(try call(CreateCourse.endpoint, "POST", "/api/v1/courses", body: Array("title=x".utf8), token: instructor.accessToken, headers: ["content-type": "text/plain"]).status == 415)
+        #expect(
+            try call(
+                CreateCourse.endpoint, "POST", "/api/v1/courses", body: Array("title=x".utf8), token: instructor.accessToken,
+                headers: ["content-type": "text/plain"]
+            ).status == 415)
     }
 
     @Test func ownersAndAdminsEditOthersDoNotSeeIt() throws {
@@ -100,7 +104,9 @@ import Testing
         let archived = try call(DeleteCourse.endpoint, "DELETE", "/api/v1/courses/\(live)", token: owner.accessToken)
         #expect(archived.status == 200)
         #expect(try db.query("SELECT status FROM courses WHERE id = \(live)").first?.string("status") == "archived")
-        #expect(try db.query("SELECT count(*)::int AS n FROM course_events WHERE course_id = \(live) AND to_status = 'archived'").one().int("n") == 1)
+        #expect(
+            try db.query("SELECT count(*)::int AS n FROM course_events WHERE course_id = \(live) AND to_status = 'archived'").one().int("n")
+                == 1)
         let student = try Factory.user(db)
         #expect(try call(DeleteCourse.endpoint, "DELETE", "/api/v1/courses/\(live)", token: student.accessToken).status == 403)
         #expect(try call(DeleteCourse.endpoint, "DELETE", "/api/v1/courses/\(live)").status == 401)
@@ -114,35 +120,60 @@ import Testing
         _ = try create(try Factory.user(db, role: .instructor).accessToken)
         let first = try call(ListInstructorCourses.endpoint, "GET", "/api/v1/instructor/courses?limit=2", token: owner.accessToken)
         #expect(first.status == 200)
-        guard case .array(let page1)? = first.data["courses"] else { Issue.record("no courses"); return }
+        guard case .array(let page1)? = first.data["courses"] else {
+            Issue.record("no courses")
+            return
+        }
         #expect(page1.compactMap { $0["id"]?.string } == [ids[2], ids[1]])
         let cursor = try #require(first.data["next_cursor"]?.string)
-        let second = try call(ListInstructorCourses.endpoint, "GET", "/api/v1/instructor/courses?limit=2&cursor=\(cursor)", token: owner.accessToken)
-        guard case .array(let page2)? = second.data["courses"] else { Issue.record("no courses"); return }
+        let second = try call(
+            ListInstructorCourses.endpoint, "GET", "/api/v1/instructor/courses?limit=2&cursor=\(cursor)", token: owner.accessToken)
+        guard case .array(let page2)? = second.data["courses"] else {
+            Issue.record("no courses")
+            return
+        }
         #expect(page2.compactMap { $0["id"]?.string } == [ids[0]])
         #expect(second.data["next_cursor"] == .null)
         try db.execute("UPDATE courses SET status = 'rejected' WHERE id = \(ids[0])")
-        let rejected = try call(ListInstructorCourses.endpoint, "GET", "/api/v1/instructor/courses?status=rejected", token: owner.accessToken)
-        guard case .array(let only)? = rejected.data["courses"] else { Issue.record("no courses"); return }
+        let rejected = try call(
+            ListInstructorCourses.endpoint, "GET", "/api/v1/instructor/courses?status=rejected", token: owner.accessToken)
+        guard case .array(let only)? = rejected.data["courses"] else {
+            Issue.record("no courses")
+            return
+        }
         #expect(only.compactMap { $0["id"]?.string } == [ids[0]])
-        #expect(try call(ListInstructorCourses.endpoint, "GET", "/api/v1/instructor/courses?cursor=zzz", token: owner.accessToken).status == 400)
-        let invalid = try call(ListInstructorCourses.endpoint, "GET", "/api/v1/instructor/courses?limit=0&status=gone", token: owner.accessToken)
+        #expect(
+            try call(ListInstructorCourses.endpoint, "GET", "/api/v1/instructor/courses?cursor=zzz", token: owner.accessToken).status == 400
+        )
+        let invalid = try call(
+            ListInstructorCourses.endpoint, "GET", "/api/v1/instructor/courses?limit=0&status=gone", token: owner.accessToken)
         #expect(Set(invalid.failedFields) == ["limit", "status"])
-        #expect(try call(ListInstructorCourses.endpoint, "GET", "/api/v1/instructor/courses", token: try Factory.user(db).accessToken).status == 403)
+        #expect(
+            try call(ListInstructorCourses.endpoint, "GET", "/api/v1/instructor/courses", token: try Factory.user(db).accessToken).status
+                == 403)
     }
 
     @Test func categoriesCountPublishedCoursesOnly() throws {
         let db = try TestEnvironment.connect()
         let before = try call(ListCategories.endpoint, "GET", "/api/v1/categories")
-        guard case .array(let categories)? = before.data["categories"] ?? before.data as JSONValue? else { Issue.record("no list"); return }
+        guard case .array(let categories)? = before.data["categories"] ?? before.data as JSONValue? else {
+            Issue.record("no list")
+            return
+        }
         let music = { (list: [JSONValue]) in list.first { $0["slug"]?.string == "music" }?["course_count"]?.number ?? -1 }
         let owner = try Factory.user(db, role: .instructor)
         let id = try #require(try create(owner.accessToken, #"{"title":"Guitar basics","category":"music"}"#).data["id"]?.string)
         let draftOnly = try call(ListCategories.endpoint, "GET", "/api/v1/categories")
-        guard case .array(let afterDraft) = draftOnly.data else { Issue.record("no list"); return }
+        guard case .array(let afterDraft) = draftOnly.data else {
+            Issue.record("no list")
+            return
+        }
         #expect(music(afterDraft) == music(categories))
         try db.execute("UPDATE courses SET status = 'published', published_at = now() WHERE id = \(id)")
-        guard case .array(let afterPublish) = try call(ListCategories.endpoint, "GET", "/api/v1/categories").data else { Issue.record("no list"); return }
+        guard case .array(let afterPublish) = try call(ListCategories.endpoint, "GET", "/api/v1/categories").data else {
+            Issue.record("no list")
+            return
+        }
         #expect(music(afterPublish) == music(categories) + 1)
         #expect(categories.count == 12)
     }

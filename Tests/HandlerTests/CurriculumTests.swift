@@ -9,7 +9,9 @@ import Testing
 /// Modules and lessons: create, edit, reorder, delete; positions stay dense.
 @Suite struct CurriculumTests {
     func course(_ owner: TestUser) throws -> String {
-        try #require(try call(CreateCourse.endpoint, "POST", "/api/v1/courses", json: #"{"title":"Curriculum test"}"#, token: owner.accessToken).data["id"]?.string)
+        try #require(
+            try call(CreateCourse.endpoint, "POST", "/api/v1/courses", json: #"{"title":"Curriculum test"}"#, token: owner.accessToken)
+                .data["id"]?.string)
     }
 
     func addModule(_ courseId: String, _ title: String, token: String, position: Int? = nil) throws -> TestResponse {
@@ -36,12 +38,19 @@ import Testing
         #expect(first.status == 201)
         #expect(first.data["position"] == .number(1))
         #expect(try order(db, modulesOf: courseId) == ["Intro", "A", "B", "C"])
-        #expect(try call(UpdateModule.endpoint, "PATCH", "/api/v1/modules/\(c)", json: #"{"position":2,"title":"C!"}"#, token: owner.accessToken).status == 200)
+        #expect(
+            try call(
+                UpdateModule.endpoint, "PATCH", "/api/v1/modules/\(c)", json: #"{"position":2,"title":"C!"}"#, token: owner.accessToken
+            ).status == 200)
         #expect(try order(db, modulesOf: courseId) == ["Intro", "C!", "A", "B"])
-        #expect(try call(UpdateModule.endpoint, "PATCH", "/api/v1/modules/\(c)", json: #"{"position":99}"#, token: owner.accessToken).data["position"] == .number(4))
+        #expect(
+            try call(UpdateModule.endpoint, "PATCH", "/api/v1/modules/\(c)", json: #"{"position":99}"#, token: owner.accessToken).data[
+                "position"] == .number(4))
         #expect(try call(DeleteModule.endpoint, "DELETE", "/api/v1/modules/\(a)", token: owner.accessToken).status == 200)
         #expect(try order(db, modulesOf: courseId) == ["Intro", "B", "C!"])
-        let positions = try db.query("SELECT position FROM modules WHERE course_id = \(courseId) ORDER BY position").rows.map { try $0.int("position") }
+        let positions = try db.query("SELECT position FROM modules WHERE course_id = \(courseId) ORDER BY position").rows.map {
+            try $0.int("position")
+        }
         #expect(positions == [1, 2, 3])
     }
 
@@ -53,13 +62,16 @@ import Testing
         let path = "/api/v1/modules/\(module)/lessons"
         let video = try call(
             CreateLesson.endpoint, "POST", path,
-            json: #"{"title":"Welcome","kind":"video","video_url":"https://cdn.example.test/v.m3u8","duration_seconds":300,"is_preview":true}"#,
+            json:
+                #"{"title":"Welcome","kind":"video","video_url":"https://cdn.example.test/v.m3u8","duration_seconds":300,"is_preview":true}"#,
             token: owner.accessToken)
         #expect(video.status == 201)
         #expect(video.data["is_preview"]?.bool == true)
-        let article = try #require(try call(
-            CreateLesson.endpoint, "POST", path,
-            json: #"{"title":"Reading","kind":"article","body":"Heading\nText"}"#, token: owner.accessToken).data["id"]?.string)
+        let article = try #require(
+            try call(
+                CreateLesson.endpoint, "POST", path,
+                json: #"{"title":"Reading","kind":"article","body":"Heading\nText"}"#, token: owner.accessToken
+            ).data["id"]?.string)
         let moved = try call(
             UpdateLesson.endpoint, "PATCH", "/api/v1/lessons/\(article)",
             json: #"{"position":1,"duration_seconds":120,"body":null}"#, token: owner.accessToken)
@@ -81,8 +93,14 @@ import Testing
         let module = try #require(try addModule(courseId, "Mine", token: owner.accessToken).data["id"]?.string)
         let other = try Factory.user(db, role: .instructor)
         #expect(try addModule(courseId, "Theirs", token: other.accessToken).status == 404)
-        #expect(try call(UpdateModule.endpoint, "PATCH", "/api/v1/modules/\(module)", json: #"{"title":"x"}"#, token: other.accessToken).status == 404)
-        #expect(try call(CreateLesson.endpoint, "POST", "/api/v1/modules/\(module)/lessons", json: #"{"title":"x","kind":"video"}"#, token: other.accessToken).status == 404)
+        #expect(
+            try call(UpdateModule.endpoint, "PATCH", "/api/v1/modules/\(module)", json: #"{"title":"x"}"#, token: other.accessToken).status
+                == 404)
+        #expect(
+            try call(
+                CreateLesson.endpoint, "POST", "/api/v1/modules/\(module)/lessons", json: #"{"title":"x","kind":"video"}"#,
+                token: other.accessToken
+            ).status == 404)
         #expect(try addModule(courseId, "Student", token: try Factory.user(db).accessToken).status == 403)
         #expect(try call(CreateModule.endpoint, "POST", "/api/v1/courses/\(courseId)/modules", json: #"{"title":"x"}"#).status == 401)
         #expect(try addModule(courseId, "Admin's", token: try Factory.user(db, role: .admin).accessToken).status == 201)

@@ -78,13 +78,17 @@ import Testing
         ]
         for time in times {
             let cursor = Self.encode("\(time)|\(Self.uuid)")
-            let response = try call(ListInstructorCourses.endpoint, "GET", "/api/v1/instructor/courses?cursor=\(cursor)", token: instructor.accessToken)
+            let response = try call(
+                ListInstructorCourses.endpoint, "GET", "/api/v1/instructor/courses?cursor=\(cursor)", token: instructor.accessToken)
             #expect(response.status == 200, "\(time): \(response.text)")
         }
     }
 
     @Test func catalogSearchRefusesMalformedCursors() throws {
-        let cursors = ["!!!!", Self.encode("o:"), Self.encode("o:abc"), Self.encode("o:-1"), Self.encode("o:10001"), Self.encode("x:5"), Self.encode("5")]
+        let cursors = [
+            "!!!!", Self.encode("o:"), Self.encode("o:abc"), Self.encode("o:-1"), Self.encode("o:10001"), Self.encode("x:5"),
+            Self.encode("5"),
+        ]
         for cursor in cursors {
             expectBadCursor(try call(SearchCourses.endpoint, "GET", "/api/v1/courses?cursor=\(cursor)"), cursor, "/api/v1/courses")
         }
@@ -93,7 +97,9 @@ import Testing
     @Test func jobListRefusesMalformedCursors() throws {
         let admin = try Factory.user(TestEnvironment.connect(), role: .admin)
         for cursor in ["abc", "-1", "0", "1.5", "99999999999999999999999", Self.encode("2024-05-01 10:00:00+00|\(Self.uuid)")] {
-            expectBadCursor(try call(ListJobs.endpoint, "GET", "/api/v1/admin/jobs?cursor=\(cursor)", token: admin.accessToken), cursor, "/api/v1/admin/jobs")
+            expectBadCursor(
+                try call(ListJobs.endpoint, "GET", "/api/v1/admin/jobs?cursor=\(cursor)", token: admin.accessToken), cursor,
+                "/api/v1/admin/jobs")
         }
     }
 }

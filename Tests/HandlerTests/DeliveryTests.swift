@@ -21,7 +21,8 @@ import Worker
         let queue = "push-\(key.suffix(10))"
         try Queue.enqueue(
             db, kind: "push.send",
-            payload: Notifications.Push(userId: userId, title: "Course approved", body: "Swift 101 is live", data: ["course": "42"], messageKey: key),
+            payload: Notifications.Push(
+                userId: userId, title: "Course approved", body: "Swift 101 is live", data: ["course": "42"], messageKey: key),
             options: .init(queue: queue))
         return try #require(try Queue.claim(db, queue: queue, limit: 1, worker: "test").first)
     }
@@ -56,7 +57,8 @@ import Worker
 
     @Test func undecodablePayloadsFailPermanently() throws {
         let db = try TestEnvironment.connect()
-        let job = Queue.Job(id: 1, queue: "push", kind: "push.send", payload: .object(["nonsense": .bool(true)]), attempt: 1, maxAttempts: 3)
+        let job = Queue.Job(
+            id: 1, queue: "push", kind: "push.send", payload: .object(["nonsense": .bool(true)]), attempt: 1, maxAttempts: 3)
         let transport = LogTransport(directory: "/tmp")
         #expect(throws: PermanentJobError.self) { try PushDelivery.handle(job, try context(db), transport: transport) }
     }

@@ -66,11 +66,13 @@ import Testing
         let next = try Factory.user(db)
         let token = "fcm-" + Factory.uniqueEmail("stale")
         _ = try call(
-            RegisterDevice.endpoint, "POST", "/api/v1/users/me/devices", json: #"{"token":"\#(token)","platform":"ios","name":"Old phone"}"#,
+            RegisterDevice.endpoint, "POST", "/api/v1/users/me/devices",
+            json: #"{"token":"\#(token)","platform":"ios","name":"Old phone"}"#,
             token: first.accessToken)
         try db.execute("UPDATE devices SET last_seen_at = now() - interval '29 days' WHERE token = \(token)")
         #expect(try register(token, as: next).status == 409)
-        try db.execute("UPDATE devices SET last_seen_at = now() - interval '31 days', created_at = now() - interval '90 days' WHERE token = \(token)")
+        try db.execute(
+            "UPDATE devices SET last_seen_at = now() - interval '31 days', created_at = now() - interval '90 days' WHERE token = \(token)")
         let taken = try register(token, as: next)
         #expect(taken.status == 201)
         #expect(taken.data["name"] == .null)

@@ -28,7 +28,10 @@ import Testing
         #expect(try enroll(id, student.accessToken).status == 200)
         #expect(try db.query("SELECT enrollment_count FROM courses WHERE id = \(id)").one().int("enrollment_count") == 1)
         let list = try call(ListEnrollments.endpoint, "GET", "/api/v1/users/me/enrollments", token: student.accessToken)
-        guard case .array(let items)? = list.data["items"] else { Issue.record("no items"); return }
+        guard case .array(let items)? = list.data["items"] else {
+            Issue.record("no items")
+            return
+        }
         #expect(items.compactMap { $0["course"]?["id"]?.string } == [id])
     }
 
@@ -59,15 +62,23 @@ import Testing
             ids.append(id)
         }
         let first = try call(ListEnrollments.endpoint, "GET", "/api/v1/users/me/enrollments?limit=2", token: student.accessToken)
-        guard case .array(let page1)? = first.data["items"] else { Issue.record("no items"); return }
+        guard case .array(let page1)? = first.data["items"] else {
+            Issue.record("no items")
+            return
+        }
         #expect(page1.compactMap { $0["course"]?["id"]?.string } == [ids[2], ids[1]])
         let cursor = try #require(first.data["next_cursor"]?.string)
-        let second = try call(ListEnrollments.endpoint, "GET", "/api/v1/users/me/enrollments?limit=2&cursor=\(cursor)", token: student.accessToken)
-        guard case .array(let page2)? = second.data["items"] else { Issue.record("no items"); return }
+        let second = try call(
+            ListEnrollments.endpoint, "GET", "/api/v1/users/me/enrollments?limit=2&cursor=\(cursor)", token: student.accessToken)
+        guard case .array(let page2)? = second.data["items"] else {
+            Issue.record("no items")
+            return
+        }
         #expect(page2.compactMap { $0["course"]?["id"]?.string } == [ids[0]])
         let other = try call(ListEnrollments.endpoint, "GET", "/api/v1/users/me/enrollments", token: try Factory.user(db).accessToken)
         #expect(other.data["items"] == .array([]))
-        #expect(try call(ListEnrollments.endpoint, "GET", "/api/v1/users/me/enrollments?limit=500", token: student.accessToken).status == 422)
+        #expect(
+            try call(ListEnrollments.endpoint, "GET", "/api/v1/users/me/enrollments?limit=500", token: student.accessToken).status == 422)
         #expect(try call(ListEnrollments.endpoint, "GET", "/api/v1/users/me/enrollments").status == 401)
     }
 
@@ -79,7 +90,10 @@ import Testing
         #expect(try call(AddToWishlist.endpoint, "PUT", path, token: student.accessToken).status == 200)
         #expect(try call(AddToWishlist.endpoint, "PUT", path, token: student.accessToken).status == 200)
         let list = try call(ListWishlist.endpoint, "GET", "/api/v1/users/me/wishlist", token: student.accessToken)
-        guard case .array(let items)? = list.data["items"] else { Issue.record("no items"); return }
+        guard case .array(let items)? = list.data["items"] else {
+            Issue.record("no items")
+            return
+        }
         #expect(items.compactMap { $0["course"]?["id"]?.string } == [id])
         #expect(try call(RemoveFromWishlist.endpoint, "DELETE", path, token: student.accessToken).status == 200)
         #expect(try call(ListWishlist.endpoint, "GET", "/api/v1/users/me/wishlist", token: student.accessToken).data["items"] == .array([]))

@@ -10,7 +10,8 @@ import Testing
 /// The admin API over the queue: list with counts and filters, retry, discard.
 @Suite struct JobsAdminTests {
     func deadJob(_ db: Connection, queue: String) throws -> Int {
-        let id = try #require(try Queue.enqueue(db, kind: "email.send", payload: ["to": "x@example.test"], options: .init(queue: queue, maxAttempts: 1)))
+        let id = try #require(
+            try Queue.enqueue(db, kind: "email.send", payload: ["to": "x@example.test"], options: .init(queue: queue, maxAttempts: 1)))
         let job = try #require(try Queue.claim(db, queue: queue, limit: 1, worker: "w").first)
         try Queue.fail(db, [Queue.Failure(job.lease, error: "550 mailbox unavailable")], worker: "w")
         return Int(id)
@@ -26,19 +27,31 @@ import Testing
         for n in 0..<3 { try Queue.enqueue(db, kind: "noop", payload: ["n": n], options: .init(queue: q)) }
         let page = try call(ListJobs.endpoint, "GET", "/api/v1/admin/jobs?queue=\(q)&limit=2", token: admin.accessToken)
         #expect(page.status == 200)
-        guard case .array(let jobs)? = page.data["jobs"] else { Issue.record("no jobs"); return }
+        guard case .array(let jobs)? = page.data["jobs"] else {
+            Issue.record("no jobs")
+            return
+        }
         #expect(jobs.count == 2)
         let cursor = try #require(page.data["next_cursor"]?.string)
         let rest = try call(ListJobs.endpoint, "GET", "/api/v1/admin/jobs?queue=\(q)&limit=2&cursor=\(cursor)", token: admin.accessToken)
-        guard case .array(let more)? = rest.data["jobs"] else { Issue.record("no jobs"); return }
+        guard case .array(let more)? = rest.data["jobs"] else {
+            Issue.record("no jobs")
+            return
+        }
         #expect(more.count == 2)
         #expect(rest.data["next_cursor"] == .null)
         let deadOnly = try call(ListJobs.endpoint, "GET", "/api/v1/admin/jobs?queue=\(q)&state=dead", token: admin.accessToken)
-        guard case .array(let deadJobs)? = deadOnly.data["jobs"] else { Issue.record("no jobs"); return }
+        guard case .array(let deadJobs)? = deadOnly.data["jobs"] else {
+            Issue.record("no jobs")
+            return
+        }
         #expect(deadJobs.count == 1)
         #expect(deadJobs.first?["id"] == .number(Double(dead)))
         #expect(deadJobs.first?["last_error"]?.string == "550 mailbox unavailable")
-        guard case .array(let counts)? = page.data["counts"] else { Issue.record("no counts"); return }
+        guard case .array(let counts)? = page.data["counts"] else {
+            Issue.record("no counts")
+            return
+        }
         #expect(counts.contains { $0["queue"]?.string == q && $0["state"]?.string == "ready" && $0["count"] == .number(3) })
     }
 
@@ -78,7 +91,8 @@ import Testing
         let admin = try Factory.user(db, role: .admin)
         let q = queue()
         let key = "cert:\(q)"
-        let id = try #require(try Queue.enqueue(db, kind: "noop", payload: ["a": 1], options: .init(queue: q, uniqueKey: key, maxAttempts: 1)))
+        let id = try #require(
+            try Queue.enqueue(db, kind: "noop", payload: ["a": 1], options: .init(queue: q, uniqueKey: key, maxAttempts: 1)))
         let job = try #require(try Queue.claim(db, queue: q, limit: 1, worker: "w").first)
         #expect(job.id == id)
         try Queue.fail(db, [Queue.Failure(job.lease, error: "x")], worker: "w")

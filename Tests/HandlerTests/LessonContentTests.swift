@@ -31,8 +31,13 @@ import Testing
 
     func fixture(_ db: Connection, published: Bool = true) throws -> Fixture {
         let owner = try Factory.user(db, role: .instructor)
-        let courseId = try #require(try call(CreateCourse.endpoint, "POST", "/api/v1/courses", json: #"{"title":"Media course"}"#, token: owner.accessToken).data["id"]?.string)
-        let moduleId = try #require(try call(CreateModule.endpoint, "POST", "/api/v1/courses/\(courseId)/modules", json: #"{"title":"M"}"#, token: owner.accessToken).data["id"]?.string)
+        let courseId = try #require(
+            try call(CreateCourse.endpoint, "POST", "/api/v1/courses", json: #"{"title":"Media course"}"#, token: owner.accessToken).data[
+                "id"]?.string)
+        let moduleId = try #require(
+            try call(
+                CreateModule.endpoint, "POST", "/api/v1/courses/\(courseId)/modules", json: #"{"title":"M"}"#, token: owner.accessToken
+            ).data["id"]?.string)
         let video = try media(db, owner: owner, purpose: "video", type: "video/mp4")
         let subtitle = try media(db, owner: owner, purpose: "subtitle", type: "text/vtt")
         let path = "/api/v1/modules/\(moduleId)/lessons"
@@ -44,7 +49,8 @@ import Testing
         #expect(lesson.data["video_media_id"]?.string == video)
         let preview = try call(
             CreateLesson.endpoint, "POST", path,
-            json: #"{"title":"Free","kind":"video","video_url":"https://cdn.example.test/free.m3u8","is_preview":true}"#, token: owner.accessToken)
+            json: #"{"title":"Free","kind":"video","video_url":"https://cdn.example.test/free.m3u8","is_preview":true}"#,
+            token: owner.accessToken)
         if published { try db.execute("UPDATE courses SET status = 'published', published_at = now() WHERE id = \(courseId)") }
         return Fixture(
             owner: owner, courseId: courseId, moduleId: moduleId, lessonId: try #require(lesson.data["id"]?.string),
@@ -115,12 +121,17 @@ import Testing
         let pending = try media(db, owner: f.owner, purpose: "video", type: "video/mp4", status: "pending")
         let pdf = try media(db, owner: f.owner, purpose: "resource", type: "application/pdf")
         let path = "/api/v1/lessons/\(f.lessonId)"
-        for (field, id) in [("video_media_id", theirs), ("video_media_id", pending), ("video_media_id", pdf), ("subtitle_media_id", pdf), ("video_media_id", "nope")] {
+        for (field, id) in [
+            ("video_media_id", theirs), ("video_media_id", pending), ("video_media_id", pdf), ("subtitle_media_id", pdf),
+            ("video_media_id", "nope"),
+        ] {
             let response = try call(UpdateLesson.endpoint, "PATCH", path, json: #"{"\#(field)":"\#(id)"}"#, token: f.owner.accessToken)
             #expect(response.status == 422)
             #expect(response.failedFields == [field])
         }
-        let attached = try call(UpdateLesson.endpoint, "PATCH", path, json: #"{"materials_media_id":"\#(pdf)","video_media_id":null}"#, token: f.owner.accessToken)
+        let attached = try call(
+            UpdateLesson.endpoint, "PATCH", path, json: #"{"materials_media_id":"\#(pdf)","video_media_id":null}"#,
+            token: f.owner.accessToken)
         #expect(attached.status == 200)
         #expect(attached.data["materials_media_id"]?.string == pdf)
         #expect(attached.data["video_media_id"] == .null)
@@ -149,25 +160,45 @@ import Testing
         #expect(b.data["position"] == .number(1))
         #expect(try add(#"{"media_id":"\#(slides)"}"#, token: student.accessToken).status == 403)
         #expect(try add(#"{"media_id":"\#(slides)"}"#, token: stranger.accessToken).status == 404)
-        #expect(try add(#"{"media_id":"\#(try media(db, owner: stranger, purpose: "resource", type: "application/pdf"))"}"#, token: f.owner.accessToken).status == 422)
+        #expect(
+            try add(
+                #"{"media_id":"\#(try media(db, owner: stranger, purpose: "resource", type: "application/pdf"))"}"#,
+                token: f.owner.accessToken
+            ).status == 422)
         #expect(try add(#"{"title":"x"}"#, token: f.owner.accessToken).status == 422)
-        #expect(try call(AddLessonResource.endpoint, "POST", "/api/v1/lessons/00000000-0000-4000-8000-000000000000/resources", json: #"{"media_id":"\#(slides)"}"#, token: f.owner.accessToken).status == 404)
+        #expect(
+            try call(
+                AddLessonResource.endpoint, "POST", "/api/v1/lessons/00000000-0000-4000-8000-000000000000/resources",
+                json: #"{"media_id":"\#(slides)"}"#, token: f.owner.accessToken
+            ).status == 404)
 
         let aId = try #require(a.data["id"]?.string)
-        let moved = try call(UpdateLessonResource.endpoint, "PATCH", "/api/v1/resources/\(aId)", json: #"{"position":1,"title":"Deck"}"#, token: f.owner.accessToken)
+        let moved = try call(
+            UpdateLessonResource.endpoint, "PATCH", "/api/v1/resources/\(aId)", json: #"{"position":1,"title":"Deck"}"#,
+            token: f.owner.accessToken)
         #expect(moved.status == 200)
         #expect(moved.data["title"]?.string == "Deck")
-        #expect(try call(UpdateLessonResource.endpoint, "PATCH", "/api/v1/resources/\(aId)", json: #"{"title":""}"#, token: f.owner.accessToken).status == 422)
-        #expect(try call(UpdateLessonResource.endpoint, "PATCH", "/api/v1/resources/\(aId)", json: #"{"title":"x"}"#, token: stranger.accessToken).status == 404)
+        #expect(
+            try call(UpdateLessonResource.endpoint, "PATCH", "/api/v1/resources/\(aId)", json: #"{"title":""}"#, token: f.owner.accessToken)
+                .status == 422)
+        #expect(
+            try call(
+                UpdateLessonResource.endpoint, "PATCH", "/api/v1/resources/\(aId)", json: #"{"title":"x"}"#, token: stranger.accessToken
+            ).status == 404)
         let listed = try content(f.lessonId, token: f.owner.accessToken)
-        guard case .array(let resources)? = listed.data["resources"] else { Issue.record("no resources"); return }
+        guard case .array(let resources)? = listed.data["resources"] else {
+            Issue.record("no resources")
+            return
+        }
         #expect(resources.map { $0["title"]?.string } == ["Deck", "file name.pdf"])
         #expect(resources.first?["url"]?.string?.contains("name=file%20name.pdf") == true)
 
         #expect(try call(DeleteLessonResource.endpoint, "DELETE", "/api/v1/resources/\(aId)", token: stranger.accessToken).status == 404)
         #expect(try call(DeleteLessonResource.endpoint, "DELETE", "/api/v1/resources/\(aId)", token: f.owner.accessToken).status == 200)
         #expect(try call(DeleteLessonResource.endpoint, "DELETE", "/api/v1/resources/\(aId)", token: f.owner.accessToken).status == 404)
-        let positions = try db.query("SELECT position FROM lesson_resources WHERE lesson_id = \(f.lessonId)").rows.map { try $0.int("position") }
+        let positions = try db.query("SELECT position FROM lesson_resources WHERE lesson_id = \(f.lessonId)").rows.map {
+            try $0.int("position")
+        }
         #expect(positions == [1])
     }
 }

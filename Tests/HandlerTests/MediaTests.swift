@@ -37,11 +37,16 @@ import Worker
         let video = #"{"purpose":"video","filename":"intro.mp4","content_type":"video/mp4","size_bytes":1000}"#
         #expect(try request(video, token: nil).status == 401)
         #expect(try request(video, token: student.accessToken).status == 403)
-        #expect(try request(#"{"purpose":"avatar","filename":"me.png","content_type":"image/png","size_bytes":100}"#, token: student.accessToken).status == 201)
-        let badType = try request(#"{"purpose":"thumbnail","filename":"x.svg","content_type":"image/svg+xml","size_bytes":10}"#, token: teacher.accessToken)
+        #expect(
+            try request(
+                #"{"purpose":"avatar","filename":"me.png","content_type":"image/png","size_bytes":100}"#, token: student.accessToken
+            ).status == 201)
+        let badType = try request(
+            #"{"purpose":"thumbnail","filename":"x.svg","content_type":"image/svg+xml","size_bytes":10}"#, token: teacher.accessToken)
         #expect(badType.status == 422)
         #expect(badType.failedFields == ["content_type"])
-        let tooLarge = try request(#"{"purpose":"thumbnail","filename":"x.png","content_type":"image/png","size_bytes":6000000}"#, token: teacher.accessToken)
+        let tooLarge = try request(
+            #"{"purpose":"thumbnail","filename":"x.png","content_type":"image/png","size_bytes":6000000}"#, token: teacher.accessToken)
         #expect(tooLarge.status == 413)
         #expect(tooLarge.code == "file_too_large")
         let invalid = try request(#"{"purpose":"poster","filename":"","size_bytes":0}"#, token: teacher.accessToken)
@@ -56,7 +61,8 @@ import Worker
             #"{"purpose":"resource","filename":"C:\\x\\syl\#u{202E}labus.pdf.cmd","content_type":"application/pdf","size_bytes":10}"#,
             token: teacher.accessToken)
         #expect(spoofed.data["media"]?["filename"]?.string == "syllabus.pdf")
-        let renamed = try request(#"{"purpose":"resource","filename":"notes","content_type":"application/pdf","size_bytes":10}"#, token: teacher.accessToken)
+        let renamed = try request(
+            #"{"purpose":"resource","filename":"notes","content_type":"application/pdf","size_bytes":10}"#, token: teacher.accessToken)
         #expect(renamed.data["media"]?["filename"]?.string == "notes.pdf")
         let overQuota = try request(
             #"{"purpose":"thumbnail","filename":"x.png","content_type":"image/png","size_bytes":2000000}"#, token: teacher.accessToken,
@@ -71,14 +77,18 @@ import Worker
         #expect(created.data["upload"]?["headers"]?["Content-Length"]?.string == "1000")
         let url = try #require(created.data["upload"]?["url"]?.string)
         #expect(url.contains("/api/v1/uploads/") && url.contains("signature="))
-        #expect(try db.query("SELECT object_key FROM media WHERE id = \(created.data["media"]?["id"]?.string)").first?.string("object_key").hasPrefix("private/video/") == true)
+        #expect(
+            try db.query("SELECT object_key FROM media WHERE id = \(created.data["media"]?["id"]?.string)").first?.string("object_key")
+                .hasPrefix("private/video/") == true)
     }
 
     @Test func localUploadStreamsChecksTheRealTypeAndIsServedPublicly() throws {
         let db = try TestEnvironment.connect()
         let teacher = try Factory.user(db, role: .instructor)
         let bytes = Sample.png(300_000)
-        let created = try request(#"{"purpose":"thumbnail","filename":"../../cover \"1\".png","content_type":"image/png","size_bytes":\#(bytes.count)}"#, token: teacher.accessToken)
+        let created = try request(
+            #"{"purpose":"thumbnail","filename":"../../cover \"1\".png","content_type":"image/png","size_bytes":\#(bytes.count)}"#,
+            token: teacher.accessToken)
         let id = try #require(created.data["media"]?["id"]?.string)
         #expect(created.data["media"]?["filename"]?.string == "cover 1.png")
         let url = try #require(created.data["upload"]?["url"]?.string)
@@ -112,7 +122,9 @@ import Worker
         let db = try TestEnvironment.connect()
         let teacher = try Factory.user(db, role: .instructor)
         let bytes = Sample.pdf()
-        let created = try request(#"{"purpose":"thumbnail","filename":"cover.png","content_type":"image/png","size_bytes":\#(bytes.count)}"#, token: teacher.accessToken)
+        let created = try request(
+            #"{"purpose":"thumbnail","filename":"cover.png","content_type":"image/png","size_bytes":\#(bytes.count)}"#,
+            token: teacher.accessToken)
         let id = try #require(created.data["media"]?["id"]?.string)
         let response = try put(try #require(created.data["upload"]?["url"]?.string), bytes, type: "image/png")
         #expect(response.status == 415)
@@ -130,7 +142,8 @@ import Worker
         let teacher = try Factory.user(db, role: .instructor)
         let other = try Factory.user(db, role: .instructor)
         let admin = try Factory.user(db, role: .admin)
-        let created = try request(#"{"purpose":"resource","filename":"notes.pdf","content_type":"application/pdf","size_bytes":10}"#, token: teacher.accessToken)
+        let created = try request(
+            #"{"purpose":"resource","filename":"notes.pdf","content_type":"application/pdf","size_bytes":10}"#, token: teacher.accessToken)
         let id = try #require(created.data["media"]?["id"]?.string)
         let path = "/api/v1/uploads/\(id)"
         #expect(try call(GetUpload.endpoint, "GET", path, token: teacher.accessToken).status == 200)
@@ -156,7 +169,8 @@ import Worker
 
         func upload(_ bytes: [UInt8], declared: String, purpose: String = "resource") throws -> String {
             let created = try request(
-                #"{"purpose":"\#(purpose)","filename":"f","content_type":"\#(declared)","size_bytes":\#(bytes.count)}"#, token: teacher.accessToken,
+                #"{"purpose":"\#(purpose)","filename":"f","content_type":"\#(declared)","size_bytes":\#(bytes.count)}"#,
+                token: teacher.accessToken,
                 config: config)
             #expect(created.status == 201)
             let url = try #require(created.data["upload"]?["url"]?.string)
@@ -165,7 +179,9 @@ import Worker
             // The signature pins size and type: S3 refuses anything else.
             #expect(created.data["upload"]?["headers"]?["If-None-Match"]?.string == "*")
             let headers = ["Content-Type": declared, "If-None-Match": "*"]
-            #expect(try client.request(method: "PUT", url: url, headers: ["Content-Type": "text/html", "If-None-Match": "*"], body: bytes).status == 403)
+            #expect(
+                try client.request(method: "PUT", url: url, headers: ["Content-Type": "text/html", "If-None-Match": "*"], body: bytes)
+                    .status == 403)
             #expect(try client.request(method: "PUT", url: url, headers: headers, body: bytes + [0]).status == 403)
             #expect(try client.request(method: "PUT", url: url + "0", headers: headers, body: bytes).status == 403)
             #expect(try client.request(method: "PUT", url: url, headers: ["Content-Type": declared], body: bytes).status == 403)
@@ -183,7 +199,8 @@ import Worker
             let payload = try JSONValue.parse(Array(try job.string("payload").utf8))
             let context = JobContext(db: db, config: config, log: Logger(component: "test"), worker: "test")
             try MediaVerification.handle(
-                Queue.Job(id: Int64(try job.int("id")), queue: "media", kind: MediaJobs.verifyKind, payload: payload, attempt: 1, maxAttempts: 10),
+                Queue.Job(
+                    id: Int64(try job.int("id")), queue: "media", kind: MediaJobs.verifyKind, payload: payload, attempt: 1, maxAttempts: 10),
                 context, client: client, store: store)
             try db.execute("DELETE FROM jobs WHERE id = \(try job.int("id"))")
             return try db.query("SELECT status FROM media WHERE id = \(id)").one().string("status")
@@ -251,7 +268,11 @@ import Worker
         #expect(try db.query("SELECT status FROM media WHERE id = \(stuck.id)").first?.string("status") == "pending")
         // Another store's rows are left to a worker of that store.
         #expect(try db.query("SELECT status FROM media WHERE id = \(unchecked.id)").first?.string("status") == "verifying")
-        let s3 = try MediaStore.from(Config(["MEDIA_STORAGE": "s3", "S3_ENDPOINT": "http://127.0.0.1:9", "S3_BUCKET": "b", "S3_ACCESS_KEY_ID": "a", "S3_SECRET_ACCESS_KEY": "s"]))
+        let s3 = try MediaStore.from(
+            Config([
+                "MEDIA_STORAGE": "s3", "S3_ENDPOINT": "http://127.0.0.1:9", "S3_BUCKET": "b", "S3_ACCESS_KEY_ID": "a",
+                "S3_SECRET_ACCESS_KEY": "s",
+            ]))
         try MediaSweep.handle(context, client: nil, store: s3)
         #expect(try db.query("SELECT status FROM media WHERE id = \(unchecked.id)").first?.string("status") == "rejected")
     }

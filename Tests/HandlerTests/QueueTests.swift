@@ -83,9 +83,10 @@ import Testing
         let id = try #require(try Queue.enqueue(db, kind: "noop", payload: ["a": 1], options: .init(queue: queue, maxAttempts: 2)))
         let first = try #require(try Queue.claim(db, queue: queue, limit: 1, worker: "w").first)
         try Queue.fail(db, [Queue.Failure(first.lease, error: "smtp 451")], worker: "w")
-        let retry = try #require(try db.query(
-            "SELECT state, last_error, extract(epoch FROM run_at - now()) AS wait, jsonb_array_length(errors) AS errors FROM jobs WHERE id = \(Int(id))"
-        ).first)
+        let retry = try #require(
+            try db.query(
+                "SELECT state, last_error, extract(epoch FROM run_at - now()) AS wait, jsonb_array_length(errors) AS errors FROM jobs WHERE id = \(Int(id))"
+            ).first)
         #expect(try retry.string("state") == "ready")
         #expect(try retry.string("last_error") == "smtp 451")
         #expect((1.0...3.0).contains(try retry.double("wait")))  // 2 s base, ±25 % jitter

@@ -16,9 +16,17 @@ import Worker
     /// A draft with one lesson, owned by a new instructor.
     public func readyCourse(_ db: Connection) throws -> (owner: TestUser, id: String) {
         let owner = try Factory.user(db, role: .instructor)
-        let id = try #require(try call(CreateCourse.endpoint, "POST", "/api/v1/courses", json: #"{"title":"Review me"}"#, token: owner.accessToken).data["id"]?.string)
-        let module = try #require(try call(CreateModule.endpoint, "POST", "/api/v1/courses/\(id)/modules", json: #"{"title":"M"}"#, token: owner.accessToken).data["id"]?.string)
-        #expect(try call(CreateLesson.endpoint, "POST", "/api/v1/modules/\(module)/lessons", json: #"{"title":"L","kind":"article"}"#, token: owner.accessToken).status == 201)
+        let id = try #require(
+            try call(CreateCourse.endpoint, "POST", "/api/v1/courses", json: #"{"title":"Review me"}"#, token: owner.accessToken).data[
+                "id"]?.string)
+        let module = try #require(
+            try call(CreateModule.endpoint, "POST", "/api/v1/courses/\(id)/modules", json: #"{"title":"M"}"#, token: owner.accessToken)
+                .data["id"]?.string)
+        #expect(
+            try call(
+                CreateLesson.endpoint, "POST", "/api/v1/modules/\(module)/lessons", json: #"{"title":"L","kind":"article"}"#,
+                token: owner.accessToken
+            ).status == 201)
         return (owner, id)
     }
 
@@ -29,7 +37,9 @@ import Worker
     @Test func submitNeedsALessonAndTheOwner() throws {
         let db = try TestEnvironment.connect()
         let owner = try Factory.user(db, role: .instructor)
-        let empty = try #require(try call(CreateCourse.endpoint, "POST", "/api/v1/courses", json: #"{"title":"Empty"}"#, token: owner.accessToken).data["id"]?.string)
+        let empty = try #require(
+            try call(CreateCourse.endpoint, "POST", "/api/v1/courses", json: #"{"title":"Empty"}"#, token: owner.accessToken).data["id"]?
+                .string)
         let incomplete = try post(SubmitCourse.endpoint, "/api/v1/courses/\(empty)/submit", token: owner.accessToken)
         #expect(incomplete.status == 422)
         #expect(incomplete.code == "course_incomplete")
@@ -55,14 +65,18 @@ import Worker
         #expect(try events.map { try $0.string("to_status") } == ["draft", "submitted", "published"])
         #expect(try events.last?.string("actor") == admin.id)
         // The decision email, rendered as the email worker would.
-        let row = try #require(try db.query(
-            "SELECT id, payload::text AS p FROM jobs WHERE kind = 'email.course_decision' AND payload->>'to' = \(owner.email)").first)
-        let job = Queue.Job(id: Int64(try row.int("id")), queue: "email", kind: "email.course_decision",
-                            payload: try JSONValue.parse(Array(try row.string("p").utf8)), attempt: 1, maxAttempts: 8)
+        let row = try #require(
+            try db.query(
+                "SELECT id, payload::text AS p FROM jobs WHERE kind = 'email.course_decision' AND payload->>'to' = \(owner.email)"
+            ).first)
+        let job = Queue.Job(
+            id: Int64(try row.int("id")), queue: "email", kind: "email.course_decision",
+            payload: try JSONValue.parse(Array(try row.string("p").utf8)), attempt: 1, maxAttempts: 8)
         let folder = try makeTemporaryDirectory("decision-mail")
         defer { removeTemporaryDirectory(folder) }
-        try EmailDelivery.handle(job, JobContext(db: db, config: try TestEnvironment.config(), log: Logger(component: "test"), worker: "t"),
-                                 transport: FileTransport(folder: folder), templates: EmailTemplates(), sender: MailAddress("no-reply@app.test"))
+        try EmailDelivery.handle(
+            job, JobContext(db: db, config: try TestEnvironment.config(), log: Logger(component: "test"), worker: "t"),
+            transport: FileTransport(folder: folder), templates: EmailTemplates(), sender: MailAddress("no-reply@app.test"))
         let listing = String(decoding: try runCommand(["ls", folder]).output, as: UTF8.self)
         let file = try #require(listing.split(separator: "\n").first)
         let subject = decodeEncodedWords(MIMEEntity(try readFileBytes("\(folder)/\(file)")).header("Subject") ?? "")
@@ -80,8 +94,13 @@ import Worker
         let rejected = try post(RejectCourse.endpoint, path, token: admin.accessToken, json: #"{"reason":"Audio is too quiet."}"#)
         #expect(rejected.data["status"]?.string == "rejected")
         #expect(rejected.data["rejection_reason"]?.string == "Audio is too quiet.")
-        #expect(try db.query("SELECT payload->'data'->>'reason' AS r FROM jobs WHERE kind = 'email.course_decision' AND payload->>'to' = \(owner.email)").first?.string("r") == "Audio is too quiet.")
-        #expect(try call(UpdateCourse.endpoint, "PATCH", "/api/v1/courses/\(id)", json: #"{"subtitle":"Louder"}"#, token: owner.accessToken).status == 200)
+        #expect(
+            try db.query(
+                "SELECT payload->'data'->>'reason' AS r FROM jobs WHERE kind = 'email.course_decision' AND payload->>'to' = \(owner.email)"
+            ).first?.string("r") == "Audio is too quiet.")
+        #expect(
+            try call(UpdateCourse.endpoint, "PATCH", "/api/v1/courses/\(id)", json: #"{"subtitle":"Louder"}"#, token: owner.accessToken)
+                .status == 200)
         #expect(try post(SubmitCourse.endpoint, "/api/v1/courses/\(id)/submit", token: owner.accessToken).data["rejection_reason"] == .null)
         #expect(try post(RejectCourse.endpoint, path, token: owner.accessToken, json: #"{"reason":"x"}"#).status == 403)
     }
@@ -103,13 +122,17 @@ import Worker
         _ = try post(SubmitCourse.endpoint, "/api/v1/courses/\(first.id)/submit", token: first.owner.accessToken)
         _ = try post(SubmitCourse.endpoint, "/api/v1/courses/\(second.id)/submit", token: second.owner.accessToken)
         let page = try call(ListCoursesForReview.endpoint, "GET", "/api/v1/admin/courses?limit=100", token: admin.accessToken)
-        guard case .array(let courses)? = page.data["courses"] else { Issue.record("no courses"); return }
+        guard case .array(let courses)? = page.data["courses"] else {
+            Issue.record("no courses")
+            return
+        }
         let ids = courses.compactMap { $0["id"]?.string }
         let a = try #require(ids.firstIndex(of: first.id))
         let b = try #require(ids.firstIndex(of: second.id))
         #expect(a < b)
         #expect(try call(ListCoursesForReview.endpoint, "GET", "/api/v1/admin/courses", token: first.owner.accessToken).status == 403)
-        #expect(try call(ListCoursesForReview.endpoint, "GET", "/api/v1/admin/courses?status=pending", token: admin.accessToken).status == 422)
+        #expect(
+            try call(ListCoursesForReview.endpoint, "GET", "/api/v1/admin/courses?status=pending", token: admin.accessToken).status == 422)
         #expect(try call(ListCoursesForReview.endpoint, "GET", "/api/v1/admin/courses?cursor=%%%", token: admin.accessToken).status == 400)
     }
 }
@@ -138,7 +161,10 @@ import Worker
         try db.execute("UPDATE courses SET status = 'published', published_at = now() WHERE id = \(id)")
         let page = try call(GetCourse.endpoint, "GET", "/api/v1/courses/\(id)")
         #expect(page.status == 200)
-        guard case .array(let modules)? = page.data["curriculum"] else { Issue.record("no curriculum"); return }
+        guard case .array(let modules)? = page.data["curriculum"] else {
+            Issue.record("no curriculum")
+            return
+        }
         #expect(modules.count == 1)
         #expect(!page.text.contains("secret text"))
         #expect(!page.text.contains("paid.m3u8"))

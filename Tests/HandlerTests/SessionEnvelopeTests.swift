@@ -44,7 +44,8 @@ import Testing
         let me = try call(GetMe.endpoint, "GET", "/api/v1/users/me", token: user.accessToken)
         #expect(me.status == 200)
         #expect(me.json["token"] == nil)
-        let failed = try call(Login.endpoint, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"wrong password"}"#)
+        let failed = try call(
+            Login.endpoint, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"wrong password"}"#)
         #expect(failed.status == 401)
         #expect(failed.json["token"] == nil)
     }

@@ -34,12 +34,16 @@ import Testing
         let otherUser = try Factory.token(for: "00000000-0000-4000-8000-000000000000", role: .admin)
         let tampered = "\(parts[0]).\(otherUser.split(separator: ".")[1]).\(parts[2])"
         let expired = try Factory.token(for: user.id, role: .student, expiresIn: -10)
-        for (token, code) in [(none, "invalid_token"), (tampered, "invalid_token"), (expired, "token_expired"), ("garbage", "invalid_token")] {
+        for (token, code) in [
+            (none, "invalid_token"), (tampered, "invalid_token"), (expired, "token_expired"), ("garbage", "invalid_token"),
+        ] {
             let response = try call(GetMe.endpoint, "GET", "/api/v1/users/me", token: token)
             #expect(response.status == 401)
             #expect(response.code == code)
         }
-        let basic = try call(GetMe.endpoint, "GET", "/api/v1/users/me", headers: ["authorization": "Basic dXNlcjpwYXNz", "cookie": "access_token=\(user.accessToken)"])
+        let basic = try call(
+            GetMe.endpoint, "GET", "/api/v1/users/me",
+            headers: ["authorization": "Basic dXNlcjpwYXNz", "cookie": "access_token=\(user.accessToken)"])
         #expect(basic.status == 401)
     }
 
@@ -82,13 +86,15 @@ import Testing
         let user = try Factory.user(TestEnvironment.connect())
         let update = try call(
             UpdateMe.endpoint, "PATCH", "/api/v1/users/me",
-            json: #"{"name":"  Asha R. ","headline":"Teacher","bio":"Line one\nLine two","phone":"+91 98765 43210","avatar_url":"https://cdn.example.test/a.png","links":{"website":"https://asha.example.test"}}"#,
+            json:
+                #"{"name":"  Asha R. ","headline":"Teacher","bio":"Line one\nLine two","phone":"+91 98765 43210","avatar_url":"https://cdn.example.test/a.png","links":{"website":"https://asha.example.test"}}"#,
             token: user.accessToken)
         #expect(update.status == 200)
         #expect(update.data["name"]?.string == "Asha R.")
         #expect(update.data["bio"]?.string == "Line one\nLine two")
         #expect(update.data["links"]?["website"]?.string == "https://asha.example.test")
-        let clear = try call(UpdateMe.endpoint, "PATCH", "/api/v1/users/me", json: #"{"headline":null,"phone":"","links":null}"#, token: user.accessToken)
+        let clear = try call(
+            UpdateMe.endpoint, "PATCH", "/api/v1/users/me", json: #"{"headline":null,"phone":"","links":null}"#, token: user.accessToken)
         #expect(clear.status == 200)
         #expect(clear.data["headline"] == .null)
         #expect(clear.data["phone"] == .null)
@@ -100,7 +106,8 @@ import Testing
         let user = try Factory.user(TestEnvironment.connect())
         let response = try call(
             UpdateMe.endpoint, "PATCH", "/api/v1/users/me",
-            json: #"{"name":null,"phone":"call me","avatar_url":"javascript:alert(1)","links":{"myspace":"https://x.test"},"headline":"\#(String(repeating: "h", count: 121))"}"#,
+            json:
+                #"{"name":null,"phone":"call me","avatar_url":"javascript:alert(1)","links":{"myspace":"https://x.test"},"headline":"\#(String(repeating: "h", count: 121))"}"#,
             token: user.accessToken)
         #expect(response.status == 422)
         #expect(Set(response.failedFields) == ["name", "phone", "avatar_url", "links", "headline"])
@@ -109,7 +116,8 @@ import Testing
     @Test func cannotChangeEmailRoleOrStatus() throws {
         let user = try Factory.user(TestEnvironment.connect())
         let response = try call(
-            UpdateMe.endpoint, "PATCH", "/api/v1/users/me", json: #"{"role":"admin","status":"active","email":"x@y.test"}"#, token: user.accessToken)
+            UpdateMe.endpoint, "PATCH", "/api/v1/users/me", json: #"{"role":"admin","status":"active","email":"x@y.test"}"#,
+            token: user.accessToken)
         #expect(response.status == 200)
         #expect(response.data["role"]?.string == "student")
         #expect(response.data["email"]?.string == user.email)
@@ -119,14 +127,19 @@ import Testing
         let user = try Factory.user(TestEnvironment.connect())
         #expect(try call(UpdateMe.endpoint, "PATCH", "/api/v1/users/me", json: "{}").status == 401)
         #expect(try call(UpdateMe.endpoint, "PATCH", "/api/v1/users/me", json: "[1]", token: user.accessToken).status == 400)
-        #expect(try call(UpdateMe.endpoint, "PATCH", "/api/v1/users/me", body: Array("name=x".utf8), token: user.accessToken, headers: ["content-type": "text/plain"]).status == 415)
+        #expect(
+            try call(
+                UpdateMe.endpoint, "PATCH", "/api/v1/users/me", body: Array("name=x".utf8), token: user.accessToken,
+                headers: ["content-type": "text/plain"]
+            ).status == 415)
     }
 }
 
 @Suite struct ChangePasswordTests {
     @Test func changesPasswordAndEndsOtherSessions() throws {
         let user = try Factory.user(TestEnvironment.connect())
-        let login = try call(Login.endpoint, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"\#(user.password)"}"#)
+        let login = try call(
+            Login.endpoint, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"\#(user.password)"}"#)
         let oldRefresh = try #require(login.data["refresh_token"]?.string)
         let response = try call(
             ChangePassword.endpoint, "POST", "/api/v1/users/me/password",
@@ -136,7 +149,9 @@ import Testing
         #expect(try call(GetMe.endpoint, "GET", "/api/v1/users/me", token: user.accessToken).status == 401)
         #expect(try call(GetMe.endpoint, "GET", "/api/v1/users/me", token: newAccess).status == 200)
         #expect(try call(Refresh.endpoint, "POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(oldRefresh)"}"#).status == 401)
-        #expect(try call(Login.endpoint, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"a brand new passphrase"}"#).status == 200)
+        #expect(
+            try call(Login.endpoint, "POST", "/api/v1/auth/login", json: #"{"email":"\#(user.email)","password":"a brand new passphrase"}"#)
+                .status == 200)
     }
 
     @Test func refusesWrongCurrentPassword() throws {
@@ -151,7 +166,8 @@ import Testing
     @Test func refusesWeakOrUnchangedPasswordsAndAnonymous() throws {
         let user = try Factory.user(TestEnvironment.connect())
         let weak = try call(
-            ChangePassword.endpoint, "POST", "/api/v1/users/me/password", json: #"{"current_password":"\#(user.password)","new_password":"short"}"#,
+            ChangePassword.endpoint, "POST", "/api/v1/users/me/password",
+            json: #"{"current_password":"\#(user.password)","new_password":"short"}"#,
             token: user.accessToken)
         #expect(weak.failedFields == ["new_password"])
         let same = try call(
@@ -166,8 +182,10 @@ import Testing
     @Test func anonymizesTheAccount() throws {
         let db = try TestEnvironment.connect()
         let user = try Factory.user(db)
-        _ = try call(UpdateMe.endpoint, "PATCH", "/api/v1/users/me", json: #"{"bio":"private","phone":"+1 555 0100"}"#, token: user.accessToken)
-        let response = try call(DeleteMe.endpoint, "DELETE", "/api/v1/users/me", json: #"{"password":"\#(user.password)"}"#, token: user.accessToken)
+        _ = try call(
+            UpdateMe.endpoint, "PATCH", "/api/v1/users/me", json: #"{"bio":"private","phone":"+1 555 0100"}"#, token: user.accessToken)
+        let response = try call(
+            DeleteMe.endpoint, "DELETE", "/api/v1/users/me", json: #"{"password":"\#(user.password)"}"#, token: user.accessToken)
         #expect(response.status == 200)
         let row = try #require(try db.query("SELECT email, name, status, bio, phone, password_hash FROM users WHERE id = \(user.id)").first)
         #expect(try row.string("status") == "deleted")
@@ -233,7 +251,8 @@ import Testing
 
     @Test func missingSecretIs500WithoutDetails() throws {
         let user = try Factory.user(TestEnvironment.connect())
-        let response = try call(GetMe.endpoint, "GET", "/api/v1/users/me", token: user.accessToken, config: Config(["LOG_REQUESTS": "false"]))
+        let response = try call(
+            GetMe.endpoint, "GET", "/api/v1/users/me", token: user.accessToken, config: Config(["LOG_REQUESTS": "false"]))
         #expect(response.status == 500)
         #expect(!response.text.contains("JWT_SECRET"))
         #expect(response.json["request_id"]?.string?.isEmpty == false)
@@ -257,7 +276,8 @@ import Testing
         for _ in 0..<5 {
             _ = try call(DeleteMe.endpoint, "DELETE", "/api/v1/users/me", json: #"{"password":"guess"}"#, token: user.accessToken)
         }
-        let locked = try call(DeleteMe.endpoint, "DELETE", "/api/v1/users/me", json: #"{"password":"\#(user.password)"}"#, token: user.accessToken)
+        let locked = try call(
+            DeleteMe.endpoint, "DELETE", "/api/v1/users/me", json: #"{"password":"\#(user.password)"}"#, token: user.accessToken)
         #expect(locked.status == 429)
     }
 

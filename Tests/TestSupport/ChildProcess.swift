@@ -118,7 +118,8 @@ public struct ProcessFailure: Error, CustomStringConvertible {
 
 /// posix_spawnp with the default signal mask and dispositions: the test process's threads block
 /// SIGTERM (and ignore SIGPIPE), and a child would otherwise inherit that and never stop.
-private func spawn(_ arguments: [String], _ actions: inout posix_spawn_file_actions_t, environment: [String: String]? = nil) throws -> pid_t {
+private func spawn(_ arguments: [String], _ actions: inout posix_spawn_file_actions_t, environment: [String: String]? = nil) throws -> pid_t
+{
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }

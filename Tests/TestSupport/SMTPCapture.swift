@@ -24,7 +24,10 @@ public final class SMTPCapture {
         public var data: [UInt8] = []
 
         enum CodingKeys: String, CodingKey {
-            case mailFrom = "mail_from", recipients = "rcpt_tos", authMechanism = "auth_mechanism", authLogin = "auth_login"
+            case mailFrom = "mail_from"
+            case recipients = "rcpt_tos"
+            case authMechanism = "auth_mechanism"
+            case authLogin = "auth_login"
             case file = "eml"
         }
     }

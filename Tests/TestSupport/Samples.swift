@@ -8,4 +8,3 @@ public enum Sample {
         head + (0..<max(0, size - head.count)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
     }
 }
-

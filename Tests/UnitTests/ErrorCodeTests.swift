@@ -62,7 +62,9 @@ import Testing
         }
         let documented = Set(listed.compactMap(\.string))
         for (code, file) in codes.sorted(by: { $0.key < $1.key }) where !documented.contains(code) {
-            Issue.record("error code \"\(code)\" (sent by \(file.dropFirst(root.count + 1))) is missing from ErrorEnvelope.code's enum in infra/openapi.json")
+            Issue.record(
+                "error code \"\(code)\" (sent by \(file.dropFirst(root.count + 1))) is missing from ErrorEnvelope.code's enum in infra/openapi.json"
+            )
         }
     }
 }

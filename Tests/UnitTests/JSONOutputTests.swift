@@ -8,7 +8,7 @@ import Testing
 @Suite struct JSONOutputTests {
     struct Inner: Encodable {
         var userURL = "https://example.test/a/b"
-        var URLValue = "x"
+        var urlValue = "x"
         var id2Name = "y"
         var emptyList: [Int] = []
         var emptyMap: [String: Int] = [:]
@@ -56,7 +56,9 @@ import Testing
     @Test func responsesUseIt() throws {
         let response = Response.ok(Sample(), message: "Fine")
         let text = String(decoding: response.body, as: UTF8.self)
-        #expect(text.hasPrefix(#"{"data":{"always_there":null,"big":9007199254740993,"camel_dictionary":{"URLKey":3,"other_key":2,"someKey":1}"#))
+        #expect(
+            text.hasPrefix(
+                #"{"data":{"always_there":null,"big":9007199254740993,"camel_dictionary":{"URLKey":3,"other_key":2,"someKey":1}"#))
         #expect(text.hasSuffix(#","message":"Fine","success":true}"#))
         #expect(throws: (any Error).self) { try encodeJSON(Double.nan) }
     }

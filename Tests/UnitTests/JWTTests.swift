@@ -1,5 +1,5 @@
-import Core
 import Auth
+import Core
 import Crypto
 import Testing
 

@@ -50,7 +50,8 @@ extension MailTests {
         }
 
         @Test func rendersTextOnlyAsOneQuotedPrintablePart() throws {
-            let text = "Caf\u{e9} = 5 \u{20ac}.\nA line that is long enough to need a soft line break because it goes on and on and on.\n.starts with a dot\n"
+            let text =
+                "Caf\u{e9} = 5 \u{20ac}.\nA line that is long enough to need a soft line break because it goes on and on and on.\n.starts with a dot\n"
             let entity = MIMEEntity(try MIME.render(mailMessage(text: text), date: date))
             #expect(entity.mediaType == "text/plain")
             #expect(entity.parameter("Content-Type", "charset") == "utf-8")
@@ -63,7 +64,9 @@ extension MailTests {
                 to: (1...5).map { MailAddress("person\($0)@example.com", name: "Person Number \($0)") },
                 subject: String(repeating: "word ", count: 40), text: String(repeating: "x", count: 500) + "\r\nend\rof\nlines",
                 html: "<p>" + String(repeating: "\u{1F600}", count: 100) + "</p>",
-                attachments: [MailAttachment(filename: "a.bin", contentType: "application/octet-stream", bytes: Array(repeating: 7, count: 1000))])
+                attachments: [
+                    MailAttachment(filename: "a.bin", contentType: "application/octet-stream", bytes: Array(repeating: 7, count: 1000))
+                ])
             let bytes = try MIME.render(message, date: date)
             for (index, byte) in bytes.enumerated() {
                 if byte == 10 { #expect(index > 0 && bytes[index - 1] == 13, "bare LF at \(index)") }
@@ -78,7 +81,8 @@ extension MailTests {
             let subject = "Vérifiez votre adresse — 确认您的电子邮件地址 \u{1F389} and a long tail of plain words to fold"
             let message = MailMessage(
                 from: MailAddress("no-reply@lms.example", name: "Équipe LMS"), to: [MailAddress("zoe@example.com", name: "Zoë Çelik")],
-                replyTo: MailAddress("help@lms.example", name: "Support, \"Team\""), subject: subject, text: "Hi", messageId: "<m-1@lms.local>")
+                replyTo: MailAddress("help@lms.example", name: "Support, \"Team\""), subject: subject, text: "Hi",
+                messageId: "<m-1@lms.local>")
             let bytes = try MIME.render(message, date: date)
             let entity = MIMEEntity(bytes)
             #expect(entity.header("Subject")?.hasPrefix("=?UTF-8?B?") == true)
@@ -165,7 +169,9 @@ extension MailTests {
         func refusesAddressesThatCouldBreakOut(address: String) {
             #expect(throws: MailError.invalidAddress) { try MIME.render(mailMessage(to: [MailAddress(address)]), date: date) }
             #expect(throws: MailError.invalidAddress) {
-                try MIME.render(MailMessage(from: MailAddress(address), to: [MailAddress("a@b.c")], subject: "", text: "", messageId: "<a@b>"), date: date)
+                try MIME.render(
+                    MailMessage(from: MailAddress(address), to: [MailAddress("a@b.c")], subject: "", text: "", messageId: "<a@b>"),
+                    date: date)
             }
         }
 
@@ -223,7 +229,9 @@ extension MailTests {
 
         @Test func senderComesFromMailFromWithADefault() throws {
             #expect(try Mail.sender(config: Config([:])) == MailAddress("no-reply@localhost", name: "LMS"))
-            #expect(try Mail.sender(config: Config(["MAIL_FROM": "Courses <courses@lms.example>"])) == MailAddress("courses@lms.example", name: "Courses"))
+            #expect(
+                try Mail.sender(config: Config(["MAIL_FROM": "Courses <courses@lms.example>"]))
+                    == MailAddress("courses@lms.example", name: "Courses"))
             #expect(throws: ConfigError.self) { try Mail.sender(config: Config(["MAIL_FROM": "broken <"])) }
         }
     }
@@ -285,7 +293,9 @@ extension MailTests {
         }
 
         @Test func explicitCredentialsWin() throws {
-            let config = Config(["SMTP_URL": "smtps://a:b@mail.example.com", "SMTP_USERNAME": "user", "SMTP_PASSWORD": "secret", "SMTP_REQUIRE_TLS": "true"])
+            let config = Config([
+                "SMTP_URL": "smtps://a:b@mail.example.com", "SMTP_USERNAME": "user", "SMTP_PASSWORD": "secret", "SMTP_REQUIRE_TLS": "true",
+            ])
             let settings = try SMTPTransport.Settings(config: config)
             #expect(settings.url == "smtps://mail.example.com")
             #expect(settings.username == "user" && settings.password == "secret" && settings.requireTLS)
@@ -448,7 +458,8 @@ extension MailTests {
         }
 
         @Test func courseDecisionCarriesTheReason() {
-            let rejected = templates.courseDecision(name: "Grace", courseTitle: "Swift 101", decision: .rejected(reason: "Add captions.\nFix audio."))
+            let rejected = templates.courseDecision(
+                name: "Grace", courseTitle: "Swift 101", decision: .rejected(reason: "Add captions.\nFix audio."))
             #expect(rejected.subject == "Your course \"Swift 101\" was not approved")
             #expect(rejected.text.contains("Add captions.\nFix audio."))
             #expect(rejected.html.contains("Add captions.<br>Fix audio."))
@@ -460,7 +471,9 @@ extension MailTests {
             let welcome = EmailTemplates(config: Config([:])).welcome(name: "Ada")
             #expect(welcome.subject == "Welcome to LMS")
             #expect(welcome.text.contains("http://localhost:3000/"))
-            let message = MailMessage(from: try Mail.sender(config: Config([:])), to: [MailAddress("ada@example.com")], content: welcome, messageId: "<w-1@lms.local>")
+            let message = MailMessage(
+                from: try Mail.sender(config: Config([:])), to: [MailAddress("ada@example.com")], content: welcome,
+                messageId: "<w-1@lms.local>")
             #expect(MIMEEntity(try MIME.render(message, date: 0)).parts.count == 2)
         }
     }

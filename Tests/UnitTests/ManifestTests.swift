@@ -2,10 +2,11 @@ import Core
 import Crypto
 import FoundationEssentials
 import Media
-@testable import Platform
 import Runtime
 import TestSupport
 import Testing
+
+@testable import Platform
 
 #if canImport(Glibc)
     import Glibc
@@ -18,11 +19,26 @@ import Testing
     /// A small deployment, as `--describe` would print it.
     func manifest() throws -> Manifest {
         let declarations: [(String, String)] = [
-            ("users-get-me", #"{"method":"GET","path":"/api/v1/users/me","access":"signed-in","mode":"fastcgi","processes":2,"body":0,"rate":null}"#),
-            ("users-update-me", #"{"method":"PATCH","path":"/api/v1/users/me","access":"signed-in","mode":"cgi","processes":1,"body":16384,"rate":null}"#),
-            ("users-delete-me", #"{"method":"DELETE","path":"/api/v1/users/me","access":"signed-in","mode":"cgi","processes":1,"body":4096,"rate":"auth"}"#),
-            ("users-get-profile", #"{"method":"GET","path":"/api/v1/users/{id}","access":"public","mode":"fastcgi","processes":1,"body":0,"rate":null}"#),
-            ("uploads-content", #"{"method":"PUT","path":"/api/v1/uploads/{id}/content","access":"public","mode":"stream","processes":1,"body":4294967296,"rate":null}"#),
+            (
+                "users-get-me",
+                #"{"method":"GET","path":"/api/v1/users/me","access":"signed-in","mode":"fastcgi","processes":2,"body":0,"rate":null}"#
+            ),
+            (
+                "users-update-me",
+                #"{"method":"PATCH","path":"/api/v1/users/me","access":"signed-in","mode":"cgi","processes":1,"body":16384,"rate":null}"#
+            ),
+            (
+                "users-delete-me",
+                #"{"method":"DELETE","path":"/api/v1/users/me","access":"signed-in","mode":"cgi","processes":1,"body":4096,"rate":"auth"}"#
+            ),
+            (
+                "users-get-profile",
+                #"{"method":"GET","path":"/api/v1/users/{id}","access":"public","mode":"fastcgi","processes":1,"body":0,"rate":null}"#
+            ),
+            (
+                "uploads-content",
+                #"{"method":"PUT","path":"/api/v1/uploads/{id}/content","access":"public","mode":"stream","processes":1,"body":4294967296,"rate":null}"#
+            ),
         ]
         return Manifest(routes: try declarations.map { try Manifest.route(function: $0.0, description: Array($0.1.utf8)) })
     }
@@ -44,7 +60,9 @@ import Testing
         #expect(throws: Manifest.ParseError.self) { try manifest.apply(overrides: "uploads-content fastcgi 2") }
         #expect(throws: Manifest.ParseError.self) { try Manifest.route(function: "x", description: Array("not json".utf8)) }
         #expect(throws: Manifest.ParseError.self) {
-            try Manifest.route(function: "x", description: Array(#"{"method":"FETCH","path":"/api/v1/x","access":"public","mode":"cgi","processes":1,"body":0}"#.utf8))
+            try Manifest.route(
+                function: "x",
+                description: Array(#"{"method":"FETCH","path":"/api/v1/x","access":"public","mode":"cgi","processes":1,"body":0}"#.utf8))
         }
         #expect(throws: Manifest.ParseError.self) {
             try Manifest(routes: manifest.routes + [manifest.routes[0]]).checkUnique()

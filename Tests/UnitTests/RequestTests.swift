@@ -55,7 +55,8 @@ import Testing
     }
 
     @Test func invalidUTF8BodyIs400() {
-        let request = Request(method: "POST", path: "/", headers: ["content-type": "application/json"], body: [0x7B, 0x22, 0xFF, 0x22, 0x3A, 0x31, 0x7D])
+        let request = Request(
+            method: "POST", path: "/", headers: ["content-type": "application/json"], body: [0x7B, 0x22, 0xFF, 0x22, 0x3A, 0x31, 0x7D])
         #expect {
             try request.json()
         } throws: { error in
@@ -119,7 +120,9 @@ import Testing
     @Test(arguments: ["a@b.co", "first.last+tag@example.com", "élodie@exemple.fr", "user@sub.domain.example"])
     func acceptsValidAddresses(email: String) { #expect(Email.isValid(email)) }
 
-    @Test(arguments: ["", "plain", "@example.com", "a@", "a@b", "a@@b.com", "a b@c.com", "a@b..com", ".a@b.com", "a@-b.com", "a\u{0}@b.com"])
+    @Test(arguments: [
+        "", "plain", "@example.com", "a@", "a@b", "a@@b.com", "a b@c.com", "a@b..com", ".a@b.com", "a@-b.com", "a\u{0}@b.com",
+    ])
     func refusesInvalidAddresses(email: String) { #expect(!Email.isValid(email)) }
 }
 

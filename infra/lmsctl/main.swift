@@ -63,7 +63,9 @@ do {
     case "seed-demo":
         let password = config["LMS_DEMO_PASSWORD"] ?? "demo-password"
         let demo = try DemoData.load(connect(), password: password)
-        print("demo data ready: \(demo.instructors.count) instructors (\(demo.instructors[0]) ...), \(demo.students.count) students (\(demo.students[0]) ...), password \(demo.password)")
+        print(
+            "demo data ready: \(demo.instructors.count) instructors (\(demo.instructors[0]) ...), \(demo.students.count) students (\(demo.students[0]) ...), password \(demo.password)"
+        )
     case "seed-scale":
         guard arguments.count == 3, let users = Int(arguments[1]), let courses = Int(arguments[2]) else {
             fail("usage: lmsctl seed-scale USERS COURSES")
@@ -104,8 +106,10 @@ do {
         for route in loadManifest().routes {
             let processes = route.mode == .fastcgi ? String(route.processes) : "-"
             print(
-                [route.method, route.path, route.function, route.access.joined(separator: ","), route.mode.rawValue, processes,
-                 String(route.bodyLimit), route.rateClass ?? "-"].joined(separator: "\t"))
+                [
+                    route.method, route.path, route.function, route.access.joined(separator: ","), route.mode.rawValue, processes,
+                    String(route.bodyLimit), route.rateClass ?? "-",
+                ].joined(separator: "\t"))
         }
     case "deploy":
         let deployment = Deployment(stack: stack)
@@ -118,18 +122,24 @@ do {
                 fail("give NAME=BINARY or set LMS_BUILD_DIR")
             }
             let outcome = try deployment.deploy(function: parts[0], binary: binary, allowRouteChange: allowRouteChange)
-            print("deployed \(outcome.function) \(outcome.release) (was \(outcome.previous ?? "none"); FastCGI instances reloaded: \(outcome.reloaded))")
+            print(
+                "deployed \(outcome.function) \(outcome.release) (was \(outcome.previous ?? "none"); FastCGI instances reloaded: \(outcome.reloaded))"
+            )
         }
     case "rollback":
         guard arguments.count >= 2 else { fail("usage: lmsctl rollback NAME...") }
         for name in arguments.dropFirst() {
             let outcome = try Deployment(stack: stack).rollback(function: name)
-            print("rolled back \(outcome.function) to \(outcome.release) (was \(outcome.previous ?? "none"); FastCGI instances reloaded: \(outcome.reloaded))")
+            print(
+                "rolled back \(outcome.function) to \(outcome.release) (was \(outcome.previous ?? "none"); FastCGI instances reloaded: \(outcome.reloaded))"
+            )
         }
     case "status":
         for line in try Deployment(stack: stack).status() { print(line) }
     default:
-        fail("usage: lmsctl migrate | create-admin EMAIL NAME | seed-demo | seed-scale USERS COURSES | routes | nginx-config | fastcgi-functions | deploy NAME... | rollback NAME... | status")
+        fail(
+            "usage: lmsctl migrate | create-admin EMAIL NAME | seed-demo | seed-scale USERS COURSES | routes | nginx-config | fastcgi-functions | deploy NAME... | rollback NAME... | status"
+        )
     }
 } catch {
     fail("\(error)")

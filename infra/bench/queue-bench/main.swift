@@ -34,7 +34,9 @@ func wallMicros() -> Int {
     clock_gettime(CLOCK_REALTIME, &spec)
     return Int(spec.tv_sec) * 1_000_000 + Int(spec.tv_nsec) / 1000
 }
-@MainActor func pending(_ queue: String) throws -> Int { try db.query("SELECT count(*)::int AS n FROM jobs WHERE queue = \(queue)").one().int("n") }
+@MainActor func pending(_ queue: String) throws -> Int {
+    try db.query("SELECT count(*)::int AS n FROM jobs WHERE queue = \(queue)").one().int("n")
+}
 
 /// Starts `count` worker-probe processes on `queue`; returns their pids.
 @MainActor func startConsumers(_ count: Int, queue: String, batchSize: Int, extra: [String: String] = [:]) -> [pid_t] {
@@ -136,7 +138,9 @@ case "latency":
     let pids = startConsumers(1, queue: queue, batchSize: 1)
     var ids: [Int64] = []
     for _ in 0..<samples {
-        guard let id = try Queue.enqueue(db, kind: "probe.latency", payload: ["t": wallMicros()], options: .init(queue: queue)) else { continue }
+        guard let id = try Queue.enqueue(db, kind: "probe.latency", payload: ["t": wallMicros()], options: .init(queue: queue)) else {
+            continue
+        }
         ids.append(id)
         while try pending(queue) > 0 { usleep(1000) }
         usleep(useconds_t(2000 + Int.random(in: 0..<3000)))
@@ -145,14 +149,18 @@ case "latency":
     let values = try db.query("SELECT micros FROM probe_latency WHERE job_id = ANY(\(BigIntArray(ids))::bigint[]) ORDER BY micros").rows
         .map { Double(try $0.int("micros")) / 1000 }
     func percentile(_ p: Double) -> Double { values.isEmpty ? 0 : values[min(values.count - 1, Int(Double(values.count) * p))] }
-    print("lms latency: p50 \(format2(percentile(0.5))) ms, p99 \(format2(percentile(0.99))) ms, max \(format2(values.last ?? 0)) ms (n=\(values.count))")
+    print(
+        "lms latency: p50 \(format2(percentile(0.5))) ms, p99 \(format2(percentile(0.99))) ms, max \(format2(values.last ?? 0)) ms (n=\(values.count))"
+    )
 
 case "requeue":
     let queue = freshQueue("requeue")
     try db.runScript(
         "CREATE TABLE IF NOT EXISTS probe_effects (key text PRIMARY KEY, job_id bigint, attempt int, duplicates int NOT NULL DEFAULT 0)")
     let doomed = startConsumers(1, queue: queue, batchSize: 1)
-    let id = try Queue.enqueue(db, kind: "probe.effect", payload: ["key": JSONValue.string("\(queue)-1"), "sleep_ms": .number(600_000)], options: .init(queue: queue))!
+    let id = try Queue.enqueue(
+        db, kind: "probe.effect", payload: ["key": JSONValue.string("\(queue)-1"), "sleep_ms": .number(600_000)],
+        options: .init(queue: queue))!
     while try db.query("SELECT state FROM jobs WHERE id = \(Int(id))").first?.string("state") != "running" { usleep(10_000) }
     let survivor = startConsumers(1, queue: queue, batchSize: 1)
     let killed = now()
@@ -161,10 +169,14 @@ case "requeue":
     let seconds = now() - killed
     stop(survivor, signal: SIGKILL)
     try db.execute("DELETE FROM jobs WHERE queue = \(queue)")
-    print("lms requeue after SIGKILL: job running again after \(format2(seconds)) s (lease \(Queue.Defaults.leaseSeconds) s, reaper every 2 s)")
+    print(
+        "lms requeue after SIGKILL: job running again after \(format2(seconds)) s (lease \(Queue.Defaults.leaseSeconds) s, reaper every 2 s)"
+    )
 
 default:
-    fail("usage: queue-bench drain|concurrent|latency|requeue [--jobs N] [--consumers N] [--batch-size N] [--seconds N] [--rate N] [--samples N]")
+    fail(
+        "usage: queue-bench drain|concurrent|latency|requeue [--jobs N] [--consumers N] [--batch-size N] [--seconds N] [--rate N] [--samples N]"
+    )
 }
 
 func format2(_ value: Double) -> String {
