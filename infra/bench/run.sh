@@ -22,10 +22,11 @@ start_pgbouncer
 lmsctl migrate >/dev/null
 write_env_file "LMS_ENV=production" "JWT_SECRET=$(head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n')" "LOG_REQUESTS=false"
 install_binaries
-swiftc -O -static-stdlib infra/bench/hello.swift -o "$BENCH/bin/bench-hello" 2>/dev/null
-# The benchmark's manifest: the real one plus the hello route.
-{ cat infra/routes.manifest; echo "GET /api/v1/bench/hello bench-hello public cgi - 0 -"; } >"$BENCH/routes.manifest"
-LMS_MANIFEST_FILE="$BENCH/routes.manifest"
+# The baseline, built the way the functions are (fully static when the static C libraries are
+# there, as build_release does), installed beside them; it declares its own route.
+hello_flags=(-O -static-stdlib)
+[ -f "$LMS_ROOT/.deps/pg/libpgcommon_shlib.a" ] && hello_flags=(-O -static-executable)
+swiftc "${hello_flags[@]}" infra/bench/hello.swift -o "$BENCH/functions/bench-hello" 2>&1 | release_build_output
 limits=(AUTH_RATE_LIMIT=100000r/s RATE_LIMIT_EXEMPT=127.0.0.1 NGINX_WORKERS=1)
 start_instance fastcgi 18091 manifest "${limits[@]}"
 start_instance cgi 18092 cgi "${limits[@]}"
@@ -63,11 +64,11 @@ echo
 echo "== Start-up of a release function (exec to exit, no database: GET /users/me without a token)"
 # The CGI variables reach the binary through hyperfine's own environment (no wrapper exec).
 env -i PATH="$PATH" HOME=/tmp REQUEST_METHOD=GET REQUEST_URI=/api/v1/users/me LOG_REQUESTS=false SWIFT_BACKTRACE=enable=no \
-  hyperfine -N --warmup 30 --runs 500 --style basic "$BENCH/bin/users-get-me" "$BENCH/bin/bench-hello" 2>&1 |
+  hyperfine -N --warmup 30 --runs 500 --style basic "$BENCH/functions/users-get-me" "$BENCH/functions/bench-hello" 2>&1 |
   grep -E 'Benchmark|Time'
 
 echo
-echo "== Resident memory of FastCGI function processes after the load"
-for pid in $(pgrep -f "^$BENCH/bin/users-get-me\$"); do
+echo "== Resident memory of FastCGI function processes after the load (a supervisor and its servers)"
+for pid in $(pgrep -f "^$BENCH/functions/users-get-me\$"); do
   printf 'users-get-me pid %s: %s KiB RSS\n' "$pid" "$(ps -o rss= -p "$pid" | tr -d ' ')"
 done
