@@ -27,7 +27,7 @@ public enum ChangePassword {
             throw APIError.invalid(field: "current_password", "is incorrect")
         }
         let newHash = Passwords.hash(new)
-        let signedIn = try db.transaction { tx in
+        let signedIn = try context.transaction { tx in
             try Throttle.reset(tx, key: throttle)
             try tx.execute("UPDATE users SET password_hash = \(newHash) WHERE id = \(caller.id)")
             let version = try Tokens.revokeAll(tx, userId: caller.id)

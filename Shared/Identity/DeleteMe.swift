@@ -24,7 +24,7 @@ public enum DeleteMe {
         guard let hash = try stored?.optionalString("password_hash"), Passwords.verify(password, hash: hash) else {
             throw APIError.invalid(field: "password", "is incorrect")
         }
-        try db.transaction { tx in
+        try context.transaction { tx in
             try Throttle.reset(tx, key: throttle)
             try tx.execute("DELETE FROM refresh_tokens WHERE user_id = \(caller.id)")
             // No more pushes, and the app installs are free for whoever signs in on them next.

@@ -41,7 +41,7 @@ public enum Login {
             throw APIError(status: 403, code: "account_suspended", message: "This account is suspended.")
         }
         let user = try PrivateProfile(row)
-        let signedIn = try db.transaction { tx in
+        let signedIn = try context.transaction { tx in
             try Throttle.reset(tx, key: throttle)
             if Passwords.needsRehash(hash) {
                 try tx.execute("UPDATE users SET password_hash = \(Passwords.hash(password)) WHERE id = \(user.id)")

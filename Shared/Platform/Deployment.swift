@@ -38,6 +38,9 @@ public struct Deployment {
     /// changed route needs a new proxy config: `infra/up.sh`), installs it beside the previous
     /// one and switches to it. `wait` seconds for the FastCGI servers to be replaced.
     public func deploy(function: String, binary: String, allowRouteChange: Bool = false, wait: Double = 30) throws -> Outcome {
+        guard access(binary, X_OK) == 0 else {
+            throw Failure("no executable at \(binary) (infra/deploy.sh \(function) builds and deploys it)")
+        }
         guard let description = try captureOutput([binary, "--describe"]) else {
             throw Failure("\(binary) does not start (`--describe` failed): not deployed")
         }
