@@ -83,12 +83,26 @@ public struct Deployment {
             try replaceLink(releases + "/" + function + "/previous", pointingTo: current)
         }
         try replaceLink(link, pointingTo: target)
+        prune(function: function, keeping: [target, current].compactMap { $0 })
         var reloaded = 0
         for instance in instances() where signalSupervisor(instance: instance, function: function, SIGHUP) {
             reloaded += 1
             try waitForServers(instance: instance, function: function, binary: target, seconds: wait)
         }
         return Outcome(function: function, release: lastComponent(target), previous: current.map(lastComponent), reloaded: reloaded)
+    }
+
+    /// Removes the releases of a function other than the current and the previous one.
+    func prune(function: String, keeping: [String]) {
+        let folder = releases + "/" + function
+        guard let directory = opendir(folder) else { return }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name.utf8.count == 12, !keeping.contains(where: { lastComponent($0) == name }) { names.append(name) }
+        }
+        for name in names { unlink(folder + "/" + name) }
     }
 
     /// One line per function: release, previous release, and per FastCGI instance its servers.

@@ -5,7 +5,7 @@ import Core
 #endif
 
 /// A request body read piece by piece, for functions that take large uploads
-/// (`Function.run(handler, body: .stream)`): at most the declared length is ever read, and
+/// (endpoints declared with `mode: .stream`): at most the declared length is ever read, and
 /// never all of it into memory.
 public final class BodyStream: @unchecked Sendable {
     /// The length the client declared (Content-Length).
