@@ -70,5 +70,7 @@ env -i PATH="$PATH" HOME=/tmp REQUEST_METHOD=GET REQUEST_URI=/api/v1/users/me LO
 echo
 echo "== Resident memory of FastCGI function processes after the load (a supervisor and its servers)"
 for pid in $(pgrep -f "^$BENCH/functions/users-get-me\$"); do
-  printf 'users-get-me pid %s: %s KiB RSS\n' "$pid" "$(ps -o rss= -p "$pid" | tr -d ' ')"
+  # RssFile is the binary's pages, shared by every process that maps it; RssAnon is the process's own.
+  printf 'users-get-me pid %s (parent %s): %s\n' "$pid" "$(ps -o ppid= -p "$pid" | tr -d ' ')" \
+    "$(grep -E '^(VmRSS|RssAnon|RssFile)' "/proc/$pid/status" | tr -s ' \t' ' ' | tr '\n' ' ')"
 done
