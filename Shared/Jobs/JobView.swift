@@ -1,6 +1,6 @@
 import Core
-import Database
 import Notifications
+import Queue
 import Runtime
 
 /// A job as the admin API shows it.
@@ -22,28 +22,23 @@ public struct JobView: Encodable, Sendable {
     public var createdAt: String
     public var updatedAt: String
 
-    static let columns: SQL = """
-        id, queue, kind, state, priority, attempts, max_attempts, run_at, locked_by, locked_until, unique_key,
-        last_error, errors::text AS errors, payload::text AS payload, created_at, updated_at
-        """
-
-    init(_ row: Row) throws {
-        id = try row.int("id")
-        queue = try row.string("queue")
-        kind = try row.string("kind")
-        state = try row.string("state")
-        priority = try row.int("priority")
-        attempts = try row.int("attempts")
-        maxAttempts = try row.int("max_attempts")
-        runAt = try row.timestamp("run_at")
-        lockedBy = try row.optionalString("locked_by")
-        lockedUntil = try row.optionalTimestamp("locked_until")
-        uniqueKey = try row.optionalString("unique_key")
-        lastError = try row.optionalString("last_error")
-        errors = (try? JSONValue.parse(Array(try row.string("errors").utf8))) ?? .array([])
-        payload = JobView.redacted((try? JSONValue.parse(Array(try row.string("payload").utf8))) ?? .null)
-        createdAt = try row.timestamp("created_at")
-        updatedAt = try row.timestamp("updated_at")
+    init(_ job: Queue.StoredJob) {
+        id = Int(job.id)
+        queue = job.queue
+        kind = job.kind
+        state = job.state
+        priority = job.priority
+        attempts = job.attempts
+        maxAttempts = job.maxAttempts
+        runAt = job.runAt
+        lockedBy = job.lockedBy
+        lockedUntil = job.lockedUntil
+        uniqueKey = job.uniqueKey
+        lastError = job.lastError
+        errors = job.errors
+        payload = JobView.redacted(job.payload)
+        createdAt = job.createdAt
+        updatedAt = job.updatedAt
     }
 
     enum CodingKeys: String, CodingKey {
@@ -90,13 +85,5 @@ public struct JobView: Encodable, Sendable {
     static func id(_ context: Context) throws -> Int {
         guard let id = Int(try context.request.parameter("id")), id > 0 else { throw APIError.notFound("Job") }
         return id
-    }
-
-    static func load(_ db: Connection, id: Int, lock: Bool = false) throws -> JobView? {
-        let row =
-            lock
-            ? try db.query("SELECT \(fragment: columns) FROM jobs WHERE id = \(id) FOR UPDATE").first
-            : try db.query("SELECT \(fragment: columns) FROM jobs WHERE id = \(id)").first
-        return try row.map(JobView.init)
     }
 }

@@ -1,6 +1,7 @@
 import Auth
 import Core
 import Database
+import Queue
 import Runtime
 
 /// `GET /api/v1/admin/jobs`: counts per queue, kind and state, and the jobs themselves,
@@ -48,9 +49,9 @@ public enum ListJobs {
         if !(1...maximumLimit).contains(limit) {
             errors.append(FieldError(field: "limit", message: "must be a whole number from 1 to \(maximumLimit)"))
         }
-        var before = Int.max
+        var before = Int64.max
         if let cursor = request.queryValue("cursor") {
-            guard let value = Int(cursor), value > 0 else {
+            guard let value = Int64(cursor), value > 0 else {
                 throw APIError.badRequest("The cursor is not valid.", code: "bad_cursor")
             }
             before = value
@@ -58,19 +59,11 @@ public enum ListJobs {
         if !errors.isEmpty { throw APIError.invalid(errors) }
 
         let db = try context.db()
-        let counts = try db.query("SELECT queue, kind, state, count(*)::int AS n FROM jobs GROUP BY 1, 2, 3 ORDER BY 1, 2, 3").rows.map {
-            Count(queue: try $0.string("queue"), kind: try $0.string("kind"), state: try $0.string("state"), count: try $0.int("n"))
-        }
-        let rows = try db.query(
-            """
-            SELECT \(fragment: JobView.columns) FROM jobs
-            WHERE id < \(before) AND (\(state)::text IS NULL OR state = \(state))
-              AND (\(kind)::text IS NULL OR kind = \(kind)) AND (\(queue)::text IS NULL OR queue = \(queue))
-            ORDER BY id DESC LIMIT \(limit + 1)
-            """
-        ).rows
-        let jobs = try rows.prefix(limit).map(JobView.init)
-        let next = rows.count > limit ? jobs.last.map { String($0.id) } : nil
+        let counts = try Queue.counts(db).map { Count(queue: $0.queue, kind: $0.kind, state: $0.state, count: $0.count) }
+        // One more than a page tells whether another page follows.
+        let found = try Queue.list(db, state: state, kind: kind, queue: queue, before: before, limit: limit + 1)
+        let jobs = found.prefix(limit).map(JobView.init)
+        let next = found.count > limit ? jobs.last.map { String($0.id) } : nil
         return .ok(Page(counts: counts, jobs: jobs, nextCursor: next))
     }
 }

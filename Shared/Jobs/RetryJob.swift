@@ -1,6 +1,7 @@
 import Auth
 import Core
 import Database
+import Queue
 import Runtime
 
 /// `POST /api/v1/admin/jobs/{id}/retry`: a dead (or waiting) job runs again now with its
@@ -12,21 +13,13 @@ public enum RetryJob {
     public static func handle(_ context: Context) throws -> Response {
         let id = try JobView.id(context)
         let job: JobView = try context.transaction { db in
-            guard let job = try JobView.load(db, id: id, lock: true) else { throw APIError.notFound("Job") }
+            guard let job = try Queue.job(db, id: Int64(id), lock: true) else { throw APIError.notFound("Job") }
             guard job.state != "running" else {
                 throw APIError.conflict("The job is running; it cannot be retried now.", code: "job_running")
             }
             do {
-                guard
-                    let row = try db.query(
-                        """
-                        UPDATE jobs SET state = 'ready', run_at = now(), attempts = 0, updated_at = now()
-                        WHERE id = \(id) RETURNING \(fragment: JobView.columns)
-                        """
-                    ).first
-                else { throw APIError.notFound("Job") }
-                try db.query("SELECT pg_notify('lms_jobs', \(job.queue))")
-                return try JobView(row)
+                guard let retried = try Queue.retry(db, id: job.id) else { throw APIError.notFound("Job") }
+                return JobView(retried)
             } catch let error as DatabaseError where error.kind == .uniqueViolation {
                 throw APIError.conflict("Another pending job has the same unique key.", code: "duplicate_job")
             }

@@ -2,8 +2,9 @@ import Core
 import Database
 import FoundationEssentials
 
-/// The PostgreSQL job queue. Every statement is here, one per purpose; the table and its
-/// indexes are in `infra/migrations/0002_jobs.sql`.
+/// The PostgreSQL job queue. Every statement that touches its tables is in this module, one
+/// per purpose (the worker's here, the admin API's in `Admin.swift`, the schedules' in
+/// `Schedule.swift`); the tables and their indexes are in `infra/migrations/0002_jobs.sql`.
 ///
 /// Enqueue inside the caller's own transaction so a function's writes and its jobs commit
 /// or roll back together:
@@ -13,6 +14,9 @@ import FoundationEssentials
 ///         try Queue.enqueue(db, kind: "email.welcome", queue: "email", payload: Welcome(userId: id))
 ///     }
 public enum Queue {
+    /// The channel workers LISTEN on; the insert trigger and `retry` notify it with the job's queue.
+    public static let notifyChannel = "lms_jobs"
+
     /// Defaults, in one place.
     public enum Defaults {
         /// Attempts before a job is dead.

@@ -215,7 +215,7 @@ public enum Worker {
             do {
                 if db == nil || db?.isHealthy == false {
                     let connection = try Connection(url: url)
-                    try connection.listen("lms_jobs")
+                    try connection.listen(Queue.notifyChannel)
                     db = connection
                     state.wake()  // jobs may have arrived while we were not listening
                 }

@@ -157,6 +157,140 @@ import Testing
         #expect(try Queue.claim(db, queue: queue, limit: 1, worker: "w").first?.attempt == 1)
     }
 
+    /// A job that failed its only attempt.
+    @discardableResult
+    func deadJob(_ db: Connection, queue: String, kind: String = "noop", uniqueKey: String? = nil) throws -> Int64 {
+        let id = try #require(
+            try Queue.enqueue(db, kind: kind, payload: ["a": 1], options: .init(queue: queue, uniqueKey: uniqueKey, maxAttempts: 1)))
+        let job = try #require(try Queue.claim(db, queue: queue, limit: 1, worker: "w").first)
+        try Queue.fail(db, [Queue.Failure(job.lease, error: "boom")], worker: "w")
+        return id
+    }
+
+    /// An id no job has (any longer).
+    func goneId(_ db: Connection, queue: String) throws -> Int64 {
+        let id = try #require(try Queue.enqueue(db, kind: "noop", payload: ["a": 1], options: .init(queue: queue)))
+        let job = try #require(try Queue.claim(db, queue: queue, limit: 1, worker: "w").first)
+        try Queue.complete(db, [job.lease], worker: "w")
+        return id
+    }
+
+    @Test func jobReadsEveryColumnAndIsNilForAnUnknownId() throws {
+        let db = try TestEnvironment.connect()
+        let queue = uniqueQueue()
+        let id = try deadJob(db, queue: queue, uniqueKey: "\(queue)-k")
+        let job = try #require(try Queue.job(db, id: id))
+        #expect(job.id == id)
+        #expect(job.queue == queue)
+        #expect(job.kind == "noop")
+        #expect(job.state == "dead")
+        #expect(job.attempts == 1)
+        #expect(job.maxAttempts == 1)
+        #expect(job.uniqueKey == "\(queue)-k")
+        #expect(job.lastError == "boom")
+        #expect(job.lockedBy == nil)
+        #expect(job.payload["a"] == .number(1))
+        guard case .array(let errors) = job.errors else {
+            Issue.record("errors is not an array")
+            return
+        }
+        #expect(errors.count == 1)
+        #expect(job.runAt.hasSuffix("Z"))
+        let locked = try db.transaction { tx in try Queue.job(tx, id: id, lock: true) }
+        #expect(locked?.id == id)
+        #expect(try Queue.job(db, id: try goneId(db, queue: queue)) == nil)
+        #expect(try db.transaction { tx in try Queue.job(tx, id: Int64.max, lock: true) } == nil)
+    }
+
+    @Test func listFiltersNewestFirstBelowTheCursor() throws {
+        let db = try TestEnvironment.connect()
+        let queue = uniqueQueue()
+        let dead = try deadJob(db, queue: queue, kind: "mail.send")
+        var ready: [Int64] = []
+        for n in 0..<3 { ready.append(try #require(try Queue.enqueue(db, kind: "noop", payload: ["n": n], options: .init(queue: queue)))) }
+        #expect(try Queue.list(db, queue: queue, limit: 10).map(\.id) == ([dead] + ready).reversed())
+        #expect(try Queue.list(db, queue: queue, limit: 2).map(\.id) == [ready[2], ready[1]])
+        #expect(try Queue.list(db, queue: queue, before: ready[1], limit: 2).map(\.id) == [ready[0], dead])
+        #expect(try Queue.list(db, state: "dead", queue: queue, limit: 10).map(\.id) == [dead])
+        #expect(try Queue.list(db, kind: "mail.send", queue: queue, limit: 10).map(\.id) == [dead])
+        #expect(try Queue.list(db, state: "running", queue: queue, limit: 10).isEmpty)
+        #expect(try Queue.list(db, queue: queue, before: dead, limit: 10).isEmpty)
+        #expect(try Queue.list(db, kind: "' OR 1=1--", limit: 10).isEmpty)  // a value, never SQL
+    }
+
+    @Test func countsPerQueueKindAndState() throws {
+        let db = try TestEnvironment.connect()
+        let queue = uniqueQueue()
+        #expect(try !Queue.counts(db).contains { $0.queue == queue })
+        try deadJob(db, queue: queue)
+        for n in 0..<2 { try Queue.enqueue(db, kind: "noop", payload: ["n": n], options: .init(queue: queue)) }
+        try Queue.enqueue(db, kind: "other", payload: ["n": 9], options: .init(queue: queue))
+        let counts = try Queue.counts(db).filter { $0.queue == queue }
+        #expect(
+            counts == [
+                Queue.Count(queue: queue, kind: "noop", state: "dead", count: 1),
+                Queue.Count(queue: queue, kind: "noop", state: "ready", count: 2),
+                Queue.Count(queue: queue, kind: "other", state: "ready", count: 1),
+            ])
+    }
+
+    @Test func retryMakesADeadJobReadyAndWakesItsQueue() throws {
+        let db = try TestEnvironment.connect()
+        let listener = try TestEnvironment.connect()
+        try listener.listen(Queue.notifyChannel)
+        let queue = uniqueQueue()
+        let id = try deadJob(db, queue: queue)
+        let retried = try #require(try db.transaction { tx in try Queue.retry(tx, id: id) })
+        #expect(retried.id == id)
+        #expect(retried.state == "ready")
+        #expect(retried.attempts == 0)
+        #expect(retried.lastError == "boom")  // the history stays
+        var woken: [String] = []
+        for _ in 0..<20 where !woken.contains(queue) { woken += try listener.notifications(timeoutMilliseconds: 100) }
+        #expect(woken.contains(queue))
+        #expect(try Queue.claim(db, queue: queue, limit: 1, worker: "w").first?.id == id)
+    }
+
+    @Test func retryRefusesRunningUnknownAndDuplicateJobs() throws {
+        let db = try TestEnvironment.connect()
+        let queue = uniqueQueue()
+        let running = try #require(try Queue.enqueue(db, kind: "noop", payload: ["a": 1], options: .init(queue: queue)))
+        let claimed = try #require(try Queue.claim(db, queue: queue, limit: 1, worker: "w").first)
+        #expect(try Queue.retry(db, id: running) == nil)
+        #expect(try Queue.job(db, id: running)?.state == "running")
+        #expect(try Queue.job(db, id: running)?.attempts == 1)
+        try Queue.complete(db, [claimed.lease], worker: "w")
+        #expect(try Queue.retry(db, id: running) == nil)  // gone
+        let key = "\(queue)-unique"
+        let dead = try deadJob(db, queue: queue, uniqueKey: key)
+        try Queue.enqueue(db, kind: "noop", payload: ["a": 2], options: .init(queue: queue, uniqueKey: key))
+        let duplicate = #expect(throws: DatabaseError.self) { try db.transaction { tx in try Queue.retry(tx, id: dead) } }
+        #expect(duplicate?.kind == .uniqueViolation)
+        #expect(try Queue.job(db, id: dead)?.state == "dead")
+    }
+
+    @Test func discardDeletesAJobThatIsNotRunning() throws {
+        let db = try TestEnvironment.connect()
+        let queue = uniqueQueue()
+        let dead = try deadJob(db, queue: queue)
+        let ready = try #require(try Queue.enqueue(db, kind: "noop", payload: ["a": 2], options: .init(queue: queue, delaySeconds: 60)))
+        #expect(try Queue.discard(db, id: dead))
+        #expect(try Queue.discard(db, id: ready))
+        #expect(try Queue.job(db, id: dead) == nil)
+        #expect(try Queue.job(db, id: ready) == nil)
+    }
+
+    @Test func discardRefusesRunningAndUnknownJobs() throws {
+        let db = try TestEnvironment.connect()
+        let queue = uniqueQueue()
+        let id = try #require(try Queue.enqueue(db, kind: "noop", payload: ["a": 1], options: .init(queue: queue)))
+        let job = try #require(try Queue.claim(db, queue: queue, limit: 1, worker: "w").first)
+        #expect(try !Queue.discard(db, id: id))
+        #expect(try Queue.job(db, id: id)?.state == "running")
+        #expect(try Queue.complete(db, [job.lease], worker: "w") == 1)  // its worker still finishes it
+        #expect(try !Queue.discard(db, id: id))  // gone
+    }
+
     @Test func claimUsesThePartialIndex() throws {
         let db = try TestEnvironment.connect()
         let plan = try db.query(
