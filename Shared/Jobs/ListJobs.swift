@@ -18,7 +18,7 @@ public enum ListJobs {
 
     struct Page: Encodable, Sendable {
         var counts: [Count]
-        var jobs: [JobView]
+        var jobs: [Queue.StoredJob]
         var nextCursor: String?
 
         enum CodingKeys: String, CodingKey { case counts, jobs, nextCursor }
@@ -62,7 +62,7 @@ public enum ListJobs {
         let counts = try Queue.counts(db).map { Count(queue: $0.queue, kind: $0.kind, state: $0.state, count: $0.count) }
         // One more than a page tells whether another page follows.
         let found = try Queue.list(db, state: state, kind: kind, queue: queue, before: before, limit: limit + 1)
-        let jobs = found.prefix(limit).map(JobView.init)
+        let jobs = found.prefix(limit).map(JobView.make)
         let next = found.count > limit ? jobs.last.map { String($0.id) } : nil
         return .ok(Page(counts: counts, jobs: jobs, nextCursor: next))
     }

@@ -12,14 +12,14 @@ public enum RetryJob {
 
     public static func handle(_ context: Context) throws -> Response {
         let id = try JobView.id(context)
-        let job: JobView = try context.transaction { db in
+        let job: Queue.StoredJob = try context.transaction { db in
             guard let job = try Queue.job(db, id: Int64(id), lock: true) else { throw APIError.notFound("Job") }
             guard job.state != "running" else {
                 throw APIError.conflict("The job is running; it cannot be retried now.", code: "job_running")
             }
             do {
                 guard let retried = try Queue.retry(db, id: job.id) else { throw APIError.notFound("Job") }
-                return JobView(retried)
+                return JobView.make(retried)
             } catch let error as DatabaseError where error.kind == .uniqueViolation {
                 throw APIError.conflict("Another pending job has the same unique key.", code: "duplicate_job")
             }

@@ -5,8 +5,9 @@ import Database
 /// discard one. Like the worker's statements, each matches a job by id and none touches a
 /// running job (its worker holds the lease).
 extension Queue {
-    /// A job as the table holds it: every column, for operators.
-    public struct StoredJob: Sendable, Equatable {
+    /// A job as the table holds it: every column, for operators (and, its payload redacted,
+    /// what the admin API shows: every documented key present, null when empty).
+    public struct StoredJob: Encodable, Sendable, Equatable {
         public var id: Int64
         public var queue: String
         public var kind: String
@@ -17,10 +18,10 @@ extension Queue {
         public var maxAttempts: Int
         /// Timestamps are RFC 3339 in UTC.
         public var runAt: String
-        public var lockedBy: String?
-        public var lockedUntil: String?
-        public var uniqueKey: String?
-        public var lastError: String?
+        @Nullable public var lockedBy: String?
+        @Nullable public var lockedUntil: String?
+        @Nullable public var uniqueKey: String?
+        @Nullable public var lastError: String?
         /// The last few errors, oldest first (an empty array if unreadable).
         public var errors: JSONValue
         /// As enqueued, secrets included: redact before showing it (null if unreadable).
