@@ -59,13 +59,19 @@ enum FastCGISupervisor {
             rename(temporary, statusFile)
         }
 
+        // The signals are blocked except inside sigsuspend, so none can arrive between looking at
+        // the flags and going to sleep: the supervisor sleeps until there is something to do.
+        var watched = sigset_t()
+        sigemptyset(&watched)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGCHLD] { sigaddset(&watched, signal) }
+        var waiting = sigset_t()
+        sigprocmask(SIG_BLOCK, &watched, &waiting)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGCHLD] { sigdelset(&waiting, signal) }
+
         for _ in 0..<max(children, 1) { start() }
         writeStatus()
         while true {
             var status: Int32 = 0
-            // Polled (50 ms) rather than blocking: a signal between the flag checks and a
-            // blocking waitpid would wait for the next exit.
-            let pid = waitpid(-1, &status, WNOHANG)
             if supervisorStopRequested != 0 {
                 for server in servers.keys { kill(server, SIGTERM) }
                 while !servers.isEmpty {
@@ -88,23 +94,26 @@ enum FastCGISupervisor {
                 log.info("fastcgi servers replaced", [("binary", .string(resolvedPath(program)))])
                 writeStatus()
             }
-            if pid == 0 {
-                usleep(50_000)
+            var exited = false
+            while true {
+                let pid = waitpid(-1, &status, WNOHANG)
+                guard pid > 0 else { break }
+                // Servers replaced by a reload are no longer listed: their exit is expected.
+                guard servers.removeValue(forKey: pid) != nil else { continue }
+                exited = true
+                log.error("fastcgi server exited; starting another", [("pid", .int(Int(pid))), ("status", .int(Int(status)))])
+                restarts += 1
+                // A server that dies at once every time must not turn into a fork loop.
+                let now = monotonicSeconds()
+                recentExits = recentExits.filter { now - $0 < 10 } + [now]
+                if recentExits.count > 5 { usleep(1_000_000) }
+                start()
+            }
+            if exited {
+                writeStatus()
                 continue
             }
-            guard pid > 0, servers.removeValue(forKey: pid) != nil else {
-                if pid < 0 && errno == ECHILD && servers.isEmpty { start() }
-                if pid < 0 { usleep(50_000) }
-                continue
-            }
-            log.error("fastcgi server exited; starting another", [("pid", .int(Int(pid))), ("status", .int(Int(status)))])
-            restarts += 1
-            // A server that dies at once every time must not turn into a fork loop.
-            let now = monotonicSeconds()
-            recentExits = recentExits.filter { now - $0 < 10 } + [now]
-            if recentExits.count > 5 { usleep(1_000_000) }
-            start()
-            writeStatus()
+            if supervisorStopRequested == 0 && supervisorReloadRequested == 0 { sigsuspend(&waiting) }
         }
     }
 
@@ -146,7 +155,11 @@ enum FastCGISupervisor {
         sigemptyset(&defaults)
         for signal in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
+        // ... and none blocked (the supervisor blocks the ones it waits for).
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
         guard posix_spawn(&pid, program, nil, &attributes, &argv, &envp) == 0 else { return nil }
         return pid
     }
@@ -169,7 +182,7 @@ private func installSupervisorSignalHandlers() {
     var action = sigaction()
     action.__sigaction_handler.sa_handler = { _ in supervisorStopRequested = 1 }
     sigemptyset(&action.sa_mask)
-    action.sa_flags = 0  // no SA_RESTART: waitpid returns to look at the flags
+    action.sa_flags = 0
     sigaction(SIGTERM, &action, nil)
     sigaction(SIGINT, &action, nil)
     var reload = sigaction()
@@ -177,4 +190,10 @@ private func installSupervisorSignalHandlers() {
     sigemptyset(&reload.sa_mask)
     reload.sa_flags = 0
     sigaction(SIGHUP, &reload, nil)
+    // SIGCHLD is ignored by default, which would not wake sigsuspend: a handler that does nothing.
+    var child = sigaction()
+    child.__sigaction_handler.sa_handler = { _ in }
+    sigemptyset(&child.sa_mask)
+    child.sa_flags = SA_NOCLDSTOP
+    sigaction(SIGCHLD, &child, nil)
 }
