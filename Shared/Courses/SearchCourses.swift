@@ -6,8 +6,9 @@ import Runtime
 
 /// `GET /api/v1/courses`: the public catalog (published courses only).
 /// - `q`: full-text search over title, subtitle, tags and description, every word required,
-///   with prefixes (`swi` finds Swift), ranked; when nothing matches, titles with typos
-///   (`swfit`) through trigram similarity;
+///   with prefixes (`swi` finds Swift), ranked; when nothing matches, each word is corrected to
+///   the indexed words within one or two edits (`pytohn` finds Python), then titles that look
+///   like the query (pg_trgm);
 /// - filters: `category` (slug), `level`, `language`, `price` (`free` or `paid`),
 ///   `price_min`/`price_max` (minor units), `min_rating`;
 /// - `sort`: `relevance` (default with `q`), `newest` (default without), `popular`, `rating`,
@@ -131,6 +132,30 @@ public enum SearchCourses {
                     rank: "ts_rank(c.rank_vector, to_tsquery('simple', \(tsquery)))", filters: matched, order: order, limit: limit + 1,
                     offset: offset)
             ).rows
+            if rows.isEmpty && offset == 0 {
+                // Typos: a word that no indexed word starts with becomes the indexed words within
+                // one edit (two for words of 5+ letters) among its 20 nearest by trigrams; the
+                // other words stay as they were, and the full text runs again. Titles that look
+                // like the query come last.
+                let corrected: SQL = """
+                    (SELECT string_agg(coalesce(n.term, quote_literal(t.word)), ' & ' ORDER BY t.i)::tsquery
+                     FROM unnest(\(TextArray(words))::text[]) WITH ORDINALITY AS t (word, i)
+                     CROSS JOIN LATERAL (
+                         SELECT CASE
+                             WHEN EXISTS (SELECT 1 FROM catalog_words w WHERE w.word >= t.word AND w.word < t.word || chr(1114111))
+                             THEN quote_literal(t.word) || ':*'
+                             ELSE (SELECT '(' || string_agg(quote_literal(x.word), ' | ') || ')'
+                                   FROM (SELECT w.word FROM catalog_words w ORDER BY w.word <-> t.word LIMIT 20) AS x
+                                   WHERE levenshtein(x.word, t.word) <= CASE WHEN length(t.word) >= 5 THEN 2 ELSE 1 END)
+                             END AS term) AS n)
+                    """
+                rows = try db.query(
+                    select(
+                        rank: "ts_rank(c.rank_vector, \(fragment: corrected))",
+                        filters: "\(fragment: filters) AND c.search @@ \(fragment: corrected)",
+                        order: order, limit: limit + 1, offset: 0)
+                ).rows
+            }
             if rows.isEmpty && offset == 0 {
                 let similar: SQL = "\(fragment: filters) AND c.title % \(q)"
                 rows = try db.query(

@@ -1,6 +1,7 @@
 import Auth
 import Core
 import Courses
+import Crypto
 import Database
 import Runtime
 import TestSupport
@@ -20,6 +21,27 @@ import Testing
         let response = try call(SearchCourses.endpoint, "GET", "/api/v1/courses?\(query)")
         guard case .array(let items)? = response.data["items"] else { return (response.status, [], response) }
         return (response.status, items.compactMap { $0["id"]?.string }, response)
+    }
+
+    /// A one-word typo in a long title shares too few trigrams with the title; word by word,
+    /// the typed word is corrected to the indexed words one or two edits away.
+    @Test func correctsTyposWordByWord() throws {
+        let db = try TestEnvironment.connect()
+        let owner = try Factory.user(db, role: .instructor)
+        // A made-up word of its own (letters only), so other tests' courses cannot match it.
+        let letters = Array("bcdfghjklmnpqrstvwxz")
+        let suffix = String(Crypto.randomBytes(6).map { letters[Int($0) % letters.count] })
+        let word = "quo" + suffix  // e.g. "quokbzrt"
+        let course = try published(
+            db, owner, #""title":"A long course title about \#(word) with many other words in it","level":"beginner""#)
+        var swapped = Array(word)
+        swapped.swapAt(3, 4)
+        let typo = String(swapped)
+        #expect(try search("q=\(typo)").ids == [course])  // two letters swapped: two edits
+        #expect(try search("q=\(word.dropLast())x").ids == [course])  // one letter changed
+        #expect(try search("q=\(typo)%20course").ids == [course])  // the right word stays as it is
+        #expect(try search("q=\(typo)&level=advanced").ids == [])  // filters still apply
+        #expect(try search("q=zzzzzzzzzzzz").ids == [])  // nothing near: still nothing
     }
 
     @Test func findsByWordsPrefixesTyposAndFilters() throws {
