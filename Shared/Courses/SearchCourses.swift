@@ -78,14 +78,8 @@ public enum SearchCourses {
             }
         }
         let limit = integer("limit", 1...50) ?? 20
-        var offset = 0
-        if let cursor = request.queryValue("cursor") {
-            guard let bytes = Base64URL.decode(Substring(cursor)), let text = String(validating: bytes, as: UTF8.self),
-                text.hasPrefix("o:"), let value = Int(text.dropFirst(2)), (0...10_000).contains(value)
-            else { throw APIError.badRequest("The cursor is not valid.", code: "bad_cursor") }
-            offset = value
-        }
         if !errors.isEmpty { throw APIError.invalid(errors) }
+        let after = try request.queryValue("cursor").map { try Cursor.decode($0, sort: sort) }
 
         // Only the filters given become conditions: a catch-all `($1 IS NULL OR ...)` would keep
         // PostgreSQL from planning index use for a prepared statement.
@@ -98,19 +92,24 @@ public enum SearchCourses {
         if let priceMin { and("c.price_minor >= \(priceMin)") }
         if let priceMax { and("c.price_minor <= \(priceMax)") }
         if let minRating { and("c.rating_average >= \(minRating)") }
-        let order: SQL
-        switch sort {
-        case "relevance": order = "rank DESC, c.id DESC"
-        case "popular": order = "c.enrollment_count DESC, c.id DESC"
-        case "rating": order = "c.rating_average DESC, c.id DESC"
-        case "price_asc": order = "c.price_minor, c.id"
-        case "price_desc": order = "c.price_minor DESC, c.id DESC"
-        default: order = "c.published_at DESC, c.id DESC"
+        let key = Cursor.key(sort)
+        let order: SQL = sort == "price_asc" ? "\(fragment: key.column), c.id" : "\(fragment: key.column) DESC, c.id DESC"
+        /// Keyset: the page starts after the previous page's last course (by the sort's key, then id).
+        func page(_ filters: SQL, rank: SQL) -> SQL {
+            guard let after else { return filters }
+            let expression = sort == "relevance" ? rank : key.column
+            let comparison: SQL = sort == "price_asc" ? ">" : "<"
+            return """
+                \(fragment: filters) AND (\(fragment: expression), c.id) \(fragment: comparison)
+                    (CAST(\(after.key) AS \(fragment: key.type)), CAST(\(after.id) AS uuid))
+                """
         }
         let db = try context.db()
         var rows: [Row]
+        // Typo corrections answer one page: no cursor follows them.
+        var typoCorrected = false
         if words.isEmpty {
-            rows = try db.query(select(rank: "0", filters: filters, order: order, limit: limit + 1, offset: offset)).rows
+            rows = try db.query(select(rank: "0", filters: page(filters, rank: "0"), order: order, key: key.column, limit: limit + 1)).rows
         } else {
             // Words and prefixes (the GIN full-text index), every word required. Each prefix is
             // first expanded to the indexed words it stands for (`catalog_words`, up to 32), which
@@ -126,13 +125,12 @@ public enum SearchCourses {
                      FROM (SELECT w.word FROM catalog_words w
                            WHERE w.word >= t.word AND w.word < t.word || chr(1114111) ORDER BY w.word LIMIT 33) AS x) AS e)
                 """
+            let rank: SQL = "ts_rank(c.rank_vector, to_tsquery('simple', \(tsquery)))"
             let matched: SQL = "\(fragment: filters) AND c.search @@ \(fragment: expanded)"
-            rows = try db.query(
-                select(
-                    rank: "ts_rank(c.rank_vector, to_tsquery('simple', \(tsquery)))", filters: matched, order: order, limit: limit + 1,
-                    offset: offset)
-            ).rows
-            if rows.isEmpty && offset == 0 {
+            rows = try db.query(select(rank: rank, filters: page(matched, rank: rank), order: order, key: key.column, limit: limit + 1))
+                .rows
+            if rows.isEmpty && after == nil {
+                typoCorrected = true
                 // Typos: a word that no indexed word starts with becomes the indexed words within
                 // one edit (two for words of 5+ letters) among its 20 nearest by trigrams; the
                 // other words stay as they were, and the full text runs again. Titles that look
@@ -153,13 +151,13 @@ public enum SearchCourses {
                     select(
                         rank: "ts_rank(c.rank_vector, \(fragment: corrected))",
                         filters: "\(fragment: filters) AND c.search @@ \(fragment: corrected)",
-                        order: order, limit: limit + 1, offset: 0)
+                        order: order, key: key.column, limit: limit + 1)
                 ).rows
             }
-            if rows.isEmpty && offset == 0 {
+            if rows.isEmpty && after == nil {
                 let similar: SQL = "\(fragment: filters) AND c.title % \(q)"
                 rows = try db.query(
-                    select(rank: "similarity(c.title, \(q)) - 1", filters: similar, order: order, limit: limit + 1, offset: 0)
+                    select(rank: "similarity(c.title, \(q)) - 1", filters: similar, order: order, key: key.column, limit: limit + 1)
                 ).rows
             }
         }
@@ -174,27 +172,67 @@ public enum SearchCourses {
                 instructor: .init(id: try row.string("instructor_id"), name: try row.string("instructor_name")),
                 publishedAt: try row.optionalTimestamp("published_at"))
         }
-        let next = rows.count > limit && offset + limit <= 10_000 ? Base64URL.encode(Array("o:\(offset + limit)".utf8)) : nil
+        let last = rows.count > limit && !typoCorrected ? rows[limit - 1] : nil
+        let next = try last.map { Cursor.encode(sort: sort, key: try $0.string("sort_key"), id: try $0.string("id")) }
         return .ok(ItemsPage(items: items, nextCursor: next))
     }
 
     /// The page of courses first (filters, order, limit on `courses` alone), then their
     /// instructors and categories: the joins run for the page's rows only.
-    static func select(rank: SQL, filters: SQL, order: SQL, limit: Int, offset: Int) -> SQL {
+    static func select(rank: SQL, filters: SQL, order: SQL, key: SQL, limit: Int) -> SQL {
         """
         SELECT c.id, c.title, c.subtitle, k.slug AS category, c.level, c.language, c.price_minor, c.currency, c.thumbnail_url,
                c.rating_average::float8 AS rating_average, c.rating_count, c.enrollment_count, c.published_at,
-               u.id AS instructor_id, u.name AS instructor_name, c.rank
+               u.id AS instructor_id, u.name AS instructor_name, c.rank, (\(fragment: key))::text AS sort_key
         FROM (SELECT c.id, c.title, c.subtitle, c.category_id, c.level, c.language, c.price_minor, c.currency, c.thumbnail_url,
                      c.rating_average, c.rating_count, c.enrollment_count, c.published_at, c.instructor_id, \(fragment: rank) AS rank
               FROM courses c
               WHERE \(fragment: filters)
               ORDER BY \(fragment: order)
-              LIMIT \(limit) OFFSET \(offset)) c
+              LIMIT \(limit)) c
         JOIN users u ON u.id = c.instructor_id
         LEFT JOIN categories k ON k.id = c.category_id
         ORDER BY \(fragment: order)
         """
+    }
+
+    /// `next_cursor`: the sort, its key and the id of a page's last course (keyset pagination:
+    /// the next page reads on from there in the sort's index, however deep).
+    enum Cursor {
+        /// The sort's key: the column to order by and the type a cursor's key is read back as.
+        static func key(_ sort: String) -> (column: SQL, type: SQL) {
+            switch sort {
+            case "relevance": ("rank", "float4")
+            case "popular": ("c.enrollment_count", "integer")
+            case "rating": ("c.rating_average", "numeric")
+            case "price_asc", "price_desc": ("c.price_minor", "bigint")
+            default: ("c.published_at", "timestamptz")
+            }
+        }
+
+        static func encode(sort: String, key: String, id: String) -> String {
+            Base64URL.encode(Array("k|\(sort)|\(key)|\(id)".utf8))
+        }
+
+        /// A cursor this list handed out for this sort, or 400 `bad_cursor`.
+        static func decode(_ cursor: String, sort: String) throws -> (key: String, id: String) {
+            let bad = APIError.badRequest("The cursor is not valid.", code: "bad_cursor")
+            guard cursor.utf8.count <= 200, let bytes = Base64URL.decode(Substring(cursor)),
+                let text = String(validating: bytes, as: UTF8.self)
+            else { throw bad }
+            let parts = text.split(separator: "|", omittingEmptySubsequences: false)
+            guard parts.count == 4, parts[0] == "k", parts[1] == sort, isUUID(String(parts[3])) else { throw bad }
+            let key = parts[2]
+            let valid: Bool
+            switch sort {
+            case "relevance": valid = Float(key).map { $0.isFinite } ?? false
+            case "popular", "price_asc", "price_desc": valid = Int64(key) != nil
+            case "rating": valid = key.utf8.count <= 8 && Double(key) != nil && key.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || $0 == 46 }
+            default: valid = CourseCursor.isTimestamp(key)
+            }
+            guard valid else { throw bad }
+            return (String(key), String(parts[3]))
+        }
     }
 
     /// Lowercased words of letters and digits (anything else separates words), at most 8.

@@ -44,6 +44,49 @@ import Testing
         #expect(try search("q=zzzzzzzzzzzz").ids == [])  // nothing near: still nothing
     }
 
+    /// Every sort, alone and with each filter, pages through ties (equal keys) by cursor with
+    /// nothing missed and nothing repeated, in the order of a single page.
+    @Test func cursorsWalkEverySortAndFilterThroughTies() throws {
+        let db = try TestEnvironment.connect()
+        let owner = try Factory.user(db, role: .instructor)
+        let tag = "zk" + Factory.uniqueEmail("t").split(separator: "@")[0].split(separator: "-").last!.prefix(6)
+        // (enrollments, price, rating, level): several equal keys in every sort.
+        let shapes: [(Int, Int, String, String)] = [
+            (5, 0, "4.50", "beginner"), (5, 10000, "4.50", "advanced"), (5, 10000, "3.00", "beginner"), (1, 10000, "3.00", "beginner"),
+            (1, 20000, "3.00", "advanced"), (0, 20000, "0.00", "beginner"), (0, 0, "0.00", "beginner"),
+        ]
+        for (enrollments, price, rating, level) in shapes {
+            let id = try published(db, owner, #""title":"Tied \#(tag)","level":"\#(level)","price_minor":\#(price)"#)
+            try db.execute(
+                """
+                UPDATE courses SET enrollment_count = \(enrollments), rating_average = \(rating)::numeric,
+                       published_at = '2026-01-01 00:00:00+00'::timestamptz + make_interval(secs => \(enrollments))
+                WHERE id = \(id)
+                """)
+        }
+        for sort in ["relevance", "newest", "popular", "rating", "price_asc", "price_desc"] {
+            for filter in ["", "&level=beginner", "&price=paid", "&price_min=10000&price_max=15000", "&min_rating=3"] {
+                let query = "q=\(tag)&sort=\(sort)\(filter)"
+                let whole = try search(query + "&limit=50").ids
+                var walked: [String] = []
+                var cursor: String? = nil
+                for _ in 0..<10 {
+                    let page = try search(query + "&limit=2" + (cursor.map { "&cursor=" + $0 } ?? ""))
+                    #expect(page.status == 200, "\(query): \(page.response.text)")
+                    walked += page.ids
+                    cursor = page.response.data["next_cursor"]?.string
+                    if cursor == nil { break }
+                }
+                #expect(walked == whole, "\(query)")
+                #expect(!whole.isEmpty, "\(query)")
+            }
+        }
+        #expect(try search("q=\(tag)&limit=50").ids.count == 7)
+        // A cursor is for the sort it was made for.
+        let popular = try #require(try search("q=\(tag)&sort=popular&limit=2").response.data["next_cursor"]?.string)
+        #expect(try search("q=\(tag)&sort=rating&limit=2&cursor=\(popular)").response.code == "bad_cursor")
+    }
+
     @Test func findsByWordsPrefixesTyposAndFilters() throws {
         let db = try TestEnvironment.connect()
         let owner = try Factory.user(db, role: .instructor)
@@ -98,7 +141,7 @@ import Testing
                 UpdateCourse.endpoint, "PATCH", "/api/v1/courses/\(broad)", json: #"{"title":"\#(stem)renamed course"}"#,
                 token: owner.accessToken
             ).status == 200)
-        try db.execute("UPDATE courses SET status = 'published' WHERE id = \(broad)")
+        try db.execute("UPDATE courses SET status = 'published', published_at = now() WHERE id = \(broad)")
         #expect(try search("q=\(stem)rena").ids == [broad])
     }
 

@@ -86,8 +86,11 @@ import Testing
 
     @Test func catalogSearchRefusesMalformedCursors() throws {
         let cursors = [
-            "!!!!", Self.encode("o:"), Self.encode("o:abc"), Self.encode("o:-1"), Self.encode("o:10001"), Self.encode("x:5"),
-            Self.encode("5"),
+            "!!!!", Self.encode("o:"), Self.encode("o:20"), Self.encode("x:5"), Self.encode("5"),
+            // Keyset cursors: another sort's, a key that is not the sort's type, a bad id, parts missing.
+            Self.encode("k|popular|12|\(Self.uuid)"), Self.encode("k|newest|12|\(Self.uuid)"),
+            Self.encode("k|newest|2024-13-01 10:00:00+00|\(Self.uuid)"), Self.encode("k|newest|2024-05-01 10:00:00+00|nope"),
+            Self.encode("k|newest|2024-05-01 10:00:00+00"), Self.encode("k|newest||\(Self.uuid)"),
         ]
         for cursor in cursors {
             expectBadCursor(try call(SearchCourses.endpoint, "GET", "/api/v1/courses?cursor=\(cursor)"), cursor, "/api/v1/courses")
