@@ -11,7 +11,8 @@ import Runtime
 ///   like the query (pg_trgm);
 /// - filters: `category` (slug), `level`, `language`, `price` (`free` or `paid`),
 ///   `price_min`/`price_max` (minor units), `min_rating`;
-/// - `sort`: `relevance` (default with `q`), `newest` (default without), `popular`, `rating`,
+/// - `sort`: `relevance` (default with `q`: words in the title, subtitle or tags first, then in
+///   the description; the most enrolled first within each), `newest` (default without), `popular`, `rating`,
 ///   `price_asc`, `price_desc`; every order ends with the id, so pages are stable;
 /// - `limit` (1...50, default 20) and `cursor` (from `next_cursor`).
 public enum SearchCourses {
@@ -104,8 +105,16 @@ public enum SearchCourses {
                     (CAST(\(after.key) AS \(fragment: key.type)), CAST(\(after.id) AS uuid))
                 """
         }
+        let byPopularity: SQL = "c.enrollment_count DESC, c.id DESC"
+        /// Relevance pages continue within their tier (`a:` words in title, subtitle or tags;
+        /// `b:` in the description only), by enrollments and id; a later tier starts at its top.
+        func keyset(_ filters: SQL, tier: String) -> SQL {
+            guard let after, after.key.hasPrefix(tier + ":"), let enrollments = Int(after.key.dropFirst(2)) else { return filters }
+            return "\(fragment: filters) AND (c.enrollment_count, c.id) < (\(enrollments), CAST(\(after.id) AS uuid))"
+        }
         let db = try context.db()
         var rows: [Row]
+        var relevanceTiers: (a: Int, b: Int)?
         // Typo corrections answer one page: no cursor follows them.
         var typoCorrected = false
         if words.isEmpty {
@@ -114,8 +123,7 @@ public enum SearchCourses {
             // Words and prefixes (the GIN full-text index), every word required. Each prefix is
             // first expanded to the indexed words it stands for (`catalog_words`, up to 32), which
             // the index intersects far faster than prefix ranges; a broader prefix stays a prefix.
-            // Only when nothing matches, titles that look like the query (pg_trgm), for typos.
-            let tsquery = words.map { $0 + ":*" }.joined(separator: " & ")
+            // Only when nothing matches, typos are corrected.
             let expanded: SQL = """
                 (SELECT string_agg(coalesce(e.alternatives, quote_literal(t.word) || ':*'), ' & ' ORDER BY t.i)::tsquery
                  FROM unnest(\(TextArray(words))::text[]) WITH ORDINALITY AS t (word, i)
@@ -125,10 +133,42 @@ public enum SearchCourses {
                      FROM (SELECT w.word FROM catalog_words w
                            WHERE w.word >= t.word AND w.word < t.word || chr(1114111) ORDER BY w.word LIMIT 33) AS x) AS e)
                 """
-            let rank: SQL = "ts_rank(c.rank_vector, to_tsquery('simple', \(tsquery)))"
-            let matched: SQL = "\(fragment: filters) AND c.search @@ \(fragment: expanded)"
-            rows = try db.query(select(rank: rank, filters: page(matched, rank: rank), order: order, key: key.column, limit: limit + 1))
-                .rows
+            // The expanded query as a value, so that each statement is planned knowing how many
+            // courses its words match (a broad word reads the sort's index in order and stops
+            // after a page; a rare one reads its few matches from the GIN index).
+            let matching = try db.query("SELECT (\(fragment: expanded))::text AS q").one().string("q")
+            let query: SQL = "CAST(\(matching) AS tsquery)"
+            if sort == "relevance" {
+                // Relevance: courses whose title, subtitle or tags hold the words first, then those
+                // whose description does; within each, the most enrolled first (a static score an
+                // index returns in order, so the top of a broad word costs a page, not every match).
+                var tierA: [Row] = []
+                if after == nil || after?.key.hasPrefix("a:") == true {
+                    tierA = try db.query(
+                        select(
+                            rank: "1", filters: keyset("\(fragment: filters) AND c.rank_vector @@ \(fragment: query)", tier: "a"),
+                            order: byPopularity, key: "c.enrollment_count", limit: limit + 1), reusePlan: false
+                    ).rows
+                }
+                var tierB: [Row] = []
+                if tierA.count <= limit {
+                    tierB = try db.query(
+                        select(
+                            rank: "0",
+                            filters: keyset(
+                                "\(fragment: filters) AND c.search @@ \(fragment: query) AND NOT c.rank_vector @@ \(fragment: query)",
+                                tier: "b"),
+                            order: byPopularity, key: "c.enrollment_count", limit: limit + 1 - tierA.count), reusePlan: false
+                    ).rows
+                }
+                rows = tierA + tierB
+                relevanceTiers = (tierA.count, tierB.count)
+            } else {
+                let matched: SQL = "\(fragment: filters) AND c.search @@ \(fragment: query)"
+                rows = try db.query(
+                    select(rank: "0", filters: page(matched, rank: "0"), order: order, key: key.column, limit: limit + 1), reusePlan: false
+                ).rows
+            }
             if rows.isEmpty && after == nil {
                 typoCorrected = true
                 // Typos: a word that no indexed word starts with becomes the indexed words within
@@ -173,7 +213,11 @@ public enum SearchCourses {
                 publishedAt: try row.optionalTimestamp("published_at"))
         }
         let last = rows.count > limit && !typoCorrected ? rows[limit - 1] : nil
-        let next = try last.map { Cursor.encode(sort: sort, key: try $0.string("sort_key"), id: try $0.string("id")) }
+        let next = try last.map { row in
+            var key = try row.string("sort_key")
+            if let relevanceTiers { key = (limit - 1 < relevanceTiers.a ? "a:" : "b:") + String(try row.int("enrollment_count")) }
+            return Cursor.encode(sort: sort, key: key, id: try row.string("id"))
+        }
         return .ok(ItemsPage(items: items, nextCursor: next))
     }
 
@@ -225,7 +269,9 @@ public enum SearchCourses {
             let key = parts[2]
             let valid: Bool
             switch sort {
-            case "relevance": valid = Float(key).map { $0.isFinite } ?? false
+            case "relevance":
+                // The tier (a: title, subtitle or tags; b: description) and the enrollments.
+                valid = (key.hasPrefix("a:") || key.hasPrefix("b:")) && Int32(key.dropFirst(2)).map { $0 >= 0 } == true
             case "popular", "price_asc", "price_desc": valid = Int64(key) != nil
             case "rating": valid = key.utf8.count <= 8 && Double(key) != nil && key.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || $0 == 46 }
             default: valid = CourseCursor.isTimestamp(key)

@@ -85,13 +85,15 @@ public final class Connection {
         return PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) == PQTRANS_IDLE
     }
 
-    /// Runs a statement and returns its rows.
+    /// Runs a statement and returns its rows. `reusePlan: false` plans it for its values every
+    /// time even on a connection that prepares statements: for a statement whose best plan
+    /// depends on the values (how many courses a search word matches), never a generic plan.
     @discardableResult
-    public func query(_ sql: SQL) throws -> QueryResult {
+    public func query(_ sql: SQL, reusePlan: Bool = true) throws -> QueryResult {
         mayReopenForBegin = false
         guard let handle else { throw DatabaseError(.unavailable, message: "connection closed") }
         let result: OpaquePointer?
-        if prepareStatements {
+        if prepareStatements && reusePlan {
             let name = try statementName(for: sql)
             result = withParameters(sql.binds) { count, values in
                 PQexecPrepared(handle, name, count, values, nil, nil, 0)

@@ -87,6 +87,39 @@ import Testing
         #expect(try search("q=\(tag)&sort=rating&limit=2&cursor=\(popular)").response.code == "bad_cursor")
     }
 
+    /// Relevance: courses with the words in the title, subtitle or tags come first, then those
+    /// with them in the description only; the most enrolled first within each; pages cross from
+    /// one tier to the next by cursor without a gap.
+    @Test func relevancePutsTitleMatchesFirstThenTheMostEnrolled() throws {
+        let db = try TestEnvironment.connect()
+        let owner = try Factory.user(db, role: .instructor)
+        let tag = "zr" + Factory.uniqueEmail("t").split(separator: "@")[0].split(separator: "-").last!.prefix(6)
+        func course(_ members: String, enrollments: Int) throws -> String {
+            let id = try published(db, owner, members)
+            try db.execute("UPDATE courses SET enrollment_count = \(enrollments) WHERE id = \(id)")
+            return id
+        }
+        let titleFew = try course(#""title":"Learn \#(tag) slowly""#, enrollments: 3)
+        let titleMany = try course(#""title":"Learn \#(tag) fast""#, enrollments: 40)
+        let tagged = try course(#""title":"Something else","tags":["\#(tag)"]"#, enrollments: 10)
+        let describedMost = try course(#""title":"Other things","description":"Mentions \#(tag) once""#, enrollments: 900)
+        let describedLess = try course(#""title":"More things","description":"Also \#(tag)""#, enrollments: 100)
+        let expected = [titleMany, tagged, titleFew, describedMost, describedLess]
+        #expect(try search("q=\(tag)").ids == expected)
+        var walked: [String] = []
+        var cursor: String? = nil
+        for _ in 0..<5 {
+            let page = try search("q=\(tag)&limit=2" + (cursor.map { "&cursor=" + $0 } ?? ""))
+            walked += page.ids
+            cursor = page.response.data["next_cursor"]?.string
+            if cursor == nil { break }
+        }
+        #expect(walked == expected)
+        #expect(try search("q=\(tag)&limit=3").ids == Array(expected.prefix(3)))  // a page that ends on a tier's last course
+        let third = try #require(try search("q=\(tag)&limit=3").response.data["next_cursor"]?.string)
+        #expect(try search("q=\(tag)&limit=3&cursor=\(third)").ids == Array(expected.suffix(2)))
+    }
+
     @Test func findsByWordsPrefixesTyposAndFilters() throws {
         let db = try TestEnvironment.connect()
         let owner = try Factory.user(db, role: .instructor)
