@@ -137,38 +137,42 @@ public enum SearchCourses {
             // courses its words match (a broad word reads the sort's index in order and stops
             // after a page; a rare one reads its few matches from the GIN index).
             let matching = try db.query("SELECT (\(fragment: expanded))::text AS q").one().string("q")
-            let query: SQL = "CAST(\(matching) AS tsquery)"
-            if sort == "relevance" {
-                // Relevance: courses whose title, subtitle or tags hold the words first, then those
-                // whose description does; within each, the most enrolled first (a static score an
-                // index returns in order, so the top of a broad word costs a page, not every match).
-                var tierA: [Row] = []
-                if after == nil || after?.key.hasPrefix("a:") == true {
-                    tierA = try db.query(
-                        select(
-                            rank: "1", filters: keyset("\(fragment: filters) AND c.rank_vector @@ \(fragment: query)", tier: "a"),
-                            order: byPopularity, key: "c.enrollment_count", limit: limit + 1), reusePlan: false
+            /// The page of courses matching a query, in the requested order.
+            func matches(_ query: SQL) throws -> [Row] {
+                if sort == "relevance" {
+                    // Relevance: courses whose title, subtitle or tags hold the words first, then those
+                    // whose description does; within each, the most enrolled first (a static score an
+                    // index returns in order, so the top of a broad word costs a page, not every match).
+                    var tierA: [Row] = []
+                    if after == nil || after?.key.hasPrefix("a:") == true {
+                        tierA = try db.query(
+                            select(
+                                rank: "1", filters: keyset("\(fragment: filters) AND c.rank_vector @@ \(fragment: query)", tier: "a"),
+                                order: byPopularity, key: "c.enrollment_count", limit: limit + 1), reusePlan: false
+                        ).rows
+                    }
+                    var tierB: [Row] = []
+                    if tierA.count <= limit {
+                        tierB = try db.query(
+                            select(
+                                rank: "0",
+                                filters: keyset(
+                                    "\(fragment: filters) AND c.search @@ \(fragment: query) AND NOT c.rank_vector @@ \(fragment: query)",
+                                    tier: "b"),
+                                order: byPopularity, key: "c.enrollment_count", limit: limit + 1 - tierA.count), reusePlan: false
+                        ).rows
+                    }
+                    relevanceTiers = (tierA.count, tierB.count)
+                    return tierA + tierB
+                } else {
+                    let matched: SQL = "\(fragment: filters) AND c.search @@ \(fragment: query)"
+                    return try db.query(
+                        select(rank: "0", filters: page(matched, rank: "0"), order: order, key: key.column, limit: limit + 1),
+                        reusePlan: false
                     ).rows
                 }
-                var tierB: [Row] = []
-                if tierA.count <= limit {
-                    tierB = try db.query(
-                        select(
-                            rank: "0",
-                            filters: keyset(
-                                "\(fragment: filters) AND c.search @@ \(fragment: query) AND NOT c.rank_vector @@ \(fragment: query)",
-                                tier: "b"),
-                            order: byPopularity, key: "c.enrollment_count", limit: limit + 1 - tierA.count), reusePlan: false
-                    ).rows
-                }
-                rows = tierA + tierB
-                relevanceTiers = (tierA.count, tierB.count)
-            } else {
-                let matched: SQL = "\(fragment: filters) AND c.search @@ \(fragment: query)"
-                rows = try db.query(
-                    select(rank: "0", filters: page(matched, rank: "0"), order: order, key: key.column, limit: limit + 1), reusePlan: false
-                ).rows
             }
+            rows = try matches("CAST(\(matching) AS tsquery)")
             if rows.isEmpty && after == nil {
                 typoCorrected = true
                 // Typos: a word that no indexed word starts with becomes the indexed words within
@@ -187,12 +191,9 @@ public enum SearchCourses {
                                    WHERE levenshtein(x.word, t.word) <= CASE WHEN length(t.word) >= 5 THEN 2 ELSE 1 END)
                              END AS term) AS n)
                     """
-                rows = try db.query(
-                    select(
-                        rank: "ts_rank(c.rank_vector, \(fragment: corrected))",
-                        filters: "\(fragment: filters) AND c.search @@ \(fragment: corrected)",
-                        order: order, key: key.column, limit: limit + 1)
-                ).rows
+                if let fixed = try db.query("SELECT (\(fragment: corrected))::text AS q").one().optionalString("q"), fixed != matching {
+                    rows = try matches("CAST(\(fixed) AS tsquery)")
+                }
             }
             if rows.isEmpty && after == nil {
                 let similar: SQL = "\(fragment: filters) AND c.title % \(q)"
