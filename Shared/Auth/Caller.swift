@@ -22,8 +22,6 @@ public struct Caller: Sendable {
         links::text AS links, created_at, updated_at
         """
 
-    public var isAdmin: Bool { role == .admin }
-
     /// The one check for actions that need a verified email (buying, posting, reviewing).
     public func requireVerifiedEmail() throws {
         guard emailVerified else {

@@ -13,13 +13,10 @@ public struct Config: Sendable {
     /// The process environment plus the `.env` file.
     public static func load() -> Config {
         var values: [String: String] = [:]
-        var pointer = environ
-        while let entry = pointer.pointee {
-            let text = String(cString: entry)
+        for text in processEnvironment() {
             if let equals = text.firstIndex(of: "=") {
                 values[String(text[..<equals])] = String(text[text.index(after: equals)...])
             }
-            pointer += 1
         }
         let file = values["LMS_ENV_FILE"] ?? ".env"
         if let text = try? readTextFile(file) {
@@ -83,6 +80,17 @@ public func parseDotEnv(_ text: String) -> [(String, String)] {
             value = String(value.dropFirst().dropLast())
         }
         result.append((key, value))
+    }
+    return result
+}
+
+/// The process environment as `KEY=value` strings.
+public func processEnvironment() -> [String] {
+    var result: [String] = []
+    var pointer = environ
+    while let entry = pointer.pointee {
+        result.append(String(cString: entry))
+        pointer += 1
     }
     return result
 }

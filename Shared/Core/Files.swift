@@ -62,3 +62,23 @@ public func writeAll(fd: Int32, _ bytes: [UInt8]) -> Bool {
     }
     return true
 }
+
+/// The names in a folder (without `.` and `..`) with whether each is a folder, unsorted;
+/// nil when it cannot be opened. The one folder lister of the project.
+public func folderEntries(_ path: String) -> [(name: String, isFolder: Bool)]? {
+    guard let folder = opendir(path) else { return nil }
+    defer { closedir(folder) }
+    var entries: [(String, Bool)] = []
+    while let entry = readdir(folder) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+        if name != "." && name != ".." { entries.append((name, entry.pointee.d_type == UInt8(DT_DIR))) }
+    }
+    return entries
+}
+
+/// `path` with every symlink resolved (what a deploy's `functions/NAME` points to), or nil.
+public func resolvedPath(_ path: String) -> String? {
+    guard let resolved = realpath(path, nil) else { return nil }
+    defer { free(resolved) }
+    return String(cString: resolved)
+}

@@ -95,13 +95,13 @@ public enum SearchCourses {
         if let minRating { and("c.rating_average >= \(minRating)") }
         let key = Cursor.key(sort)
         let order: SQL = sort == "price_asc" ? "\(fragment: key.column), c.id" : "\(fragment: key.column) DESC, c.id DESC"
-        /// Keyset: the page starts after the previous page's last course (by the sort's key, then id).
-        func page(_ filters: SQL, rank: SQL) -> SQL {
+        /// Keyset: the page starts after the previous page's last course (by the sort's key, then
+        /// id). Relevance pages go by tier instead (`keyset(_:tier:)`).
+        func page(_ filters: SQL) -> SQL {
             guard let after else { return filters }
-            let expression = sort == "relevance" ? rank : key.column
             let comparison: SQL = sort == "price_asc" ? ">" : "<"
             return """
-                \(fragment: filters) AND (\(fragment: expression), c.id) \(fragment: comparison)
+                \(fragment: filters) AND (\(fragment: key.column), c.id) \(fragment: comparison)
                     (CAST(\(after.key) AS \(fragment: key.type)), CAST(\(after.id) AS uuid))
                 """
         }
@@ -118,7 +118,7 @@ public enum SearchCourses {
         // Typo corrections answer one page: no cursor follows them.
         var typoCorrected = false
         if words.isEmpty {
-            rows = try db.query(select(rank: "0", filters: page(filters, rank: "0"), order: order, key: key.column, limit: limit + 1)).rows
+            rows = try db.query(select(rank: "0", filters: page(filters), order: order, key: key.column, limit: limit + 1)).rows
         } else {
             // Words and prefixes (the GIN full-text index), every word required. Each prefix is
             // first expanded to the indexed words it stands for (`catalog_words`, up to 32), which
@@ -167,7 +167,7 @@ public enum SearchCourses {
                 } else {
                     let matched: SQL = "\(fragment: filters) AND c.search @@ \(fragment: query)"
                     return try db.query(
-                        select(rank: "0", filters: page(matched, rank: "0"), order: order, key: key.column, limit: limit + 1),
+                        select(rank: "0", filters: page(matched), order: order, key: key.column, limit: limit + 1),
                         reusePlan: false
                     ).rows
                 }

@@ -24,15 +24,11 @@ public struct Migrator {
 
     /// Reads the migration files, sorted by version.
     public func migrations() throws -> [Migration] {
-        guard let directory = opendir(folder) else {
+        guard let entries = folderEntries(folder) else {
             throw DatabaseError(.other, message: "cannot open migrations folder \(folder)")
         }
-        defer { closedir(directory) }
         var found: [Migration] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
+        for (name, _) in entries {
             guard name.hasSuffix(".sql"), let underscore = name.firstIndex(of: "_"),
                 let version = Int(name[..<underscore])
             else { continue }

@@ -95,14 +95,10 @@ public struct Deployment {
     /// Removes the releases of a function other than the current and the previous one.
     func prune(function: String, keeping: [String]) {
         let folder = releases + "/" + function
-        guard let directory = opendir(folder) else { return }
-        defer { closedir(directory) }
-        var names: [String] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            if name.utf8.count == 12, !keeping.contains(where: { lastComponent($0) == name }) { names.append(name) }
+        for (name, _) in folderEntries(folder) ?? []
+        where name.utf8.count == 12 && !keeping.contains(where: { lastComponent($0) == name }) {
+            unlink(folder + "/" + name)
         }
-        for name in names { unlink(folder + "/" + name) }
     }
 
     /// One line per function: release, previous release, and per FastCGI instance its servers.
@@ -131,14 +127,7 @@ public struct Deployment {
 
     /// The run folders of the proxy instances (`run/NAME/`) of this stack.
     func instances() -> [String] {
-        guard let folder = opendir(stack + "/run") else { return [] }
-        defer { closedir(folder) }
-        var found: [String] = []
-        while let entry = readdir(folder) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            if !name.hasPrefix("."), entry.pointee.d_type == UInt8(DT_DIR) { found.append(stack + "/run/" + name) }
-        }
-        return found.sorted()
+        (folderEntries(stack + "/run") ?? []).filter { $0.isFolder && !$0.name.hasPrefix(".") }.map { stack + "/run/" + $0.name }.sorted()
     }
 
     func supervisorStatus(instance: String, function: String) -> JSONValue? {
@@ -157,7 +146,7 @@ public struct Deployment {
     /// Waits until every server of the instance runs `binary` and the servers it replaced are gone.
     func waitForServers(instance: String, function: String, binary: String, seconds: Double) throws {
         let deadline = monotonicSeconds() + seconds
-        let wanted = realPath(binary)
+        let wanted = resolvedPath(binary) ?? binary
         var before: Set<Int> = []
         if let status = supervisorStatus(instance: instance, function: function), case .array(let servers)? = status["servers"] {
             before = Set(servers.compactMap { $0["pid"]?.intValue })
@@ -202,12 +191,6 @@ public struct Deployment {
         let count = readlink(path, &buffer, buffer.count - 1)
         guard count > 0 else { return nil }
         return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    func realPath(_ path: String) -> String {
-        guard let resolved = realpath(path, nil) else { return path }
-        defer { free(resolved) }
-        return String(cString: resolved)
     }
 
     func lastComponent(_ path: String) -> String { String(path.split(separator: "/").last ?? Substring(path)) }

@@ -37,8 +37,6 @@ public struct Manifest: Sendable {
         }
 
         public var isPublic: Bool { access == ["public"] }
-        /// True when the path has `{parameters}`.
-        public var isTemplate: Bool { path.contains("{") }
     }
 
     public enum Mode: String, Sendable {
@@ -139,11 +137,9 @@ public struct Manifest: Sendable {
 
     /// The names of the executables in a folder (symlinks followed), sorted.
     static func executables(in directory: String) throws -> [String] {
-        guard let folder = opendir(directory) else { throw ParseError("cannot list \(directory)") }
-        defer { closedir(folder) }
+        guard let entries = folderEntries(directory) else { throw ParseError("cannot list \(directory)") }
         var names: [String] = []
-        while let entry = readdir(folder) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+        for (name, _) in entries {
             guard !name.hasPrefix("."), access(directory + "/" + name, X_OK) == 0 else { continue }
             var info = stat()
             guard stat(directory + "/" + name, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }

@@ -116,11 +116,6 @@ public struct Endpoint: Sendable {
         self.handler = handler
     }
 
-    /// The names of the path's `{parameters}`, in order.
-    public var parameterNames: [String] {
-        path.split(separator: "/").filter { $0.hasPrefix("{") && $0.hasSuffix("}") }.map { String($0.dropFirst().dropLast()) }
-    }
-
     /// What `--describe` prints: one JSON object.
     public var description: [UInt8] {
         let value: JSONValue = .object([

@@ -34,7 +34,7 @@ enum FastCGISupervisor {
         var recentExits: [Double] = []
 
         func start() {
-            let binary = resolvedPath(program)
+            let binary = resolvedPath(program) ?? program
             if let pid = spawnServer(program) {
                 servers[pid] = binary
             } else {
@@ -91,7 +91,7 @@ enum FastCGISupervisor {
                     kill(server, SIGTERM)
                     servers[server] = nil
                 }
-                log.info("fastcgi servers replaced", [("binary", .string(resolvedPath(program)))])
+                log.info("fastcgi servers replaced", [("binary", .string(resolvedPath(program) ?? program))])
                 writeStatus()
             }
             var exited = false
@@ -130,15 +130,9 @@ enum FastCGISupervisor {
         return "/proc/self/exe"
     }
 
-    static func resolvedPath(_ path: String) -> String {
-        guard let resolved = realpath(path, nil) else { return path }
-        defer { free(resolved) }
-        return String(cString: resolved)
-    }
-
     /// fork + exec of `program` with the listening socket on fd 0 and the child marker set.
     static func spawnServer(_ program: String) -> pid_t? {
-        var environment = currentEnvironment().filter { !$0.hasPrefix(childVariable + "=") } + [childVariable + "=1"]
+        var environment = processEnvironment().filter { !$0.hasPrefix(childVariable + "=") } + [childVariable + "=1"]
         environment.sort()
         var envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
         var argv: [UnsafeMutablePointer<CChar>?] = [strdup(program), nil]
@@ -164,15 +158,6 @@ enum FastCGISupervisor {
         return pid
     }
 
-    static func currentEnvironment() -> [String] {
-        var result: [String] = []
-        var pointer = environ
-        while let entry = pointer.pointee {
-            result.append(String(cString: entry))
-            pointer += 1
-        }
-        return result
-    }
 }
 
 nonisolated(unsafe) var supervisorStopRequested: sig_atomic_t = 0

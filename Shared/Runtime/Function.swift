@@ -43,25 +43,23 @@ public enum Function {
     ) -> Response {
         let started = monotonicSeconds()
         let requestId = acceptedRequestId(request.header("x-request-id")) ?? newRequestId()
+        let log = Logger(component: component, requestId: requestId)
         var request = request
         var response: Response
-        var context: Context?
         do {
             if let error = request.earlyError { throw error }
             try endpoint.route(&request)
-            let routed = Context(request: request, requestId: requestId, config: config, database: database, component: component)
-            context = routed
-            try endpoint.authorize(routed)
-            response = try endpoint.handler(routed)
+            let context = Context(request: request, requestId: requestId, config: config, database: database, component: component)
+            try endpoint.authorize(context)
+            response = try endpoint.handler(context)
         } catch {
-            response = Function.response(
-                for: error, log: context?.log ?? Logger(component: component, requestId: requestId), requestId: requestId)
+            response = Function.response(for: error, log: log, requestId: requestId)
         }
         database.afterRequest()
         response.headers.append(("X-Request-Id", requestId))
         let milliseconds = (monotonicSeconds() - started) * 1000
         if response.status >= 500 || config.bool("LOG_REQUESTS", default: true) {
-            (context?.log ?? Logger(component: component, requestId: requestId)).info(
+            log.info(
                 "request",
                 [
                     ("method", .string(request.method)), ("path", .string(request.path)),
@@ -94,9 +92,8 @@ public enum Function {
     /// The release this executable is (`releases/NAME/HASH`, installed by `lmsctl deploy`):
     /// the 12 hex digits of its file name, or nil for a binary run from elsewhere.
     public static let release: String? = {
-        guard let path = CommandLine.arguments.first, let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        let name = String(cString: resolved).split(separator: "/").last.map(String.init) ?? ""
+        guard let path = CommandLine.arguments.first, let resolved = resolvedPath(path) else { return nil }
+        let name = resolved.split(separator: "/").last.map(String.init) ?? ""
         return name.utf8.count == 12 && name.utf8.allSatisfy({ isAlphanumeric($0) }) ? name : nil
     }()
 
