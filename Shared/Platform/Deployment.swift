@@ -85,9 +85,13 @@ public struct Deployment {
         try replaceLink(link, pointingTo: target)
         prune(function: function, keeping: [target, current].compactMap { $0 })
         var reloaded = 0
-        for instance in instances() where signalSupervisor(instance: instance, function: function, SIGHUP) {
+        for instance in instances() {
+            // The servers to be replaced, read before the signal: the supervisor may rewrite its
+            // status before we look again.
+            let replaced = serverPids(instance: instance, function: function)
+            guard signalSupervisor(instance: instance, function: function, SIGHUP) else { continue }
             reloaded += 1
-            try waitForServers(instance: instance, function: function, binary: target, seconds: wait)
+            try waitForServers(instance: instance, function: function, binary: target, replacing: replaced, seconds: wait)
         }
         return Outcome(function: function, release: lastComponent(target), previous: current.map(lastComponent), reloaded: reloaded)
     }
@@ -143,14 +147,18 @@ public struct Deployment {
         return kill(pid, signal) == 0
     }
 
-    /// Waits until every server of the instance runs `binary` and the servers it replaced are gone.
-    func waitForServers(instance: String, function: String, binary: String, seconds: Double) throws {
+    /// The pids of the function's servers in that instance, as its supervisor last wrote them.
+    func serverPids(instance: String, function: String) -> Set<Int> {
+        guard let status = supervisorStatus(instance: instance, function: function), case .array(let servers)? = status["servers"] else {
+            return []
+        }
+        return Set(servers.compactMap { $0["pid"]?.intValue })
+    }
+
+    /// Waits until every server of the instance runs `binary` and the `replacing` ones are gone.
+    func waitForServers(instance: String, function: String, binary: String, replacing before: Set<Int>, seconds: Double) throws {
         let deadline = monotonicSeconds() + seconds
         let wanted = resolvedPath(binary) ?? binary
-        var before: Set<Int> = []
-        if let status = supervisorStatus(instance: instance, function: function), case .array(let servers)? = status["servers"] {
-            before = Set(servers.compactMap { $0["pid"]?.intValue })
-        }
         while monotonicSeconds() < deadline {
             if let status = supervisorStatus(instance: instance, function: function), case .array(let servers)? = status["servers"],
                 !servers.isEmpty, servers.allSatisfy({ $0["binary"]?.stringValue == wanted })
