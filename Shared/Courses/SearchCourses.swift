@@ -113,93 +113,78 @@ public enum SearchCourses {
             return "\(fragment: filters) AND (c.enrollment_count, c.id) < (\(enrollments), CAST(\(after.id) AS uuid))"
         }
         let db = try context.db()
-        var rows: [Row]
-        var relevanceTiers: (a: Int, b: Int)?
-        // Typo corrections answer one page: no cursor follows them.
+        var rows: [Row] = []
+        // Typo corrections and similar titles answer one page: no cursor follows them.
         var typoCorrected = false
         if words.isEmpty {
             rows = try db.query(select(rank: "0", filters: page(filters), order: order, key: key.column, limit: limit + 1)).rows
         } else {
-            // Words and prefixes (the GIN full-text index), every word required. Each prefix is
-            // first expanded to the indexed words it stands for (`catalog_words`, up to 32), which
-            // the index intersects far faster than prefix ranges; a broader prefix stays a prefix.
-            // Only when nothing matches, typos are corrected.
-            let expanded: SQL = """
-                (SELECT string_agg(coalesce(e.alternatives, quote_literal(t.word) || ':*'), ' & ' ORDER BY t.i)::tsquery
-                 FROM unnest(\(TextArray(words))::text[]) WITH ORDINALITY AS t (word, i)
-                 CROSS JOIN LATERAL (
-                     SELECT CASE WHEN count(*) BETWEEN 1 AND 32 THEN '(' || string_agg(quote_literal(x.word), ' | ') || ')' END
-                            AS alternatives
-                     FROM (SELECT w.word FROM catalog_words w
-                           WHERE w.word >= t.word AND w.word < t.word || chr(1114111) ORDER BY w.word LIMIT 33) AS x) AS e)
-                """
-            // The expanded query as a value, so that each statement is planned knowing how many
-            // courses its words match (a broad word reads the sort's index in order and stops
-            // after a page; a rare one reads its few matches from the GIN index).
-            let matching = try db.query("SELECT (\(fragment: expanded))::text AS q").one().string("q")
-            /// The page of courses matching a query, in the requested order.
-            func matches(_ query: SQL) throws -> [Row] {
-                if sort == "relevance" {
-                    // Relevance: courses whose title, subtitle or tags hold the words first, then those
-                    // whose description does; within each, the most enrolled first (a static score an
-                    // index returns in order, so the top of a broad word costs a page, not every match).
-                    var tierA: [Row] = []
-                    if after == nil || after?.key.hasPrefix("a:") == true {
-                        tierA = try db.query(
-                            select(
-                                rank: "1", filters: keyset("\(fragment: filters) AND c.rank_vector @@ \(fragment: query)", tier: "a"),
-                                order: byPopularity, key: "c.enrollment_count", limit: limit + 1), reusePlan: false
-                        ).rows
-                    }
-                    var tierB: [Row] = []
-                    if tierA.count <= limit {
-                        tierB = try db.query(
-                            select(
-                                rank: "0",
-                                filters: keyset(
-                                    "\(fragment: filters) AND c.search @@ \(fragment: query) AND NOT c.rank_vector @@ \(fragment: query)",
-                                    tier: "b"),
-                                order: byPopularity, key: "c.enrollment_count", limit: limit + 1 - tierA.count), reusePlan: false
-                        ).rows
-                    }
-                    relevanceTiers = (tierA.count, tierB.count)
-                    return tierA + tierB
-                } else {
-                    let matched: SQL = "\(fragment: filters) AND c.search @@ \(fragment: query)"
+            let plan = try QueryPlan.read(db, words: words, language: language)
+            /// The page of courses matching a query, in the requested order. `estimate`: at most
+            /// this many courses hold every word (nil: more than we can tell).
+            func matches(_ query: SQL, estimate: Int?) throws -> [Row] {
+                let matched: SQL = "\(fragment: filters) AND c.search @@ \(fragment: query)"
+                guard sort == "relevance" else {
+                    // Planned for the query's value: a broad word reads the sort's index in order
+                    // and stops after a page, a rare one reads its few matches from the GIN index.
                     return try db.query(
-                        select(rank: "0", filters: page(matched), order: order, key: key.column, limit: limit + 1),
-                        reusePlan: false
+                        select(rank: "0", filters: page(matched), order: order, key: key.column, limit: limit + 1), reusePlan: false
                     ).rows
                 }
+                // Relevance: courses whose title, subtitle or tags hold the words (tier 1) before
+                // those whose description does (tier 0); within each, the most enrolled first.
+                let tier: SQL = "(c.rank_vector @@ \(fragment: query))::int"
+                if let estimate, estimate <= QueryPlan.fewMatches {
+                    // Few matches: all of them from the full-text index, tiered and sorted in one
+                    // statement (its plan, a bitmap scan and a top-N sort, holds for any such query).
+                    var filtered = matched
+                    if let after, let (afterTier, enrollments) = Cursor.relevance(after.key) {
+                        filtered = """
+                            \(fragment: matched) AND (\(fragment: tier), c.enrollment_count, c.id)
+                                < (\(afterTier), \(enrollments), CAST(\(after.id) AS uuid))
+                            """
+                    }
+                    return try db.query(
+                        select(
+                            rank: tier, filters: filtered, order: "rank DESC, \(fragment: byPopularity)", key: "c.enrollment_count",
+                            limit: limit + 1)
+                    ).rows
+                }
+                // Many matches: each tier read from the popularity index in order, so the top of a
+                // broad word costs a page, not every match (statements planned for the query).
+                var tierA: [Row] = []
+                if after == nil || after?.key.hasPrefix("a:") == true {
+                    tierA = try db.query(
+                        select(
+                            rank: "1", filters: keyset("\(fragment: filters) AND c.rank_vector @@ \(fragment: query)", tier: "a"),
+                            order: byPopularity, key: "c.enrollment_count", limit: limit + 1), reusePlan: false
+                    ).rows
+                }
+                guard tierA.count <= limit else { return tierA }
+                let tierB = try db.query(
+                    select(
+                        rank: "0", filters: keyset("\(fragment: matched) AND NOT c.rank_vector @@ \(fragment: query)", tier: "b"),
+                        order: byPopularity, key: "c.enrollment_count", limit: limit + 1 - tierA.count), reusePlan: false
+                ).rows
+                return tierA + tierB
             }
-            rows = try matches("CAST(\(matching) AS tsquery)")
+            if let query = plan.query, !plan.missing, plan.estimate != 0 {
+                rows = try matches("CAST(\(query) AS tsquery)", estimate: plan.estimate)
+            }
             if rows.isEmpty && after == nil {
                 typoCorrected = true
-                // Typos: a word that no indexed word starts with becomes the indexed words within
-                // one edit (two for words of 5+ letters) among its 20 nearest by trigrams; the
-                // other words stay as they were, and the full text runs again. Titles that look
-                // like the query come last.
-                let corrected: SQL = """
-                    (SELECT string_agg(coalesce(n.term, quote_literal(t.word)), ' & ' ORDER BY t.i)::tsquery
-                     FROM unnest(\(TextArray(words))::text[]) WITH ORDINALITY AS t (word, i)
-                     CROSS JOIN LATERAL (
-                         SELECT CASE
-                             WHEN EXISTS (SELECT 1 FROM catalog_words w WHERE w.word >= t.word AND w.word < t.word || chr(1114111))
-                             THEN quote_literal(t.word) || ':*'
-                             ELSE (SELECT '(' || string_agg(quote_literal(x.word), ' | ') || ')'
-                                   FROM (SELECT w.word FROM catalog_words w ORDER BY w.word <-> t.word LIMIT 20) AS x
-                                   WHERE levenshtein(x.word, t.word) <= CASE WHEN length(t.word) >= 5 THEN 2 ELSE 1 END)
-                             END AS term) AS n)
-                    """
-                if let fixed = try db.query("SELECT (\(fragment: corrected))::text AS q").one().optionalString("q"), fixed != matching {
-                    rows = try matches("CAST(\(fixed) AS tsquery)")
+                // Typos: a word no indexed word starts with became the indexed words within one
+                // or two edits (QueryPlan); the other words stay as they were.
+                if plan.missing, let corrected = plan.corrected {
+                    rows = try matches("CAST(\(corrected) AS tsquery)", estimate: plan.correctedEstimate)
                 }
-            }
-            if rows.isEmpty && after == nil {
-                let similar: SQL = "\(fragment: filters) AND c.title % \(q)"
-                rows = try db.query(
-                    select(rank: "similarity(c.title, \(q)) - 1", filters: similar, order: order, key: key.column, limit: limit + 1)
-                ).rows
+                // Then titles that look like the query (also the answer to stop words alone).
+                if rows.isEmpty {
+                    let similar: SQL = "\(fragment: filters) AND c.title % \(q)"
+                    rows = try db.query(
+                        select(rank: "similarity(c.title, \(q)) - 1", filters: similar, order: order, key: key.column, limit: limit + 1)
+                    ).rows
+                }
             }
         }
         let items = try rows.prefix(limit).map { row in
@@ -215,8 +200,9 @@ public enum SearchCourses {
         }
         let last = rows.count > limit && !typoCorrected ? rows[limit - 1] : nil
         let next = try last.map { row in
+            // Relevance: the tier (a: title, subtitle or tags; b: description) and the enrollments.
             var key = try row.string("sort_key")
-            if let relevanceTiers { key = (limit - 1 < relevanceTiers.a ? "a:" : "b:") + String(try row.int("enrollment_count")) }
+            if sort == "relevance" { key = (try row.int("rank") == 1 ? "a:" : "b:") + key }
             return Cursor.encode(sort: sort, key: key, id: try row.string("id"))
         }
         return .ok(ItemsPage(items: items, nextCursor: next))
@@ -253,6 +239,14 @@ public enum SearchCourses {
             case "price_asc", "price_desc": ("c.price_minor", "bigint")
             default: ("c.published_at", "timestamptz")
             }
+        }
+
+        /// A relevance key's tier (1: title, subtitle or tags; 0: description) and enrollments.
+        static func relevance(_ key: String) -> (tier: Int, enrollments: Int)? {
+            guard let enrollments = Int(key.dropFirst(2)) else { return nil }
+            if key.hasPrefix("a:") { return (1, enrollments) }
+            if key.hasPrefix("b:") { return (0, enrollments) }
+            return nil
         }
 
         static func encode(sort: String, key: String, id: String) -> String {

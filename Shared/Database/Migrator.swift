@@ -70,6 +70,9 @@ public struct Migrator {
                 continue
             }
             try db.transaction { tx in
+                // The database's statement timeout is for requests: rewriting a large table
+                // (a new generated column over every course) may take minutes.
+                try tx.runScript("SET LOCAL statement_timeout = 0")
                 try tx.runScript(migration.sql)
                 try tx.execute(
                     "INSERT INTO schema_migrations (version, name, checksum) VALUES (\(migration.version), \(migration.name), \(migration.checksum))"

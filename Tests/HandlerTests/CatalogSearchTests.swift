@@ -178,6 +178,114 @@ import Testing
         #expect(try search("q=\(stem)rena").ids == [broad])
     }
 
+    /// Stop words of a course's language are not indexed, and stop words of the language
+    /// searched (English unless `language` says otherwise) are dropped from the query: they
+    /// restrict nothing and rank nothing. Stop words alone fall back to similar titles.
+    @Test func stopWordsAreDroppedPerLanguage() throws {
+        let db = try TestEnvironment.connect()
+        let owner = try Factory.user(db, role: .instructor)
+        let tag = "zs" + Factory.uniqueEmail("t").split(separator: "@")[0].split(separator: "-").last!.prefix(6)
+        let english = try published(db, owner, #""title":"The art of \#(tag) and how to use it","language":"en""#)
+        let spanish = try published(db, owner, #""title":"El arte de \#(tag) para todos","language":"es""#)
+        func indexed(_ id: String) throws -> Set<String> {
+            Set(
+                try db.query("SELECT unnest(tsvector_to_array(search)) AS word FROM courses WHERE id = \(id)").rows.map {
+                    try $0.string("word")
+                })
+        }
+        #expect(try indexed(english) == [tag, "art", "use"])  // the, of, and, how, to, it: English stop words
+        #expect(try indexed(spanish) == [tag, "arte"])  // el, de, para, todos: Spanish stop words
+        #expect(Set(try search("q=\(tag)").ids) == [english, spanish])
+        // "how to" and "the" restrict nothing: the same two courses, by relevance.
+        #expect(Set(try search("q=how%20to%20\(tag)").ids) == [english, spanish])
+        #expect(Set(try search("q=the%20\(tag)%20of").ids) == [english, spanish])
+        // Searching Spanish courses, "de" is dropped ("de" is no English stop word: without a
+        // language it is a word the Spanish course does not index).
+        #expect(try search("q=de%20\(tag)&language=es").ids == [spanish])
+        #expect(try search("q=arte%20\(tag)").ids == [spanish])
+        // Stop words alone: titles that look like them, never an error.
+        #expect(try search("q=how%20to").status == 200)
+        #expect(try search("q=the").status == 200)
+        // A course's language decides again when it changes.
+        try db.execute("UPDATE courses SET language = 'en' WHERE id = \(spanish)")
+        #expect(try indexed(spanish) == [tag, "el", "arte", "de", "para", "todos"])  // none is an English stop word
+        #expect(try search("q=de%20\(tag)").ids == [spanish])
+    }
+
+    /// `catalog_words.courses` counts the courses holding each word through inserts, edits and
+    /// deletes (the search reads it to choose how to read a query's matches).
+    @Test func wordCountsFollowInsertsEditsAndDeletes() throws {
+        let db = try TestEnvironment.connect()
+        let owner = try Factory.user(db, role: .instructor)
+        let word = "zc" + Factory.uniqueEmail("t").split(separator: "@")[0].split(separator: "-").last!.prefix(6)
+        func count() throws -> Int { try db.query("SELECT courses FROM catalog_words WHERE word = \(word)").one().int("courses") }
+        let ids = try db.query(
+            """
+            INSERT INTO courses (instructor_id, title, description, status, published_at)
+            SELECT \(owner.id), 'Course ' || n, \(word) || ' ' || \(word) || ' and more', 'published', now()
+            FROM generate_series(1, 30) AS n RETURNING id
+            """
+        ).rows.map { try $0.string("id") }
+        #expect(try count() == 30)  // once per course, however often it says the word
+        let first = try #require(ids.first)
+        try db.execute("UPDATE courses SET description = 'nothing here' WHERE id = \(first)")
+        #expect(try count() == 29)
+        try db.execute("UPDATE courses SET enrollment_count = 5 WHERE id = \(first)")  // counters do not touch words
+        try db.execute("UPDATE courses SET title = \(word) || ' again' WHERE id = \(first)")
+        #expect(try count() == 30)
+        try db.execute("DELETE FROM courses WHERE id = ANY(\(TextArray(Array(ids.prefix(10))))::uuid[])")
+        #expect(try count() == 20)
+    }
+
+    /// A word in more courses than `QueryPlan.fewMatches` is read tier by tier in popularity
+    /// order, a narrower query all at once; both give the order relevance defines (tier, then
+    /// enrollments, then id), page after page.
+    @Test func broadAndNarrowQueriesRankAlike() throws {
+        let db = try TestEnvironment.connect()
+        let owner = try Factory.user(db, role: .instructor)
+        let word = "zb" + Factory.uniqueEmail("t").split(separator: "@")[0].split(separator: "-").last!.prefix(6)
+        let total = SearchCourses.QueryPlan.fewMatches + 100
+        // Every 10th course has the word in its title; enrollments repeat, so ties go by id.
+        try db.execute(
+            """
+            INSERT INTO courses (instructor_id, title, description, tags, status, published_at, enrollment_count)
+            SELECT \(owner.id), CASE WHEN n % 10 = 0 THEN 'About ' || \(word) ELSE 'Course ' || n END,
+                   'Text with ' || \(word) || CASE WHEN n % 3 = 0 THEN ' and narrowing' ELSE '' END,
+                   CASE WHEN n % 3 = 0 THEN ARRAY[\(word) || 'x'] ELSE '{}' END, 'published', now(), n % 37
+            FROM generate_series(1, \(total)) AS n
+            """)
+        func expected(_ condition: String) throws -> [String] {
+            try db.query(
+                """
+                SELECT id FROM courses
+                WHERE status = 'published' AND search @@ CAST(\(condition) AS tsquery)
+                ORDER BY (rank_vector @@ CAST(\(condition) AS tsquery)) DESC, enrollment_count DESC, id DESC
+                """
+            ).rows.map { try $0.string("id") }
+        }
+        func walk(_ query: String, pages: Int) throws -> [String] {
+            var walked: [String] = []
+            var cursor: String? = nil
+            for _ in 0..<pages {
+                let page = try search(query + "&limit=50" + (cursor.map { "&cursor=" + $0 } ?? ""))
+                #expect(page.status == 200, "\(query): \(page.response.text)")
+                walked += page.ids
+                cursor = page.response.data["next_cursor"]?.string
+                if cursor == nil { break }
+            }
+            return walked
+        }
+        // Every word is a prefix: the word also finds its tag (word + "x").
+        let broad = try expected("\(word):*")
+        #expect(broad.count == total)
+        // The first pages, across the end of the title tier (160 courses) into the description's.
+        #expect(try walk("q=\(word)", pages: 5) == Array(broad.prefix(250)))
+        // Narrower: the word and "narrowing" (a third of them), all at once; the same order.
+        let narrow = try expected("\(word):* & narrowing:*")
+        #expect(narrow.count == total / 3)
+        #expect(try walk("q=\(word)%20narrowing", pages: 20) == narrow)
+    }
+
     @Test func refusesInvalidParameters() throws {
         let invalid = try search("sort=cheapest&level=expert&price=gratis&price_min=-1&min_rating=9&limit=500&language=klingon")
         #expect(invalid.status == 422)

@@ -1,0 +1,111 @@
+-- Stop words per course language, and how many courses hold each indexed word.
+--
+-- Stop words ("the", "to", "how" in English; "de", "la" in Spanish) are in nearly every course:
+-- matching them restricts nothing, ranking by them says nothing, and intersecting their
+-- posting lists (a million entries for "the" over 100,000 courses) is what made a query with
+-- one of them slow. Each course's words are indexed without its language's stop words (the
+-- stop lists PostgreSQL ships, through the `simple` template: no stemming, prefix matching
+-- covers word forms); the search drops them from the query (SearchCourses).
+
+-- One configuration per language with a stop list: lms_en, lms_es, ... Each maps every token
+-- type `simple` maps to a dictionary that lowercases and drops that language's stop words.
+DO $$
+DECLARE
+    language record;
+BEGIN
+    FOR language IN
+        SELECT * FROM (VALUES ('da', 'danish'), ('de', 'german'), ('en', 'english'), ('es', 'spanish'), ('fi', 'finnish'),
+                              ('fr', 'french'), ('hu', 'hungarian'), ('it', 'italian'), ('ne', 'nepali'), ('nl', 'dutch'),
+                              ('no', 'norwegian'), ('pt', 'portuguese'), ('ru', 'russian'), ('sv', 'swedish'),
+                              ('tr', 'turkish')) AS l (code, name)
+    LOOP
+        EXECUTE format('CREATE TEXT SEARCH DICTIONARY lms_stop_%s (TEMPLATE = simple, STOPWORDS = %s)', language.code, language.name);
+        EXECUTE format('CREATE TEXT SEARCH CONFIGURATION lms_%s (COPY = simple)', language.code);
+        EXECUTE format('ALTER TEXT SEARCH CONFIGURATION lms_%s ALTER MAPPING REPLACE simple WITH lms_stop_%s',
+                       language.code, language.code);
+    END LOOP;
+END $$;
+
+-- The configuration of a course language ('en', 'pt-BR', ...): its stop list, or none.
+CREATE FUNCTION lms_search_config(language text) RETURNS regconfig LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE left(language, 2)
+        WHEN 'da' THEN 'lms_da' WHEN 'de' THEN 'lms_de' WHEN 'en' THEN 'lms_en' WHEN 'es' THEN 'lms_es'
+        WHEN 'fi' THEN 'lms_fi' WHEN 'fr' THEN 'lms_fr' WHEN 'hu' THEN 'lms_hu' WHEN 'it' THEN 'lms_it'
+        WHEN 'ne' THEN 'lms_ne' WHEN 'nl' THEN 'lms_nl' WHEN 'no' THEN 'lms_no' WHEN 'nb' THEN 'lms_no'
+        WHEN 'pt' THEN 'lms_pt' WHEN 'ru' THEN 'lms_ru' WHEN 'sv' THEN 'lms_sv' WHEN 'tr' THEN 'lms_tr'
+        ELSE 'simple' END::regconfig
+$$;
+
+-- The searchable vectors again, through the course's configuration (their indexes go with
+-- them and are made again below; the word triggers too, made again further down).
+DROP TRIGGER courses_words_inserted ON courses;
+DROP TRIGGER courses_words_updated ON courses;
+DROP FUNCTION catalog_words_from_inserted();
+DROP FUNCTION catalog_words_from_updated();
+ALTER TABLE courses DROP COLUMN search, DROP COLUMN rank_vector;
+ALTER TABLE courses ADD COLUMN search tsvector GENERATED ALWAYS AS (
+    setweight(to_tsvector(lms_search_config(language), title), 'A')
+    || setweight(to_tsvector(lms_search_config(language), coalesce(subtitle, '')), 'B')
+    || setweight(to_tsvector(lms_search_config(language), lms_words(tags)), 'B')
+    || setweight(to_tsvector(lms_search_config(language), description), 'C')
+) STORED;
+ALTER TABLE courses ADD COLUMN rank_vector tsvector GENERATED ALWAYS AS (
+    setweight(to_tsvector(lms_search_config(language), title), 'A')
+    || setweight(to_tsvector(lms_search_config(language), coalesce(subtitle, '')), 'B')
+    || setweight(to_tsvector(lms_search_config(language), lms_words(tags)), 'B')
+) STORED;
+CREATE INDEX courses_search_idx ON courses USING gin (search) WHERE status = 'published';
+CREATE INDEX courses_rank_vector_idx ON courses USING gin (rank_vector) WHERE status = 'published';
+
+-- How many courses hold each word (any status: an upper bound of the published ones). The
+-- search reads it with the word's expansion to choose how to read a query's matches: the few
+-- matches of rare words straight from the full-text index, the many of broad words from the
+-- popularity index in order. Kept exact by the triggers below; a word no course holds any more
+-- stays with 0 (it matches nothing).
+ALTER TABLE catalog_words ADD COLUMN courses integer NOT NULL DEFAULT 0;
+UPDATE catalog_words w SET courses = s.ndoc FROM ts_stat('SELECT search FROM courses') AS s WHERE s.word = w.word;
+INSERT INTO catalog_words (word, courses)
+SELECT s.word, s.ndoc FROM ts_stat('SELECT search FROM courses') AS s ORDER BY 1
+ON CONFLICT (word) DO NOTHING;
+
+-- adjust_catalog_words(words, delta): each word's count moves by delta (new words are added).
+-- Words in order, so concurrent writers lock them in the same order and cannot deadlock.
+CREATE FUNCTION adjust_catalog_words(changes text[], deltas integer[]) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO catalog_words AS w (word, courses)
+    SELECT c.word, c.delta FROM unnest(changes, deltas) AS c (word, delta) ORDER BY c.word
+    ON CONFLICT (word) DO UPDATE SET courses = greatest(w.courses + excluded.courses, 0)
+$$;
+
+-- Inserts and deletes: once per statement (bulk loads stay fast).
+CREATE FUNCTION catalog_words_from_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM adjust_catalog_words(array_agg(word), array_agg(n::integer))
+    FROM (SELECT word, count(*) AS n FROM inserted, unnest(tsvector_to_array(search)) AS word GROUP BY word) AS counted;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER courses_words_inserted AFTER INSERT ON courses
+    REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION catalog_words_from_inserted();
+
+CREATE FUNCTION catalog_words_from_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM adjust_catalog_words(array_agg(word), array_agg(-n::integer))
+    FROM (SELECT word, count(*) AS n FROM deleted, unnest(tsvector_to_array(search)) AS word GROUP BY word) AS counted;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER courses_words_deleted AFTER DELETE ON courses
+    REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION catalog_words_from_deleted();
+
+-- Updates: only when the searchable text changed (not on rating or enrollment counters): the
+-- words gained count one more course, the words lost one fewer.
+CREATE FUNCTION catalog_words_from_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM adjust_catalog_words(array_agg(word), array_agg(delta))
+    FROM (SELECT coalesce(n.word, o.word) AS word, CASE WHEN o.word IS NULL THEN 1 ELSE -1 END AS delta
+          FROM unnest(tsvector_to_array(NEW.search)) AS n (word)
+          FULL JOIN unnest(tsvector_to_array(OLD.search)) AS o (word) ON o.word = n.word
+          WHERE n.word IS NULL OR o.word IS NULL) AS changed
+    HAVING count(*) > 0;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER courses_words_updated AFTER UPDATE OF title, subtitle, tags, description, language ON courses
+    FOR EACH ROW WHEN (OLD.search IS DISTINCT FROM NEW.search) EXECUTE FUNCTION catalog_words_from_updated();
