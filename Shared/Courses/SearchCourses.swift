@@ -161,12 +161,23 @@ public enum SearchCourses {
                     ).rows
                 }
                 guard tierA.count <= limit else { return tierA }
-                let tierB = try db.query(
-                    select(
-                        rank: "0", filters: keyset("\(fragment: matched) AND NOT c.rank_vector @@ \(fragment: query)", tier: "b"),
-                        order: byPopularity, key: "c.enrollment_count", limit: limit + 1 - tierA.count), reusePlan: false
-                ).rows
-                return tierA + tierB
+                let needed = limit + 1 - tierA.count
+                let tierB = keyset("\(fragment: matched) AND NOT c.rank_vector @@ \(fragment: query)", tier: "b")
+                // The popular band first (CatalogBand): when it holds the rest of the page, that is
+                // the top of the whole tier, read from an index a tenth as large.
+                let continuesBelowBand = after.flatMap { Cursor.relevance($0.key) }.map { $0.tier == 0 && $0.enrollments < plan.band ?? 0 }
+                if let band = plan.band, continuesBelowBand != true {
+                    let top = try db.query(
+                        select(
+                            rank: "0", filters: "\(fragment: tierB) AND c.enrollment_count >= \(band)", order: byPopularity,
+                            key: "c.enrollment_count", limit: needed), reusePlan: false
+                    ).rows
+                    if top.count == needed { return tierA + top }
+                }
+                return try tierA
+                    + db.query(
+                        select(rank: "0", filters: tierB, order: byPopularity, key: "c.enrollment_count", limit: needed), reusePlan: false
+                    ).rows
             }
             if let query = plan.query, !plan.missing, plan.estimate != 0 {
                 rows = try matches("CAST(\(query) AS tsquery)", estimate: plan.estimate)

@@ -26,6 +26,8 @@ extension SearchCourses {
         var missing: Bool
         var corrected: String?
         var correctedEstimate: Int?
+        /// The popular band's threshold (CatalogBand), if the catalog has one.
+        var band: Int?
 
         static func read(_ db: Connection, words: [String], language: String?) throws -> QueryPlan {
             let row = try db.query(
@@ -33,7 +35,8 @@ extension SearchCourses {
                 SELECT string_agg(w.term, ' & ' ORDER BY w.i) AS query, min(w.estimate) AS estimate,
                        coalesce(bool_or(w.missing), false) AS missing,
                        string_agg(coalesce(w.correction, w.term), ' & ' ORDER BY w.i) AS corrected,
-                       min(coalesce(w.correction_estimate, w.estimate)) AS corrected_estimate
+                       min(coalesce(w.correction_estimate, w.estimate)) AS corrected_estimate,
+                       (SELECT b.min_enrollments FROM catalog_band b) AS band
                 FROM (
                     SELECT t.i, e.n = 0 AS missing,
                            CASE WHEN e.n BETWEEN 1 AND 32 THEN e.alternatives ELSE quote_literal(t.word) || ':*' END AS term,
@@ -59,7 +62,8 @@ extension SearchCourses {
             ).one()
             return QueryPlan(
                 query: try row.optionalString("query"), estimate: try row.optionalInt("estimate"), missing: try row.bool("missing"),
-                corrected: try row.optionalString("corrected"), correctedEstimate: try row.optionalInt("corrected_estimate"))
+                corrected: try row.optionalString("corrected"), correctedEstimate: try row.optionalInt("corrected_estimate"),
+                band: try row.optionalInt("band"))
         }
     }
 }

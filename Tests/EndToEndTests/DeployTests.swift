@@ -31,6 +31,7 @@ import Testing
         let before = try #require(try release(client))
         // A new build: the same program with bytes appended, so a different release.
         let directory = try makeTemporaryDirectory("deploy")
+        defer { removeTemporaryDirectory(directory) }
         var bytes = try readFileBytes(stack + "/functions/health")
         bytes += Array("new build \(before)".utf8)
         let newBinary = directory + "/health"
@@ -82,6 +83,7 @@ import Testing
 
     @Test func aBinaryThatDoesNotStartIsNotDeployed() throws {
         let directory = try makeTemporaryDirectory("deploy-broken")
+        defer { removeTemporaryDirectory(directory) }
         let broken = directory + "/health"
         let fd = open(broken, O_WRONLY | O_CREAT | O_TRUNC, 0o755)
         #expect(writeAll(fd: fd, Array("#!/bin/sh\nexit 3\n".utf8)))

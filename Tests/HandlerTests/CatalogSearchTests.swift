@@ -3,6 +3,7 @@ import Core
 import Courses
 import Crypto
 import Database
+import Platform
 import Runtime
 import TestSupport
 import Testing
@@ -284,6 +285,43 @@ import Testing
         let narrow = try expected("\(word):* & narrowing:*")
         #expect(narrow.count == total / 3)
         #expect(try walk("q=\(word)%20narrowing", pages: 20) == narrow)
+        // With a popular band (courses with 30+ enrollments here, about a fifth), pages that
+        // the band holds come from it, the rest from the whole tier: the same order.
+        try db.execute(
+            """
+            INSERT INTO catalog_band (min_enrollments) VALUES (30)
+            ON CONFLICT (only_row) DO UPDATE SET min_enrollments = excluded.min_enrollments
+            """)
+        defer { _ = try? db.execute("DELETE FROM catalog_band") }
+        #expect(try walk("q=\(word)", pages: 5) == Array(broad.prefix(250)))
+        #expect(try walk("q=\(word)&limit=7", pages: 3) == Array(broad.prefix(21)))
+    }
+
+    /// `lmsctl catalog-band` makes the band's index for the most enrolled tenth, keeps it while
+    /// that threshold holds, and removes it when the catalog is too small for one.
+    @Test func catalogBandIsMadeKeptAndRemoved() throws {
+        let db = try TestEnvironment.connect()
+        defer {
+            _ = try? db.execute("DELETE FROM catalog_band")
+            _ = try? db.runScript("DROP INDEX IF EXISTS courses_search_band_idx")
+        }
+        let owner = try Factory.user(db, role: .instructor)
+        try db.execute(
+            """
+            INSERT INTO courses (instructor_id, title, status, published_at, enrollment_count)
+            SELECT \(owner.id), 'Band course ' || n, 'published', now(), 100000 + n FROM generate_series(1, 20) AS n
+            """)
+        func index() throws -> String? {
+            try db.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'courses_search_band_idx'").first?.string("indexdef")
+        }
+        let made = try CatalogBand.refresh(db, minimumCourses: 1)
+        #expect(made.hasPrefix("band made"), "\(made)")
+        let threshold = try db.query("SELECT min_enrollments FROM catalog_band").one().int("min_enrollments")
+        #expect(try index()?.contains("enrollment_count >= \(threshold)") == true)
+        #expect(try CatalogBand.refresh(db, minimumCourses: 1).hasPrefix("band unchanged"))
+        #expect(try CatalogBand.refresh(db, minimumCourses: 100_000_000).hasPrefix("no band"))
+        #expect(try index() == nil)
+        #expect(try db.query("SELECT count(*)::int AS n FROM catalog_band").one().int("n") == 0)
     }
 
     @Test func refusesInvalidParameters() throws {

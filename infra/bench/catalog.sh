@@ -6,9 +6,10 @@
 # prefix, a typo, pages 2 and 50 (following next_cursor), browsing without text under every
 # sort, the old narrow query (two narrow words + level + language), one word + two filters;
 # and course details. One row per shape: the query string, its matches, req/s, p50 and p99 at
-# 16 connections, p99 at 4. Then EXPLAIN (ANALYZE, BUFFERS) of the handler's statement for
-# the broadest word, the no-text popular browse and the narrow query. Prints figures; asserts
-# nothing. Words are picked deterministically (closest share, then alphabetical), so runs over
+# 16 connections, p99 at 4, and what one request costs PostgreSQL (pg_stat_statements: the
+# statements it runs and their planning + execution time). Then, for a few shapes, the plans
+# of the very statements the handler ran (auto_explain: EXPLAIN ANALYZE with buffers, logged
+# for one request). Prints figures; asserts nothing. Words are picked deterministically (closest share, then alphabetical), so runs over
 # the same data are comparable.
 # Usage: infra/bench/catalog.sh [seconds per run] [users] [courses]
 source "$(dirname "$0")/../scripts/lib.sh"
@@ -28,8 +29,22 @@ chmod 0755 "$BENCH"
 stack_init "$BENCH"
 trap 'stop_instance main || true; stop_postgres || true; rm -rf "$BENCH"' EXIT
 start_postgres
+# What each request costs the database, and the plans of the statements it runs.
+cat >>"$STACK/pg/postgresql.conf" <<CONF
+shared_preload_libraries = 'pg_stat_statements,auto_explain'
+pg_stat_statements.track_planning = on
+auto_explain.log_min_duration = 0
+auto_explain.log_analyze = on
+auto_explain.log_buffers = on
+auto_explain.log_nested_statements = off
+auto_explain.sample_rate = 0
+CONF
+stop_postgres
+start_postgres
 start_pgbouncer
 lmsctl migrate >/dev/null
+psql_() { as_service "$(pg_bin)/psql" "$DATABASE_URL" -v ON_ERROR_STOP=1 -Atc "$1"; }
+psql_ "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
 log "generating $USERS users and $COURSES courses"
 start=$(date +%s)
 lmsctl seed-scale "$USERS" "$COURSES"
@@ -39,8 +54,6 @@ install_binaries
 start_instance main 18095 manifest AUTH_RATE_LIMIT=100000r/s RATE_LIMIT_EXEMPT=127.0.0.1
 BASE="http://127.0.0.1:18095"
 
-psql_() { as_service "$(pg_bin)/psql" "$DATABASE_URL" -v ON_ERROR_STOP=1 -Atc "$1"; }
-explain() { as_service "$(pg_bin)/psql" "$DATABASE_URL" -v ON_ERROR_STOP=1 -c "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) $1"; }
 
 # --- The vocabulary by document frequency -------------------------------------------------
 # Candidates: lowercase ASCII words of 2+ characters (what a learner types; the handler keeps
@@ -135,20 +148,28 @@ row() {
     printf '| %-38s | %-58s | %11s | HTTP %s |\n' "$name" "${shown//%20/ }" "$matched" "$status"
     return
   fi
+  psql_ "SELECT pg_stat_statements_reset()" >/dev/null
   out16=$("${WRK[@]}" -c16 "$BASE$path")
+  # Per request (the 16-connection run): statements and their planning + execution time.
+  local requests cost
+  requests=$(printf '%s\n' "$out16" | awk '/requests in/ {print $1}')
+  cost=$(psql_ "SELECT round(sum(calls)::numeric / $requests, 1) || ' | ' || round(sum(total_exec_time + total_plan_time)::numeric / $requests, 2)
+                FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' AND query NOT LIKE 'SELECT CASE left(language%'")
   out4=$("${WRK[@]}" -c4 "$BASE$path")
-  printf '| %-38s | %-58s | %11s | %9s | %9s | %9s | %9s |%s\n' "$name" "${shown//%20/ }" "$matched" \
+  printf '| %-38s | %-58s | %11s | %9s | %9s | %9s | %9s | %14s |%s\n' "$name" "${shown//%20/ }" "$matched" \
     "$(printf '%s\n' "$out16" | awk '/Requests\/sec/ {printf "%.0f", $2}')" "$(field "$out16" 50%)" "$(field "$out16" 99%)" \
-    "$(field "$out4" 99%)" "$(problems "$out16")$(problems "$out4")"
+    "$(field "$out4" 99%)" "$cost" "$(problems "$out16")$(problems "$out4")"
 }
 
 S="/api/v1/courses?"
 NARROW="q=swift%20python&level=beginner&language=en"
 echo
 echo "== through nginx, FastCGI, wrk -t2 ${DURATION}s per run ($(psql_ "SELECT count(*) FROM courses") courses, $(psql_ "SELECT count(*) FROM users") users)"
-printf '| %-38s | %-58s | %11s | %9s | %9s | %9s | %9s |\n' "shape" "query" "matches" "req/s @16" "p50 @16" "p99 @16" "p99 @4"
-printf '|%s|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..40})" "$(printf -- '-%.0s' {1..60})" "$(printf -- '-%.0s' {1..13})" \
-  "$(printf -- '-%.0s' {1..11})" "$(printf -- '-%.0s' {1..11})" "$(printf -- '-%.0s' {1..11})" "$(printf -- '-%.0s' {1..11})"
+printf '| %-38s | %-58s | %11s | %9s | %9s | %9s | %9s | %s | %s |\n' "shape" "query" "matches" "req/s @16" "p50 @16" "p99 @16" "p99 @4" \
+  "statements" "db ms"
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..40})" "$(printf -- '-%.0s' {1..60})" "$(printf -- '-%.0s' {1..13})" \
+  "$(printf -- '-%.0s' {1..11})" "$(printf -- '-%.0s' {1..11})" "$(printf -- '-%.0s' {1..11})" "$(printf -- '-%.0s' {1..11})" \
+  "$(printf -- '-%.0s' {1..12})" "$(printf -- '-%.0s' {1..7})"
 row "top word ($(share "$TOP"))" "$S$(q "$TOP")" "$(matches "$TOP")"
 row "word in ~50% ($(share "$HALF"))" "$S$(q "$HALF")" "$(matches "$HALF")"
 row "mid word ($(share "$MID"))" "$S$(q "$MID")" "$(matches "$MID")"
@@ -172,58 +193,28 @@ done
 row "course details" "/api/v1/courses/$COURSE_ID" "-"
 echo "matches: published courses the full-text condition and filters select (without text, the filters);"
 echo "the typo's \"0 (trgm N)\": no full-text match, N titles similar by trigram (the handler's fallback)."
+echo "statements, db ms: per request at 16 connections, from pg_stat_statements (planning + execution, warm)."
 
 # --- EXPLAIN --------------------------------------------------------------------------------
-# The handler's statement (SearchCourses.select and its prefix expansion) with these values
-# written in; the handler binds them as parameters.
-# expanded WORDS: the tsquery the handler matches with (each word's indexed forms, up to 32).
-expanded() {
-  local words="" word
-  for word in $1; do words+="${words:+, }'$word'"; done
-  cat <<SQL
-(SELECT string_agg(coalesce(e.alternatives, quote_literal(t.word) || ':*'), ' & ' ORDER BY t.i)::tsquery
- FROM unnest(ARRAY[$words]::text[]) WITH ORDINALITY AS t (word, i)
- CROSS JOIN LATERAL (
-     SELECT CASE WHEN count(*) BETWEEN 1 AND 32 THEN '(' || string_agg(quote_literal(x.word), ' | ') || ')' END
-            AS alternatives
-     FROM (SELECT w.word FROM catalog_words w
-           WHERE w.word >= t.word AND w.word < t.word || chr(1114111) ORDER BY w.word LIMIT 33) AS x) AS e)
-SQL
+# The plans of the statements one request runs, as the handler ran them (its values, its
+# plans): auto_explain logs EXPLAIN (ANALYZE, BUFFERS) of every statement while sample_rate
+# is 1, for this one request; the servers' sessions pick the setting up at their next statement.
+explain_request() {
+  local name="$1" path="$2" log="$STACK/log/postgresql.log" start
+  start=$(stat -c %s "$log")
+  psql_ "ALTER SYSTEM SET auto_explain.sample_rate = 1" >/dev/null && psql_ "SELECT pg_reload_conf()" >/dev/null
+  sleep 0.5
+  curl -fsS -o /dev/null "$BASE$path"
+  psql_ "ALTER SYSTEM SET auto_explain.sample_rate = 0" >/dev/null && psql_ "SELECT pg_reload_conf()" >/dev/null
+  sleep 0.5
+  echo
+  echo "== plans of one request: $name ($path)"
+  tail -c +"$((start + 1))" "$log" | grep -v -e "parameter \"auto_explain" -e "received SIGHUP" -e "ALTER SYSTEM" -e "pg_reload_conf" |
+    sed -e 's/^[0-9-]* [0-9:.]* UTC \[[0-9]*\] LOG:  //' | grep -v '^\s*$' | grep -v 'pg_stat_statements'
 }
-# handler_sql RANK FILTERS ORDER: the first page (limit 20 + 1, offset 0).
-handler_sql() {
-  cat <<SQL
-SELECT c.id, c.title, c.subtitle, k.slug AS category, c.level, c.language, c.price_minor, c.currency, c.thumbnail_url,
-       c.rating_average::float8 AS rating_average, c.rating_count, c.enrollment_count, c.published_at,
-       u.id AS instructor_id, u.name AS instructor_name, c.rank
-FROM (SELECT c.id, c.title, c.subtitle, c.category_id, c.level, c.language, c.price_minor, c.currency, c.thumbnail_url,
-             c.rating_average, c.rating_count, c.enrollment_count, c.published_at, c.instructor_id, $1 AS rank
-      FROM courses c
-      WHERE $2
-      ORDER BY $3
-      LIMIT 21 OFFSET 0) c
-JOIN users u ON u.id = c.instructor_id
-LEFT JOIN categories k ON k.id = c.category_id
-ORDER BY $3
-SQL
-}
-# text_sql WORDS [FILTERS]: a text query sorted by relevance.
-text_sql() {
-  local tsquery="" word
-  for word in $1; do tsquery+="${tsquery:+ & }$word:*"; done
-  handler_sql "ts_rank(c.rank_vector, to_tsquery('simple', '$tsquery'))" \
-    "c.status = 'published'${2:+ AND $2} AND c.search @@ $(expanded "$1")" "rank DESC, c.id DESC"
-}
-echo
-echo "== EXPLAIN (ANALYZE, BUFFERS) of the search for the top word ($TOP), sort=relevance"
-explain "$(text_sql "$TOP")"
-echo
-echo "== EXPLAIN (ANALYZE, BUFFERS) of browsing without text: category=$CATEGORY, price_max=$PRICE_MAX, sort=popular"
-explain "$(handler_sql 0 "c.status = 'published' AND c.category_id = (SELECT id FROM categories WHERE slug = '$CATEGORY') AND c.price_minor <= $PRICE_MAX" \
-  "c.enrollment_count DESC, c.id DESC")"
-echo
-echo "== EXPLAIN (ANALYZE, BUFFERS) of the narrow search (swift python, level=beginner, language=en)"
-explain "$(text_sql "swift python" "c.level = 'beginner' AND c.language = 'en'")"
-echo
-echo "== EXPLAIN ANALYZE of course details (the course row)"
-explain "SELECT * FROM courses WHERE id = '$COURSE_ID'"
+explain_request "top word ($TOP)" "$S$(q "$TOP")"
+explain_request "four words" "$S$(q "$MID $HALF $QUARTER $TOP")"
+explain_request "narrow: 2 words + level + language" "$S$NARROW"
+explain_request "typo ($TYPO)" "$S$(q "$TYPO")"
+explain_request "mid word, sort=newest" "$S$(q "$MID")&sort=newest"
+explain_request "browse: category + price_max, popular" "${S}category=$CATEGORY&price_max=$PRICE_MAX&sort=popular"

@@ -2,7 +2,8 @@
 //   migrate                         apply infra/migrations (DATABASE_URL; LMS_MIGRATIONS_DIR)
 //   create-admin EMAIL NAME         create or promote an admin; password from LMS_ADMIN_PASSWORD or stdin
 //   seed-demo                       demo instructors, students and published courses (password: LMS_DEMO_PASSWORD)
-//   seed-scale USERS COURSES        benchmark data (e.g. 1000000 100000)
+//   seed-scale USERS COURSES        benchmark data (e.g. 1000000 100000); then makes the catalog band
+//   catalog-band                    (re)make the catalog search's popular band (daily, from cron)
 //   routes                          print every route: what the function executables declare (`--describe`)
 //                                   with the operator's overrides (LMS_FUNCTIONS_CONF) applied
 //   nginx-config                    print the nginx config generated from those routes
@@ -72,6 +73,9 @@ do {
         }
         try ScaleData.load(connect(), users: users, courses: courses, passwordHash: Passwords.hash(Crypto.randomToken()))
         print("scale data: \(users) users, \(courses) published courses")
+        print(try CatalogBand.refresh(connect()))
+    case "catalog-band":
+        print(try CatalogBand.refresh(connect()))
     case "nginx-config":
         guard let run = config["LMS_RUN_DIR"], let logs = config["LMS_LOG_DIR"] else {
             fail("LMS_RUN_DIR and LMS_LOG_DIR must be set")

@@ -109,3 +109,16 @@ BEGIN
 END $$;
 CREATE TRIGGER courses_words_updated AFTER UPDATE OF title, subtitle, tags, description, language ON courses
     FOR EACH ROW WHEN (OLD.search IS DISTINCT FROM NEW.search) EXECUTE FUNCTION catalog_words_from_updated();
+
+-- The popular band: a second, smaller full-text index over the most enrolled tenth of the
+-- published courses (`lmsctl catalog-band` makes it, for the enrollments that tenth starts at,
+-- and remakes it when that moves). Relevance reads a query's most enrolled matches from it
+-- first: a word with thousands of matches together with very common words ("tubac use new
+-- course") intersects posting lists a tenth as long and sorts a tenth of the rows, and when
+-- the band holds a page, that page is exactly the top of the whole catalog (every course
+-- outside the band has fewer enrollments). No row: no band (a small catalog does not need one).
+CREATE TABLE catalog_band (
+    only_row        boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    min_enrollments integer NOT NULL CHECK (min_enrollments > 0),
+    made_at         timestamptz NOT NULL DEFAULT now()
+);
