@@ -219,19 +219,21 @@ public enum SearchCourses {
         return .ok(ItemsPage(items: items, nextCursor: next))
     }
 
-    /// The page of courses first (filters, order, limit on `courses` alone), then their
-    /// instructors and categories: the joins run for the page's rows only.
+    /// The page's ids first (filters, order, limit on `courses` alone: when the index holds
+    /// every column they need, as the popularity index holds the ranking vector, PostgreSQL
+    /// reads no table row for the courses it skips), then the page's rows, instructors and
+    /// categories: the joins run for the page's rows only.
     static func select(rank: SQL, filters: SQL, order: SQL, key: SQL, limit: Int) -> SQL {
         """
         SELECT c.id, c.title, c.subtitle, k.slug AS category, c.level, c.language, c.price_minor, c.currency, c.thumbnail_url,
                c.rating_average::float8 AS rating_average, c.rating_count, c.enrollment_count, c.published_at,
-               u.id AS instructor_id, u.name AS instructor_name, c.rank, (\(fragment: key))::text AS sort_key
-        FROM (SELECT c.id, c.title, c.subtitle, c.category_id, c.level, c.language, c.price_minor, c.currency, c.thumbnail_url,
-                     c.rating_average, c.rating_count, c.enrollment_count, c.published_at, c.instructor_id, \(fragment: rank) AS rank
+               u.id AS instructor_id, u.name AS instructor_name, p.rank, (\(fragment: key))::text AS sort_key
+        FROM (SELECT c.id, \(fragment: rank) AS rank
               FROM courses c
               WHERE \(fragment: filters)
               ORDER BY \(fragment: order)
-              LIMIT \(limit)) c
+              LIMIT \(limit)) p
+        JOIN courses c ON c.id = p.id
         JOIN users u ON u.id = c.instructor_id
         LEFT JOIN categories k ON k.id = c.category_id
         ORDER BY \(fragment: order)

@@ -122,3 +122,11 @@ CREATE TABLE catalog_band (
     min_enrollments integer NOT NULL CHECK (min_enrollments > 0),
     made_at         timestamptz NOT NULL DEFAULT now()
 );
+
+-- The popularity index holds the ranking vector too: the title tier of a broad word, read in
+-- popularity order, checks each course against it in the index (an index-only scan) instead of
+-- reading the course's row: "use" (in 50% of descriptions, 2.6% of titles) skips ~640 courses
+-- for a page in 0.2 ms instead of 10.
+DROP INDEX courses_published_popular_idx;
+CREATE INDEX courses_published_popular_idx ON courses (enrollment_count DESC, id DESC) INCLUDE (rank_vector)
+    WHERE status = 'published';
