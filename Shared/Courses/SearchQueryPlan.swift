@@ -14,8 +14,9 @@ extension SearchCourses {
     ///   prefix makes it unknown;
     /// - a word that no indexed word starts with makes the query match nothing (`missing`);
     ///   `corrected` replaces each such word with the indexed words within one edit (two for
-    ///   words of 5+ letters) among its 20 nearest by trigrams (`word <-> 'tbuac'`, KNN on a
-    ///   GiST index), the others staying as they are.
+    ///   words of 5+ letters), the others staying as they are: those sharing a one-letter
+    ///   deletion with it (`catalog_word_deletions`, a few index probes), else among its 20
+    ///   nearest by trigrams (`word <-> 'tbuac'`, KNN on a GiST index).
     public struct QueryPlan {
         /// At most this many matches: read them all from the full-text index (a bitmap scan and
         /// a top-N sort in one statement); more: read each relevance tier in popularity order.
@@ -52,7 +53,17 @@ extension SearchCourses {
                     CROSS JOIN LATERAL (
                         SELECT '(' || string_agg(quote_literal(k.word), ' | ') || ')' AS correction,
                                sum(k.courses)::int AS correction_estimate
-                        FROM (SELECT c.word, c.courses FROM catalog_words c WHERE e.n = 0
+                        FROM (SELECT c.word, c.courses FROM catalog_words c
+                              WHERE e.n = 0 AND c.courses > 0
+                                AND c.word IN (SELECT d.word FROM catalog_word_deletions d
+                                               WHERE d.deletion IN (SELECT lms_deletions(t.word)))
+                                AND levenshtein(c.word, t.word) <= CASE WHEN length(t.word) >= 5 THEN 2 ELSE 1 END
+                              ORDER BY levenshtein(c.word, t.word), c.courses DESC LIMIT 20) AS k
+                    ) AS near
+                    CROSS JOIN LATERAL (
+                        SELECT coalesce(near.correction, '(' || string_agg(quote_literal(k.word), ' | ') || ')') AS correction,
+                               coalesce(near.correction_estimate, sum(k.courses)::int) AS correction_estimate
+                        FROM (SELECT c.word, c.courses FROM catalog_words c WHERE e.n = 0 AND near.correction IS NULL
                               ORDER BY c.word <-> t.word LIMIT 20) AS k
                         WHERE k.courses > 0 AND levenshtein(k.word, t.word) <= CASE WHEN length(t.word) >= 5 THEN 2 ELSE 1 END
                     ) AS x

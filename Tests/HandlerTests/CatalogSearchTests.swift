@@ -40,6 +40,22 @@ import Testing
         let typo = String(swapped)
         #expect(try search("q=\(typo)").ids == [course])  // two letters swapped: two edits
         #expect(try search("q=\(word.dropLast())x").ids == [course])  // one letter changed
+        #expect(try search("q=\(word)x").ids == [course])  // one letter too many
+        // Those share a one-letter deletion with the word (catalog_word_deletions); two letters
+        // changed do not, and are found among the nearest words by trigrams.
+        let deletions = Set(
+            [word]
+                + word.indices.map {
+                    var shorter = word
+                    shorter.remove(at: $0)
+                    return shorter
+                })
+        let stored = try db.query("SELECT deletion FROM catalog_word_deletions WHERE word = \(word)").rows.map { try $0.string("deletion") }
+        #expect(Set(stored) == deletions)
+        var twice = Array(word)
+        twice[1] = "x"
+        twice[6] = "x"
+        #expect(try search("q=\(String(twice))").ids == [course])
         #expect(try search("q=\(typo)%20course").ids == [course])  // the right word stays as it is
         #expect(try search("q=\(typo)&level=advanced").ids == [])  // filters still apply
         #expect(try search("q=zzzzzzzzzzzz").ids == [])  // nothing near: still nothing
