@@ -30,6 +30,24 @@ extension SearchCourses {
         /// The popular band's threshold (CatalogBand), if the catalog has one.
         var band: Int?
 
+        /// Each word of 3+ letters and its one-letter deletions, as `lms_deletions` makes them
+        /// for `catalog_word_deletions` (letters are code points in both): the typo candidates
+        /// of every word at once (each word keeps those within its own edits).
+        static func deletions(_ words: [String]) -> [String] {
+            var all: Set<String> = []
+            for word in words where word.unicodeScalars.count >= 3 {
+                let scalars = Array(word.unicodeScalars)
+                all.insert(word)
+                for index in scalars.indices {
+                    var shorter = String.UnicodeScalarView()
+                    shorter.append(contentsOf: scalars[..<index])
+                    shorter.append(contentsOf: scalars[(index + 1)...])
+                    all.insert(String(shorter))
+                }
+            }
+            return all.sorted()
+        }
+
         static func read(_ db: Connection, words: [String], language: String?) throws -> QueryPlan {
             let row = try db.query(
                 """
@@ -56,7 +74,7 @@ extension SearchCourses {
                         FROM (SELECT c.word, c.courses FROM catalog_words c
                               WHERE e.n = 0 AND c.courses > 0
                                 AND c.word IN (SELECT d.word FROM catalog_word_deletions d
-                                               WHERE d.deletion IN (SELECT lms_deletions(t.word)))
+                                               WHERE d.deletion = ANY (\(TextArray(deletions(words)))::text[]))
                                 AND levenshtein(c.word, t.word) <= CASE WHEN length(t.word) >= 5 THEN 2 ELSE 1 END
                               ORDER BY levenshtein(c.word, t.word), c.courses DESC LIMIT 20) AS k
                     ) AS near

@@ -137,7 +137,7 @@ CREATE INDEX courses_published_popular_idx ON courses (enrollment_count DESC, id
 -- those ("tbuac" and "tubac" share "tuac"), so their candidates are a few index probes
 -- (0.1 ms) where the trigram KNN over catalog_words took 1 ms; the KNN stays the fallback
 -- when this finds nothing (two substitutions).
-CREATE FUNCTION lms_deletions(word text) RETURNS SETOF text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+CREATE FUNCTION lms_deletions(word text) RETURNS SETOF text LANGUAGE sql IMMUTABLE PARALLEL SAFE ROWS 10 AS $$
     SELECT word UNION SELECT left(word, i - 1) || substr(word, i + 1) FROM generate_series(1, length(word)) AS i
 $$;
 CREATE TABLE catalog_word_deletions (
@@ -147,6 +147,7 @@ CREATE TABLE catalog_word_deletions (
 );
 INSERT INTO catalog_word_deletions (deletion, word)
 SELECT DISTINCT d, w.word FROM catalog_words w, lms_deletions(w.word) AS d WHERE length(w.word) >= 3;
+ANALYZE catalog_word_deletions;
 
 CREATE FUNCTION catalog_word_deletions_from_added() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
