@@ -100,7 +100,8 @@ var targets: [Target] = [
         name: "Quizzes", dependencies: ["Core", "Runtime", "Database", "Auth", "Queue", "Learning", "Courses"], path: "Shared/Quizzes",
         swiftSettings: settings),
     .target(
-        name: "Assignments", dependencies: ["Core", "Runtime", "Database", "Auth", "Queue", "Notifications", "Learning", "Courses", "Media"],
+        name: "Assignments",
+        dependencies: ["Core", "Runtime", "Database", "Auth", "Queue", "Notifications", "Learning", "Courses", "Media"],
         path: "Shared/Assignments", swiftSettings: settings),
     // The media worker's checks: separate from Media so functions never link libcurl.
     .target(

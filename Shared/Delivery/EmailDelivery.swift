@@ -59,7 +59,8 @@ public enum EmailDelivery {
                 try required("decision") == "approved" ? .approved : .rejected(reason: email.data["reason"] ?? "")
             return templates.courseDecision(name: email.name, courseTitle: try required("course_title"), decision: decision)
         case "course_completed":
-            return templates.courseCompleted(name: email.name, courseTitle: try required("course_title"), courseId: try required("course_id"))
+            return templates.courseCompleted(
+                name: email.name, courseTitle: try required("course_title"), courseId: try required("course_id"))
         case "assignment_graded":
             return templates.assignmentGraded(
                 name: email.name, courseTitle: try required("course_title"), assignmentTitle: try required("assignment_title"),

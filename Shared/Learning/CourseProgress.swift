@@ -67,7 +67,8 @@ public enum GetCourseProgress {
         for row in lessons {
             let moduleId = try row.string("module_id")
             if modules.last?.id != moduleId {
-                modules.append(ModuleProgress(id: moduleId, title: try row.string("module_title"), lessons: [], quizzes: [], assignments: []))
+                modules.append(
+                    ModuleProgress(id: moduleId, title: try row.string("module_title"), lessons: [], quizzes: [], assignments: []))
             }
             guard let id = try row.optionalString("id") else { continue }
             let completedAt = try row.optionalTimestamp("completed_at")

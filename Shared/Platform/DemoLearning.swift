@@ -10,7 +10,10 @@ enum DemoLearning {
 
     static let questions: [(kind: String, prompt: String, options: String, correct: String, points: Int)] = [
         ("single_choice", "Which protocol does nginx speak to a long-lived function process?", #"["CGI", "FastCGI", "SMTP"]"#, "1", 2),
-        ("multiple_choice", "Which of these does PostgreSQL give the job queue?", #"["SKIP LOCKED", "LISTEN/NOTIFY", "A JVM"]"#, "[0, 1]", 3),
+        (
+            "multiple_choice", "Which of these does PostgreSQL give the job queue?", #"["SKIP LOCKED", "LISTEN/NOTIFY", "A JVM"]"#,
+            "[0, 1]", 3
+        ),
         ("true_false", "A CGI function serves one request per process.", "[]", "true", 1),
         ("short_answer", "Which command prints a function's route? (one word after the binary name)", "[]", #"["--describe"]"#, 1),
     ]
@@ -23,7 +26,9 @@ enum DemoLearning {
         else { return }
         let courseId = try course.string("id")
         guard try db.query("SELECT 1 FROM quizzes WHERE course_id = \(courseId)").first == nil else { return }
-        let modules = try db.query("SELECT id FROM modules WHERE course_id = \(courseId) ORDER BY position").rows.map { try $0.string("id") }
+        let modules = try db.query("SELECT id FROM modules WHERE course_id = \(courseId) ORDER BY position").rows.map {
+            try $0.string("id")
+        }
         let lessons = try db.query(
             "SELECT l.id FROM lessons l JOIN modules m ON m.id = l.module_id WHERE l.course_id = \(courseId) ORDER BY m.position, l.position"
         ).rows.map { try $0.string("id") }
@@ -115,7 +120,8 @@ enum DemoLearning {
                     VALUES (\(assignment), \(student), \(courseId), 'func health() -> Response { ... }', now() - interval '1 day', false,
                             'graded', 90, 'Clean and to the point.', now() - interval '12 hours', \(instructor))
                     """)
-                try db.execute("INSERT INTO course_completions (user_id, course_id) VALUES (\(student), \(courseId)) ON CONFLICT DO NOTHING")
+                try db.execute(
+                    "INSERT INTO course_completions (user_id, course_id) VALUES (\(student), \(courseId)) ON CONFLICT DO NOTHING")
             case 1:
                 try attempt(student, number: 1, answers: right, percent: 100)
                 try db.execute(

@@ -219,7 +219,9 @@ struct AttemptResult: Encodable, Sendable {
     }
 
     static func load(_ db: Connection, attemptId: String, quiz: QuizSettings) throws -> AttemptResult {
-        let attempt = try db.query("SELECT \(fragment: AttemptRow.columns), a.score_points, a.max_points, a.score_percent, a.passed FROM quiz_attempts a WHERE a.id = \(attemptId)").one()
+        let attempt = try db.query(
+            "SELECT \(fragment: AttemptRow.columns), a.score_points, a.max_points, a.score_percent, a.passed FROM quiz_attempts a WHERE a.id = \(attemptId)"
+        ).one()
         let row = try AttemptRow(attempt)
         let questions = try AttemptScoring.questions(db, quizId: quiz.id)
         let answers = try AttemptScoring.answers(db, attemptId: attemptId)
@@ -330,7 +332,9 @@ public enum StartQuizAttempt {
             let attempt = try AttemptRow.load(db, id: try row.string("id"), caller: caller, lock: false)
             return (try LearnerAttempt.build(db, attempt, quiz: quiz), true)
         }
-        if closedPassing { try CourseCompletion.check(context, userId: caller.id, courseId: try QuizSettings.load(context.db(), id: quizId).courseId) }
+        if closedPassing {
+            try CourseCompletion.check(context, userId: caller.id, courseId: try QuizSettings.load(context.db(), id: quizId).courseId)
+        }
         var response: Response = created ? .created(attempt, message: "Attempt started.") : .ok(attempt, message: "Attempt in progress.")
         response.headers.append(("Cache-Control", "private, no-store"))
         return response

@@ -77,7 +77,8 @@ struct AuthorQuiz: Encodable, Sendable {
         return AuthorQuiz(
             quiz: quiz, attemptCount: attempts,
             questions: questions.map {
-                AuthorQuestion(id: $0.id, kind: $0.kind.rawValue, prompt: $0.prompt, options: $0.options, correct: $0.correct, points: $0.points)
+                AuthorQuestion(
+                    id: $0.id, kind: $0.kind.rawValue, prompt: $0.prompt, options: $0.options, correct: $0.correct, points: $0.points)
             })
     }
 }

@@ -55,7 +55,8 @@ struct QuizQuestion: Sendable {
             return answer == correct
         case .multipleChoice:
             guard case .array(let given) = answer, case .array(let key) = correct else { return false }
-            return Set(given.compactMap(\.intValue)) == Set(key.compactMap(\.intValue)) && given.count == Set(given.compactMap(\.intValue)).count
+            return Set(given.compactMap(\.intValue)) == Set(key.compactMap(\.intValue))
+                && given.count == Set(given.compactMap(\.intValue)).count
         case .shortAnswer:
             guard case .string(let text) = answer, case .array(let accepted) = correct else { return false }
             let given = Self.normalized(text)
@@ -79,7 +80,9 @@ struct QuizQuestion: Sendable {
         case .trueFalse:
             guard case .bool = answer else { return "must be true or false" }
         case .shortAnswer:
-            guard case .string(let text) = answer, text.unicodeScalars.count <= 500 else { return "must be a text of at most 500 characters" }
+            guard case .string(let text) = answer, text.unicodeScalars.count <= 500 else {
+                return "must be a text of at most 500 characters"
+            }
         }
         return nil
     }

@@ -21,7 +21,9 @@ import Testing
         try call(SubmitAssignment.endpoint, "POST", "/api/v1/assignments/\(assignment)/submissions", json: json, token: token)
     }
 
-    func upload(_ db: Connection, owner: TestUser, type: String = "application/pdf", purpose: String = "submission", status: String = "ready") throws
+    func upload(
+        _ db: Connection, owner: TestUser, type: String = "application/pdf", purpose: String = "submission", status: String = "ready"
+    ) throws
         -> String
     {
         let id = try db.query("SELECT gen_random_uuid()::text AS id").one().string("id")
@@ -121,22 +123,28 @@ import Testing
         let otherView = try call(GetAssignment.endpoint, "GET", "/api/v1/assignments/\(id)", token: other.accessToken)
         #expect(otherView.data["submissions"]?.array.isEmpty == true)
         let outsider = try Factory.user(db, role: .instructor)
-        #expect(try call(ListSubmissions.endpoint, "GET", "/api/v1/assignments/\(id)/submissions", token: outsider.accessToken).status == 404)
-        #expect(try call(ListSubmissions.endpoint, "GET", "/api/v1/assignments/\(id)/submissions", token: student.accessToken).status == 403)
+        #expect(
+            try call(ListSubmissions.endpoint, "GET", "/api/v1/assignments/\(id)/submissions", token: outsider.accessToken).status == 404)
+        #expect(
+            try call(ListSubmissions.endpoint, "GET", "/api/v1/assignments/\(id)/submissions", token: student.accessToken).status == 403)
         #expect(
             try call(
-                GradeSubmission.endpoint, "POST", "/api/v1/submissions/\(submissionId)/grade", json: #"{"points":1}"#, token: outsider.accessToken
+                GradeSubmission.endpoint, "POST", "/api/v1/submissions/\(submissionId)/grade", json: #"{"points":1}"#,
+                token: outsider.accessToken
             ).status == 404)
         #expect(
             try call(
-                GradeSubmission.endpoint, "POST", "/api/v1/submissions/\(submissionId)/grade", json: #"{"points":1}"#, token: student.accessToken
+                GradeSubmission.endpoint, "POST", "/api/v1/submissions/\(submissionId)/grade", json: #"{"points":1}"#,
+                token: student.accessToken
             ).status == 403)
-        #expect(try call(GetAssignment.endpoint, "GET", "/api/v1/assignments/\(id)", token: outsider.accessToken).code == "enrollment_required")
+        #expect(
+            try call(GetAssignment.endpoint, "GET", "/api/v1/assignments/\(id)", token: outsider.accessToken).code == "enrollment_required")
         let admin = try Factory.user(db, role: .admin)
         let adminList = try call(ListSubmissions.endpoint, "GET", "/api/v1/assignments/\(id)/submissions", token: admin.accessToken)
         #expect(adminList.items.first?["files"]?.array.first?["url"]?.string != nil)
         #expect(
-            try call(ListSubmissions.endpoint, "GET", "/api/v1/assignments/\(id)/submissions?status=nope", token: admin.accessToken).status == 422)
+            try call(ListSubmissions.endpoint, "GET", "/api/v1/assignments/\(id)/submissions?status=nope", token: admin.accessToken).status
+                == 422)
         #expect(
             try call(
                 GradeSubmission.endpoint, "POST", "/api/v1/submissions/00000000-0000-4000-8000-000000000000/grade", json: #"{"points":1}"#,

@@ -42,8 +42,10 @@ import Testing
         #expect(awards.first?["source"]?.string == "course:\(course.id)")
         #expect(try course.emailJobs(db, template: "course_completed", to: student) == 1)
         let certificate = try #require(try course.jobs(db, kind: "certificate.issue", user: student).first)
-        let keyRow = try db.query("SELECT queue, unique_key FROM jobs WHERE kind = 'certificate.issue' AND payload->>'user_id' = \(student.id)")
-            .one()
+        let keyRow = try db.query(
+            "SELECT queue, unique_key FROM jobs WHERE kind = 'certificate.issue' AND payload->>'user_id' = \(student.id)"
+        )
+        .one()
         #expect(try keyRow.string("queue") == "certificates")
         #expect(try keyRow.string("unique_key") == "certificate:\(student.id):\(course.id)")
         let recorded = try db.query(

@@ -27,8 +27,10 @@ struct LearningCourse {
         var moduleIds: [String] = []
         var lessonIds: [String] = []
         for m in 1...max(modules, 1) {
-            let module = try db.query("INSERT INTO modules (course_id, title, position) VALUES (\(id), \("Module \(m)"), \(m)) RETURNING id")
-                .one().string("id")
+            let module = try db.query(
+                "INSERT INTO modules (course_id, title, position) VALUES (\(id), \("Module \(m)"), \(m)) RETURNING id"
+            )
+            .one().string("id")
             moduleIds.append(module)
             for l in 0..<lessonsPerModule {
                 lessonIds.append(

@@ -41,10 +41,13 @@ import Testing
         let occurred = try #require(awards.first?["occurred_at"]?.string)
         #expect(occurred.count == 20 && occurred.hasSuffix("Z"))
 
-        let undone = try call(UncompleteLesson.endpoint, "DELETE", "/api/v1/lessons/\(course.lessons[0])/complete", token: student.accessToken)
+        let undone = try call(
+            UncompleteLesson.endpoint, "DELETE", "/api/v1/lessons/\(course.lessons[0])/complete", token: student.accessToken)
         #expect(undone.status == 200)
         #expect(undone.data["completed"]?.bool == false)
-        #expect(try call(UncompleteLesson.endpoint, "DELETE", "/api/v1/lessons/\(course.lessons[0])/complete", token: student.accessToken).status == 200)
+        #expect(
+            try call(UncompleteLesson.endpoint, "DELETE", "/api/v1/lessons/\(course.lessons[0])/complete", token: student.accessToken)
+                .status == 200)
         #expect(try progress(course.id, student.accessToken).data["done_items"] == .number(0))
     }
 
@@ -103,7 +106,10 @@ import Testing
         #expect(try position(course.lessons[1], #"[1]"#, student.accessToken).status == 400)
         #expect(try position(course.lessons[1], #"{"seconds":"#, student.accessToken).status == 400)
         #expect(
-            try call(SaveLessonPosition.endpoint, "PUT", "/api/v1/lessons/\(course.lessons[1])/position", body: Array("x".utf8), token: student.accessToken).status == 415)
+            try call(
+                SaveLessonPosition.endpoint, "PUT", "/api/v1/lessons/\(course.lessons[1])/position", body: Array("x".utf8),
+                token: student.accessToken
+            ).status == 415)
         _ = try position(course.lessons[2], #"{"seconds":10}"#, student.accessToken)
         _ = try position(course.lessons[1], #"{"seconds":120}"#, student.accessToken)
         let page = try progress(course.id, student.accessToken)
@@ -167,7 +173,8 @@ import Testing
         _ = try position(course.lessons[3], #"{"seconds":30}"#, student.accessToken)
         let other = try course.learner(db)
         _ = try complete(course.lessons[0], other.accessToken)
-        let reset = try call(ResetCourseProgress.endpoint, "POST", "/api/v1/courses/\(course.id)/progress/reset", token: student.accessToken)
+        let reset = try call(
+            ResetCourseProgress.endpoint, "POST", "/api/v1/courses/\(course.id)/progress/reset", token: student.accessToken)
         #expect(reset.status == 200)
         let page = try progress(course.id, student.accessToken)
         #expect(page.data["done_items"] == .number(0))
@@ -204,7 +211,8 @@ import Testing
         #expect(csv.text.contains("\"'=SUM(A1)\""))
         // Admins too; nobody else.
         #expect(try call(ListCourseLearners.endpoint, "GET", path, token: try Factory.user(db, role: .admin).accessToken).status == 200)
-        #expect(try call(ListCourseLearners.endpoint, "GET", path, token: try Factory.user(db, role: .instructor).accessToken).status == 404)
+        #expect(
+            try call(ListCourseLearners.endpoint, "GET", path, token: try Factory.user(db, role: .instructor).accessToken).status == 404)
         #expect(try call(ListCourseLearners.endpoint, "GET", path, token: learners[0].accessToken).status == 403)
         #expect(try call(ListCourseLearners.endpoint, "GET", path).status == 401)
         #expect(try call(ListCourseLearners.endpoint, "GET", path + "?limit=0", token: course.instructor.accessToken).status == 422)

@@ -88,13 +88,16 @@ import Testing
         #expect(try call(UpdateQuiz.endpoint, "PATCH", "/api/v1/quizzes/\(quizId)", json: "{}", token: other.accessToken).status == 404)
         #expect(try call(DeleteQuiz.endpoint, "DELETE", "/api/v1/quizzes/\(quizId)", token: other.accessToken).status == 404)
         #expect(try call(GetQuiz.endpoint, "GET", "/api/v1/quizzes/\(quizId)").status == 401)
-        #expect(try call(GetQuizStats.endpoint, "GET", "/api/v1/instructor/quizzes/\(quizId)/stats", token: other.accessToken).status == 404)
+        #expect(
+            try call(GetQuizStats.endpoint, "GET", "/api/v1/instructor/quizzes/\(quizId)/stats", token: other.accessToken).status == 404)
         // The learner's view of the quiz has no questions and no keys.
         let learnerView = try call(GetQuiz.endpoint, "GET", "/api/v1/quizzes/\(quizId)", token: student.accessToken)
         #expect(learnerView.status == 200)
         #expect(learnerView.data["questions"] == nil)
         assertNoKeys(learnerView)
-        #expect(try call(GetQuiz.endpoint, "GET", "/api/v1/quizzes/\(quizId)", token: try Factory.user(db).accessToken).code == "enrollment_required")
+        #expect(
+            try call(GetQuiz.endpoint, "GET", "/api/v1/quizzes/\(quizId)", token: try Factory.user(db).accessToken).code
+                == "enrollment_required")
         #expect(try call(DeleteQuiz.endpoint, "DELETE", "/api/v1/quizzes/\(quizId)", token: course.instructor.accessToken).status == 200)
         #expect(try call(GetQuiz.endpoint, "GET", "/api/v1/quizzes/\(quizId)", token: course.instructor.accessToken).status == 404)
     }
@@ -119,10 +122,13 @@ import Testing
                 "questions[1].correct", "questions[2].correct", "questions[3].correct", "questions[4].kind", "questions[4].prompt",
                 "questions[5]",
             ]))
-        #expect(try call(CreateQuiz.endpoint, "POST", path, json: #"{"title":"x","questions":[]}"#, token: course.instructor.accessToken).failedFields == ["questions"])
+        #expect(
+            try call(CreateQuiz.endpoint, "POST", path, json: #"{"title":"x","questions":[]}"#, token: course.instructor.accessToken)
+                .failedFields == ["questions"])
         // A lesson of another module.
         let elsewhere = try call(
-            CreateQuiz.endpoint, "POST", path, json: #"{"title":"x","after_lesson_id":"\#(course.lessons[3])","questions":\#(Self.questions)}"#,
+            CreateQuiz.endpoint, "POST", path,
+            json: #"{"title":"x","after_lesson_id":"\#(course.lessons[3])","questions":\#(Self.questions)}"#,
             token: course.instructor.accessToken)
         #expect(elsewhere.failedFields == ["after_lesson_id"])
         #expect(try call(CreateQuiz.endpoint, "POST", path, json: "[", token: course.instructor.accessToken).status == 400)
@@ -148,7 +154,9 @@ import Testing
         #expect(again.status == 200)
         #expect(again.data["id"]?.string == attemptId)
         // Saving answers: checked against the questions.
-        let save = try call(SaveQuizAnswers.endpoint, "PUT", "/api/v1/attempts/\(attemptId)/answers", json: answers(started, right: true), token: student.accessToken)
+        let save = try call(
+            SaveQuizAnswers.endpoint, "PUT", "/api/v1/attempts/\(attemptId)/answers", json: answers(started, right: true),
+            token: student.accessToken)
         #expect(save.status == 200)
         #expect(save.data["answered"] == .number(4))
         assertNoKeys(save)
@@ -156,10 +164,16 @@ import Testing
             SaveQuizAnswers.endpoint, "PUT", "/api/v1/attempts/\(attemptId)/answers",
             json: #"{"answers":{"00000000-0000-4000-8000-000000000000":1}}"#, token: student.accessToken)
         #expect(wrongShape.status == 422)
-        #expect(try call(SaveQuizAnswers.endpoint, "PUT", "/api/v1/attempts/\(attemptId)/answers", json: "{}", token: student.accessToken).failedFields == ["answers"])
+        #expect(
+            try call(SaveQuizAnswers.endpoint, "PUT", "/api/v1/attempts/\(attemptId)/answers", json: "{}", token: student.accessToken)
+                .failedFields == ["answers"])
         // Another student can neither save nor submit it.
         let other = try course.learner(db)
-        #expect(try call(SaveQuizAnswers.endpoint, "PUT", "/api/v1/attempts/\(attemptId)/answers", json: answers(started, right: false), token: other.accessToken).status == 404)
+        #expect(
+            try call(
+                SaveQuizAnswers.endpoint, "PUT", "/api/v1/attempts/\(attemptId)/answers", json: answers(started, right: false),
+                token: other.accessToken
+            ).status == 404)
         #expect(try submit(attemptId, nil, other.accessToken).status == 404)
         let history = try call(ListQuizAttempts.endpoint, "GET", "/api/v1/quizzes/\(quizId)/attempts", token: student.accessToken)
         assertNoKeys(history)
@@ -176,16 +190,26 @@ import Testing
         #expect(result.data["passed"]?.bool == true)
         #expect(result.text.contains("KEY-B"))  // keys shown after submission (show_answers defaults to true)
         #expect(try course.jobs(db, kind: "xp.award", user: student).filter { $0["type"]?.string == "quiz_pass" }.count == 1)
-        #expect(try course.jobs(db, kind: "xp.award", user: student).first { $0["type"]?.string == "quiz_pass" }?["score_percent"] == .number(100))
-        #expect(try db.query("SELECT count(*)::int AS n FROM quiz_results WHERE quiz_id = \(quizId) AND user_id = \(student.id)").one().int("n") == 4)
+        #expect(
+            try course.jobs(db, kind: "xp.award", user: student).first { $0["type"]?.string == "quiz_pass" }?["score_percent"]
+                == .number(100))
+        #expect(
+            try db.query("SELECT count(*)::int AS n FROM quiz_results WHERE quiz_id = \(quizId) AND user_id = \(student.id)").one().int("n")
+                == 4)
         #expect(try db.query("SELECT count(*)::int AS n FROM seed_quizzes WHERE module_id = \(course.modules[0])").one().int("n") == 2)
         // After submission: no more saving.
-        #expect(try call(SaveQuizAnswers.endpoint, "PUT", "/api/v1/attempts/\(attemptId)/answers", json: answers(started, right: false), token: student.accessToken).code == "attempt_submitted")
-        let stats = try call(GetQuizStats.endpoint, "GET", "/api/v1/instructor/quizzes/\(quizId)/stats", token: course.instructor.accessToken)
+        #expect(
+            try call(
+                SaveQuizAnswers.endpoint, "PUT", "/api/v1/attempts/\(attemptId)/answers", json: answers(started, right: false),
+                token: student.accessToken
+            ).code == "attempt_submitted")
+        let stats = try call(
+            GetQuizStats.endpoint, "GET", "/api/v1/instructor/quizzes/\(quizId)/stats", token: course.instructor.accessToken)
         #expect(stats.status == 200)
         #expect(stats.data["questions"]?.array.first?["percent_correct"] == .number(100))
         #expect(stats.data["learners"]?.array.first?["attempts"] == .number(1))
-        #expect(try call(GetQuizStats.endpoint, "GET", "/api/v1/instructor/quizzes/\(quizId)/stats", token: student.accessToken).status == 403)
+        #expect(
+            try call(GetQuizStats.endpoint, "GET", "/api/v1/instructor/quizzes/\(quizId)/stats", token: student.accessToken).status == 403)
     }
 
     @Test func answersStayHiddenWhenTheQuizSaysSoAndWrongAnswersFail() throws {
@@ -223,7 +247,9 @@ import Testing
         #expect(try start(quizId, try Factory.user(db).accessToken).code == "enrollment_required")
         #expect(try start(quizId, nil).status == 401)
         #expect(try start("00000000-0000-4000-8000-000000000000", student.accessToken).status == 404)
-        #expect(try call(ListQuizAttempts.endpoint, "GET", "/api/v1/quizzes/\(quizId)/attempts", token: try Factory.user(db).accessToken).code == "enrollment_required")
+        #expect(
+            try call(ListQuizAttempts.endpoint, "GET", "/api/v1/quizzes/\(quizId)/attempts", token: try Factory.user(db).accessToken).code
+                == "enrollment_required")
     }
 
     @Test func theTimeLimitIsTheServersAndLateSubmitsScoreWhatWasSavedInTime() throws {
@@ -236,13 +262,17 @@ import Testing
         #expect(started.data["deadline"]?.string != nil)
         #expect(started.data["grace_seconds"] == .number(Double(QuizTiming.graceSeconds)))
         // Save the right answers in time, then let the clock run out (moved back in the database).
-        _ = try call(SaveQuizAnswers.endpoint, "PUT", "/api/v1/attempts/\(attemptId)/answers", json: answers(started, right: true), token: student.accessToken)
+        _ = try call(
+            SaveQuizAnswers.endpoint, "PUT", "/api/v1/attempts/\(attemptId)/answers", json: answers(started, right: true),
+            token: student.accessToken)
         try db.execute(
             """
             UPDATE quiz_attempts SET started_at = started_at - interval '2 minutes', deadline = deadline - interval '2 minutes'
             WHERE id = \(attemptId)
             """)
-        let late = try call(SaveQuizAnswers.endpoint, "PUT", "/api/v1/attempts/\(attemptId)/answers", json: answers(started, right: false), token: student.accessToken)
+        let late = try call(
+            SaveQuizAnswers.endpoint, "PUT", "/api/v1/attempts/\(attemptId)/answers", json: answers(started, right: false),
+            token: student.accessToken)
         #expect(late.status == 409)
         #expect(late.code == "time_up")
         // Wrong answers sent with a late submit are ignored: what was saved in time is scored.
@@ -255,7 +285,11 @@ import Testing
         let second = try start(quizId, student.accessToken)
         let secondId = try #require(second.data["id"]?.string)
         try db.execute("UPDATE quiz_attempts SET deadline = now() - interval '3 seconds' WHERE id = \(secondId)")
-        #expect(try call(SaveQuizAnswers.endpoint, "PUT", "/api/v1/attempts/\(secondId)/answers", json: answers(second, right: true), token: student.accessToken).status == 200)
+        #expect(
+            try call(
+                SaveQuizAnswers.endpoint, "PUT", "/api/v1/attempts/\(secondId)/answers", json: answers(second, right: true),
+                token: student.accessToken
+            ).status == 200)
         // An attempt left to expire is scored when the learner comes back.
         try db.execute("UPDATE quiz_attempts SET deadline = now() - interval '1 minute' WHERE id = \(secondId)")
         let history = try call(ListQuizAttempts.endpoint, "GET", "/api/v1/quizzes/\(quizId)/attempts", token: student.accessToken)
