@@ -47,15 +47,17 @@ public enum FileKind: String, Sendable, CaseIterable {
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             ]
         case .ole: return ["application/vnd.ms-powerpoint", "application/msword", "application/vnd.ms-excel"]
-        case .webVTT: return ["text/vtt"]
-        case .subRip: return ["application/x-subrip"]
+        // Subtitle files are plain text too (a learner's notes may start like one).
+        case .webVTT: return ["text/vtt", "text/plain"]
+        case .subRip: return ["application/x-subrip", "text/plain"]
         case .plainText: return ["text/plain"]
         }
     }
 
-    /// The kind that may carry a declared content type.
+    /// The kind that may carry a declared content type (its own kind first: `text/plain` is
+    /// plain text, though subtitle files may carry it too).
     public static func carrying(_ contentType: String) -> FileKind? {
-        allCases.first { $0.contentTypes.contains(contentType) }
+        allCases.first { $0.contentTypes.first == contentType } ?? allCases.first { $0.contentTypes.contains(contentType) }
     }
 
     /// Plain text: UTF-8 (a character cut at the end of the header is fine) without control
