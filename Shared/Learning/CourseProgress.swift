@@ -8,7 +8,8 @@ import Runtime
 /// percent of required items done (lessons deleted since drop out, lessons added since count),
 /// the lesson to resume, and `completed_at` (kept once reached, whatever changes later).
 public enum GetCourseProgress {
-    public static let endpoint = Endpoint(.get, "/api/v1/courses/{id}/progress", access: .signedIn, mode: .fastcgi, handle)
+    public static let endpoint = Endpoint(
+        .get, "/api/v1/courses/{id}/progress", access: .signedIn, mode: .fastcgi, processes: 2, handle)
 
     public static func handle(_ context: Context) throws -> Response {
         let caller = try context.user()

@@ -81,11 +81,23 @@ enum AttemptScoring {
         return answers
     }
 
-    /// Scores an unsubmitted attempt; returns whether it passed. An attempt past its deadline
-    /// is dated at its deadline.
+    /// A scored attempt, as the result needs it.
+    struct Scored {
+        var submittedAt: String
+        var earned: Int
+        var total: Int
+        var percent: Int
+        var passed: Bool
+        var answers: [String: JSONValue]
+    }
+
+    /// Scores an unsubmitted attempt (with the quiz's questions when the caller has them). An
+    /// attempt past its deadline is dated at its deadline. A first pass emits its XP event.
     @discardableResult
-    static func score(_ db: Connection, _ attempt: AttemptRow, quiz: QuizSettings) throws -> Bool {
-        let questions = try questions(db, quizId: quiz.id)
+    static func score(_ db: Connection, _ attempt: AttemptRow, quiz: QuizSettings, questions known: [String: QuizQuestion]? = nil) throws
+        -> Scored
+    {
+        let questions = try known ?? questions(db, quizId: quiz.id)
         let answers = try answers(db, attemptId: attempt.id)
         var ids: [String] = []
         var marks: [String] = []
@@ -119,17 +131,19 @@ enum AttemptScoring {
             UPDATE quiz_attempts SET submitted_at = CASE WHEN \(attempt.expired) THEN deadline ELSE now() END,
                 score_points = \(earned), max_points = \(total), score_percent = \(percent), passed = \(passed)
             WHERE id = \(attempt.id)
-            RETURNING \(fragment: isoTime("submitted_at")) AS occurred_at,
-                      NOT EXISTS (SELECT 1 FROM quiz_attempts o WHERE o.quiz_id = \(quiz.id) AND o.user_id = \(attempt.userId)
-                                  AND o.passed AND o.id <> \(attempt.id)) AS first_pass
+            RETURNING submitted_at, \(fragment: isoTime("submitted_at")) AS occurred_at,
+                      \(passed) AND NOT EXISTS (SELECT 1 FROM quiz_attempts o WHERE o.quiz_id = \(quiz.id) AND o.user_id = \(attempt.userId)
+                                                AND o.passed AND o.id <> \(attempt.id)) AS first_pass
             """
         ).one()
-        if passed, try row.bool("first_pass") {
+        if try row.bool("first_pass") {
             try LearningEvents.awardXP(
                 db, userId: attempt.userId, type: .quizPass, source: "quiz:\(quiz.id)", courseId: attempt.courseId,
                 occurredAt: try row.string("occurred_at"), scorePercent: percent)
         }
-        return passed
+        return Scored(
+            submittedAt: try row.timestamp("submitted_at"), earned: earned, total: total, percent: percent, passed: passed, answers: answers
+        )
     }
 
     /// Scores the caller's attempts of a quiz whose time ran out unsubmitted; true when one passed.
@@ -143,7 +157,7 @@ enum AttemptScoring {
             FOR UPDATE
             """
         ).rows
-        for row in rows where try score(db, try AttemptRow(row), quiz: quiz) { passed = true }
+        for row in rows where try score(db, try AttemptRow(row), quiz: quiz).passed { passed = true }
         return passed
     }
 }
@@ -218,20 +232,31 @@ struct AttemptResult: Encodable, Sendable {
         var correctAnswer: JSONValue?
     }
 
+    /// A submitted attempt's result, read back (a repeated submit).
     static func load(_ db: Connection, attemptId: String, quiz: QuizSettings) throws -> AttemptResult {
-        let attempt = try db.query(
-            "SELECT \(fragment: AttemptRow.columns), a.score_points, a.max_points, a.score_percent, a.passed FROM quiz_attempts a WHERE a.id = \(attemptId)"
+        let row = try db.query(
+            """
+            SELECT \(fragment: AttemptRow.columns), a.score_points, a.max_points, a.score_percent, a.passed
+            FROM quiz_attempts a WHERE a.id = \(attemptId)
+            """
         ).one()
-        let row = try AttemptRow(attempt)
-        let questions = try AttemptScoring.questions(db, quizId: quiz.id)
-        let answers = try AttemptScoring.answers(db, attemptId: attemptId)
-        return AttemptResult(
-            id: row.id, quizId: quiz.id, number: row.number, startedAt: row.startedAt, submittedAt: row.submittedAt ?? "",
-            scorePoints: try attempt.int("score_points"), maxPoints: try attempt.int("max_points"),
-            scorePercent: try attempt.int("score_percent"), passPercent: quiz.passPercent, passed: try attempt.bool("passed"),
-            questions: row.layout.compactMap { item in
+        let scored = AttemptScoring.Scored(
+            submittedAt: try row.timestamp("submitted_at"), earned: try row.int("score_points"), total: try row.int("max_points"),
+            percent: try row.int("score_percent"), passed: try row.bool("passed"),
+            answers: try AttemptScoring.answers(db, attemptId: attemptId))
+        return make(try AttemptRow(row), quiz: quiz, questions: try AttemptScoring.questions(db, quizId: quiz.id), scored: scored)
+    }
+
+    static func make(_ attempt: AttemptRow, quiz: QuizSettings, questions: [String: QuizQuestion], scored: AttemptScoring.Scored)
+        -> AttemptResult
+    {
+        AttemptResult(
+            id: attempt.id, quizId: quiz.id, number: attempt.number, startedAt: attempt.startedAt, submittedAt: scored.submittedAt,
+            scorePoints: scored.earned, maxPoints: scored.total, scorePercent: scored.percent, passPercent: quiz.passPercent,
+            passed: scored.passed,
+            questions: attempt.layout.compactMap { item in
                 guard let question = questions[item.question] else { return nil }
-                let answer = answers[item.question]
+                let answer = scored.answers[item.question]
                 let correct = question.isCorrect(answer)
                 return QuestionResult(
                     questionId: question.id, isCorrect: correct, pointsAwarded: correct ? question.points : 0, points: question.points,
@@ -443,11 +468,11 @@ public enum SubmitQuizAttempt {
             if attempt.submittedAt != nil {
                 return (try AttemptResult.load(db, attemptId: id, quiz: quiz), false, attempt.courseId)
             }
-            let answers = try answerInput(
-                body, attempt: attempt, questions: try AttemptScoring.questions(db, quizId: quiz.id), required: false)
+            let questions = try AttemptScoring.questions(db, quizId: quiz.id)
+            let answers = try answerInput(body, attempt: attempt, questions: questions, required: false)
             if !attempt.expired { try saveAnswers(db, attemptId: id, answers) }
-            let passed = try AttemptScoring.score(db, attempt, quiz: quiz)
-            return (try AttemptResult.load(db, attemptId: id, quiz: quiz), passed, attempt.courseId)
+            let scored = try AttemptScoring.score(db, attempt, quiz: quiz, questions: questions)
+            return (AttemptResult.make(attempt, quiz: quiz, questions: questions, scored: scored), scored.passed, attempt.courseId)
         }
         if passedNow { try CourseCompletion.check(context, userId: caller.id, courseId: courseId) }
         var response = Response.ok(result, message: result.passed ? "Passed." : "Not passed.")

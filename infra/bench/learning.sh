@@ -37,9 +37,10 @@ psql_() { as_service "$(pg_bin)/psql" "$DATABASE_URL" -v ON_ERROR_STOP=1 -Atqc "
 
 log "making a 200-lesson course, a 50-question quiz, $LEARNERS learners and their attempts"
 psql_ "
-INSERT INTO users (email, name, role, password_hash, email_verified_at)
-SELECT 'learner' || n || '@bench.test', 'Learner ' || n, 'student', 'x', now() FROM generate_series(1, $LEARNERS) n;
-INSERT INTO users (email, name, role, password_hash, email_verified_at) VALUES ('teacher@bench.test', 'Teacher', 'instructor', 'x', now());
+-- No passwords: the benchmark signs its own access tokens.
+INSERT INTO users (email, name, role, email_verified_at)
+SELECT 'learner' || n || '@bench.test', 'Learner ' || n, 'student', now() FROM generate_series(1, $LEARNERS) n;
+INSERT INTO users (email, name, role, email_verified_at) VALUES ('teacher@bench.test', 'Teacher', 'instructor', now());
 INSERT INTO courses (id, instructor_id, title, status, published_at)
 SELECT '00000000-0000-4000-8000-00000000c0de', id, 'Benchmark course', 'published', now() FROM users WHERE email = 'teacher@bench.test';
 INSERT INTO modules (course_id, title, position)
