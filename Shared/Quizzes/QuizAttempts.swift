@@ -36,7 +36,7 @@ struct AttemptRow {
         userId = try row.string("user_id")
         courseId = try row.string("course_id")
         number = try row.int("number")
-        guard case .array(let items) = try JSONValue.parse(Array(try row.string("layout").utf8)) else {
+        guard case .array(let items) = try StoredJSON.parse(try row.string("layout")) else {
             throw DatabaseError(.decoding, message: "attempt layout is not an array")
         }
         layout = items.compactMap { item in
@@ -76,7 +76,7 @@ enum AttemptScoring {
     static func answers(_ db: Connection, attemptId: String) throws -> [String: JSONValue] {
         var answers: [String: JSONValue] = [:]
         for row in try db.query("SELECT question_id, answer::text AS answer FROM quiz_answers WHERE attempt_id = \(attemptId)").rows {
-            answers[try row.string("question_id")] = try JSONValue.parse(Array(try row.string("answer").utf8))
+            answers[try row.string("question_id")] = try StoredJSON.parse(try row.string("answer"))
         }
         return answers
     }

@@ -37,11 +37,11 @@ struct QuizQuestion: Sendable {
         }
         self.kind = kind
         prompt = try row.string("prompt")
-        guard case .array(let list) = try JSONValue.parse(Array(try row.string("options").utf8)) else {
+        guard case .array(let list) = try StoredJSON.parse(try row.string("options")) else {
             throw DatabaseError(.decoding, message: "options is not an array")
         }
         options = list.compactMap(\.stringValue)
-        correct = try JSONValue.parse(Array(try row.string("correct").utf8))
+        correct = try StoredJSON.parse(try row.string("correct"))
         points = try row.int("points")
     }
 

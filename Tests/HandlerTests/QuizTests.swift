@@ -319,4 +319,29 @@ import Testing
         #expect(quiz?["attempts"] == .number(2))
         #expect(try course.jobs(db, kind: "certificate.issue", user: student).count == 1)
     }
+
+    @Test func storedTextsComeBackIntactWhateverTheyHold() throws {
+        let db = try TestEnvironment.connect()
+        let course = try LearningCourse.make(db)
+        let json = #"""
+            {"title":"Texts","questions":[
+              {"kind":"single_choice","prompt":"Pick","options":["say \"hi\"","back\\slash","slash\/ok","café ☕ 😀","\u00e9t\u00e9"],"correct":4},
+              {"kind":"short_answer","prompt":"Word","correct":["Ça va","  SPACED   out "]}]}
+            """#
+        let created = try call(
+            CreateQuiz.endpoint, "POST", "/api/v1/modules/\(course.modules[0])/quizzes", json: json, token: course.instructor.accessToken)
+        #expect(created.status == 201)
+        let quizId = try #require(created.data["quiz"]?["id"]?.string)
+        let read = try call(GetQuiz.endpoint, "GET", "/api/v1/quizzes/\(quizId)", token: course.instructor.accessToken)
+        let options = read.data["questions"]?.array.first?["options"]?.array.compactMap(\.string)
+        #expect(options == ["say \"hi\"", "back\\slash", "slash/ok", "café ☕ 😀", "été"])
+        let student = try course.learner(db)
+        let attempt = try start(quizId, student.accessToken)
+        let questions = attempt.data["questions"]?.array ?? []
+        let pick = try #require(questions.first { $0["kind"]?.string == "single_choice" }?["id"]?.string)
+        let word = try #require(questions.first { $0["kind"]?.string == "short_answer" }?["id"]?.string)
+        let result = try submit(
+            try #require(attempt.data["id"]?.string), #"{"answers":{"\#(pick)":4,"\#(word)":"spaced OUT"}}"#, student.accessToken)
+        #expect(result.data["score_percent"] == .number(100))
+    }
 }
