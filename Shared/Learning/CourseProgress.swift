@@ -15,15 +15,21 @@ public enum GetCourseProgress {
         let caller = try context.user()
         let courseId = try context.request.parameter("id")
         let db = try context.db()
-        _ = try LearnerAccess.enrolled(db, courseId: courseId, caller: caller)
         let user = caller.id
-        let head = try db.query(
+        // The enrollment in a course learners keep; only when there is none, say why (404 or 403).
+        let found = try db.query(
             """
             SELECT e.progress_reset_at, cc.completed_at
-            FROM enrollments e LEFT JOIN course_completions cc ON cc.user_id = e.user_id AND cc.course_id = e.course_id
+            FROM enrollments e
+            JOIN courses c ON c.id = e.course_id AND c.status IN ('published', 'unpublished', 'archived')
+            LEFT JOIN course_completions cc ON cc.user_id = e.user_id AND cc.course_id = e.course_id
             WHERE e.user_id = \(user) AND e.course_id = \(courseId)
             """
-        ).one()
+        ).first
+        guard let head = found else {
+            _ = try LearnerAccess.enrolled(db, courseId: courseId, caller: caller)
+            throw APIError.notFound("Course")
+        }
         let lessons = try db.query(
             """
             SELECT m.id AS module_id, m.title AS module_title, l.id, l.title, l.kind, l.duration_seconds, l.is_required,
