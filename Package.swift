@@ -91,6 +91,18 @@ var targets: [Target] = [
     .target(
         name: "Media", dependencies: ["Core", "Runtime", "Database", "Auth", "Crypto", "Queue"], path: "Shared/Media",
         swiftSettings: settings),
+    // Learning: progress, resume, completion (and the jobs it hands to certificates and XP),
+    // the instructor's learner list. Quizzes and assignments build on it.
+    .target(
+        name: "Learning", dependencies: ["Core", "Runtime", "Database", "Auth", "Queue", "Notifications", "Courses"],
+        path: "Shared/Learning", swiftSettings: settings),
+    .target(
+        name: "Quizzes", dependencies: ["Core", "Runtime", "Database", "Auth", "Queue", "Learning", "Courses"], path: "Shared/Quizzes",
+        swiftSettings: settings),
+    .target(
+        name: "Assignments",
+        dependencies: ["Core", "Runtime", "Database", "Auth", "Queue", "Notifications", "Learning", "Courses", "Media"],
+        path: "Shared/Assignments", swiftSettings: settings),
     // The media worker's checks: separate from Media so functions never link libcurl.
     .target(
         name: "MediaCheck", dependencies: ["Media", "HTTPClient", "Worker", "Queue", "Database", "Core", "Auth"],
@@ -132,7 +144,7 @@ var targets: [Target] = [
         dependencies: [
             "Core", "Runtime", "Database", "Auth", "Identity", "Jobs", "Platform", "Queue", "Worker", "Delivery", "Notifications", "Push",
             "Mail",
-            "Courses", "Media", "MediaCheck", "HTTPClient", "TestSupport",
+            "Courses", "Media", "MediaCheck", "HTTPClient", "TestSupport", "Learning", "Quizzes", "Assignments",
         ],
         path: "Tests/HandlerTests", swiftSettings: settings),
     .testTarget(

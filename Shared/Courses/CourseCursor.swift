@@ -4,11 +4,11 @@ import Crypto
 import Runtime
 
 /// The opaque cursor of course lists: the last row's (timestamp, id), base64url.
-enum CourseCursor {
-    static func encode(time: String, id: String) -> String { Base64URL.encode(Array("\(time)|\(id)".utf8)) }
+public enum CourseCursor {
+    public static func encode(time: String, id: String) -> String { Base64URL.encode(Array("\(time)|\(id)".utf8)) }
 
     /// nil for no cursor; 400 for one that is not ours.
-    static func decode(_ cursor: String?) throws -> (time: String, id: String)? {
+    public static func decode(_ cursor: String?) throws -> (time: String, id: String)? {
         guard let cursor else { return nil }
         guard let bytes = Base64URL.decode(Substring(cursor)), let text = String(validating: bytes, as: UTF8.self),
             let bar = text.firstIndex(of: "|"), isUUID(String(text[text.index(after: bar)...])), isTimestamp(text[..<bar])

@@ -68,7 +68,7 @@ struct CourseInput {
 
 /// The course with `id` for a caller who may change it: its instructor, or an admin. Anyone
 /// else (and a malformed id) gets 404, as if it did not exist.
-func editableCourse(_ db: Connection, id: String, caller: Caller, lock: Bool = false) throws -> CourseView {
+public func editableCourse(_ db: Connection, id: String, caller: Caller, lock: Bool = false) throws -> CourseView {
     guard isUUID(id) else { throw APIError.notFound("Course") }
     let row =
         lock

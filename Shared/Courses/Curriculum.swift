@@ -32,6 +32,8 @@ public struct LessonView: Encodable, Sendable {
     @Nullable public var subtitleUrl: String?
     public var durationSeconds: Int
     public var isPreview: Bool
+    /// Counts toward completion (and the progress percent).
+    public var isRequired: Bool
     @Nullable public var body: String?
     public var position: Int
     @Nullable public var videoMediaId: String?
@@ -40,7 +42,7 @@ public struct LessonView: Encodable, Sendable {
 
     static let columns: SQL = """
         l.id, l.module_id, l.course_id, l.title, l.kind, l.video_url, l.materials_url, l.subtitle_url, l.duration_seconds,
-        l.is_preview, l.body, l.position, l.video_media_id, l.materials_media_id, l.subtitle_media_id
+        l.is_preview, l.is_required, l.body, l.position, l.video_media_id, l.materials_media_id, l.subtitle_media_id
         """
 
     init(_ row: Row) throws {
@@ -54,6 +56,7 @@ public struct LessonView: Encodable, Sendable {
         subtitleUrl = try row.optionalString("subtitle_url")
         durationSeconds = try row.int("duration_seconds")
         isPreview = try row.bool("is_preview")
+        isRequired = try row.bool("is_required")
         body = try row.optionalString("body")
         position = try row.int("position")
         videoMediaId = try row.optionalString("video_media_id")

@@ -13,6 +13,7 @@ struct LessonInput {
     var subtitleUrl: Patch<String>
     var durationSeconds: Int?
     var isPreview: Bool?
+    var isRequired: Bool?
     var body: Patch<String>
     var position: Int?
     /// Uploaded files (see `POST /uploads`) instead of, or besides, the URLs.
@@ -32,6 +33,7 @@ struct LessonInput {
         }
         durationSeconds = fields.has("duration_seconds") ? fields.int("duration_seconds", min: 0, max: 86_400) : nil
         isPreview = fields.has("is_preview") ? fields.bool("is_preview", default: false) : nil
+        isRequired = fields.has("is_required") ? fields.bool("is_required", default: true) : nil
         body = fields.patchString("body", max: 100_000, multiline: true)
         position = fields.has("position") ? fields.int("position", min: 1, max: 10_000) : nil
         videoMediaId = fields.patchString("video_media_id", max: 36)
@@ -75,9 +77,10 @@ public enum CreateLesson {
             let row = try db.query(
                 """
                 INSERT INTO lessons (module_id, course_id, title, kind, video_url, materials_url, subtitle_url, duration_seconds,
-                                     is_preview, body, position, video_media_id, materials_media_id, subtitle_media_id)
+                                     is_preview, is_required, body, position, video_media_id, materials_media_id, subtitle_media_id)
                 VALUES (\(moduleId), \(courseId), \(title), \(kind), \(input.videoUrl.value), \(input.materialsUrl.value),
-                        \(input.subtitleUrl.value), \(input.durationSeconds ?? 0), \(input.isPreview ?? false), \(input.body.value),
+                        \(input.subtitleUrl.value), \(input.durationSeconds ?? 0), \(input.isPreview ?? false), \(input.isRequired ?? true),
+                        \(input.body.value),
                         (SELECT count(*) + 1 FROM lessons WHERE module_id = \(moduleId)),
                         \(input.videoMediaId.value)::uuid, \(input.materialsMediaId.value)::uuid, \(input.subtitleMediaId.value)::uuid)
                 RETURNING id, position
@@ -118,6 +121,7 @@ public enum UpdateLesson {
                     subtitle_url = CASE WHEN \(input.subtitleUrl.isPresent) THEN \(input.subtitleUrl.value) ELSE subtitle_url END,
                     duration_seconds = coalesce(\(input.durationSeconds), duration_seconds),
                     is_preview = coalesce(\(input.isPreview), is_preview),
+                    is_required = coalesce(\(input.isRequired), is_required),
                     body = CASE WHEN \(input.body.isPresent) THEN \(input.body.value) ELSE body END,
                     video_media_id = CASE WHEN \(input.videoMediaId.isPresent) THEN \(input.videoMediaId.value)::uuid ELSE video_media_id END,
                     materials_media_id = CASE WHEN \(input.materialsMediaId.isPresent) THEN \(input.materialsMediaId.value)::uuid

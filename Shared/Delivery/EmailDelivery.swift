@@ -58,6 +58,13 @@ public enum EmailDelivery {
             let decision: EmailTemplates.CourseDecision =
                 try required("decision") == "approved" ? .approved : .rejected(reason: email.data["reason"] ?? "")
             return templates.courseDecision(name: email.name, courseTitle: try required("course_title"), decision: decision)
+        case "course_completed":
+            return templates.courseCompleted(
+                name: email.name, courseTitle: try required("course_title"), courseId: try required("course_id"))
+        case "assignment_graded":
+            return templates.assignmentGraded(
+                name: email.name, courseTitle: try required("course_title"), assignmentTitle: try required("assignment_title"),
+                points: try required("points"), maxPoints: try required("max_points"), feedback: email.data["feedback"] ?? "")
         default:
             throw PermanentJobError("no email template \(email.template)")
         }

@@ -96,6 +96,31 @@ public struct EmailTemplates: Sendable {
             html: page(html))
     }
 
+    /// Congratulates a learner who completed a course (their certificate follows separately).
+    public func courseCompleted(name: String?, courseTitle: String, courseId: String) -> Content {
+        let link = "\(appURL)/courses/\(percentEncode(courseId))"
+        let lines = [
+            "Congratulations: you have completed \"\(courseTitle)\" on \(productName)!",
+            "Your certificate is on its way. Keep the momentum going:",
+        ]
+        return Content(
+            subject: "You completed \"\(courseTitle)\"",
+            text: ([greeting(name)] + lines).joined(separator: "\n\n") + "\n\(link)\n",
+            html: page([paragraph(greeting(name))] + lines.map(paragraph) + [button("Open the course", link)]))
+    }
+
+    /// Tells a learner their assignment was graded, with the points and the feedback.
+    public func assignmentGraded(
+        name: String?, courseTitle: String, assignmentTitle: String, points: String, maxPoints: String, feedback: String
+    ) -> Content {
+        var lines = ["Your work on \"\(assignmentTitle)\" in \"\(courseTitle)\" has been graded: \(points) of \(maxPoints) points."]
+        if !feedback.isEmpty { lines += ["Feedback from your instructor:", feedback] }
+        return Content(
+            subject: "Your assignment \"\(assignmentTitle)\" was graded",
+            text: ([greeting(name)] + lines).joined(separator: "\n\n") + "\n\n\(appURL)/\n",
+            html: page([paragraph(greeting(name))] + lines.map(paragraph) + [button("Open \(productName)", appURL + "/")]))
+    }
+
     /// The reset link with the token percent-encoded.
     public func passwordResetLink(token: String) -> String {
         appURL + "/reset-password?token=" + percentEncode(token)

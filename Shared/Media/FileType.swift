@@ -2,7 +2,7 @@
 /// declares). Each kind lists the declared content types it may honestly carry: a `.pptx` is a
 /// ZIP archive, a `.mov` an ISO media file.
 public enum FileKind: String, Sendable, CaseIterable {
-    case jpeg, png, webp, gif, isoMedia, webm, pdf, zip, ole, webVTT, subRip
+    case jpeg, png, webp, gif, isoMedia, webm, pdf, zip, ole, webVTT, subRip, plainText
 
     /// How many leading bytes `detect` needs to decide.
     public static let headerLength = 64
@@ -25,6 +25,7 @@ public enum FileKind: String, Sendable, CaseIterable {
             return .webVTT
         }
         if isSubRip(text) { return .subRip }
+        if isPlainText(text) { return .plainText }
         return nil
     }
 
@@ -46,14 +47,35 @@ public enum FileKind: String, Sendable, CaseIterable {
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             ]
         case .ole: return ["application/vnd.ms-powerpoint", "application/msword", "application/vnd.ms-excel"]
-        case .webVTT: return ["text/vtt"]
-        case .subRip: return ["application/x-subrip"]
+        // Subtitle files are plain text too (a learner's notes may start like one).
+        case .webVTT: return ["text/vtt", "text/plain"]
+        case .subRip: return ["application/x-subrip", "text/plain"]
+        case .plainText: return ["text/plain"]
         }
     }
 
-    /// The kind that may carry a declared content type.
+    /// The kind that may carry a declared content type (its own kind first: `text/plain` is
+    /// plain text, though subtitle files may carry it too).
     public static func carrying(_ contentType: String) -> FileKind? {
-        allCases.first { $0.contentTypes.contains(contentType) }
+        allCases.first { $0.contentTypes.first == contentType } ?? allCases.first { $0.contentTypes.contains(contentType) }
+    }
+
+    /// Plain text: UTF-8 (a character cut at the end of the header is fine) without control
+    /// characters other than tab and line breaks, and not markup (nothing that starts with `<`,
+    /// which a browser could take for HTML or SVG).
+    static func isPlainText(_ text: [UInt8]) -> Bool {
+        guard let first = text.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }), first != UInt8(ascii: "<") else {
+            return false
+        }
+        if text.contains(where: { ($0 < 0x20 && ![0x09, 0x0A, 0x0D].contains($0)) || $0 == 0x7F }) { return false }
+        // Drop an incomplete sequence at the end (at most 3 bytes), then require valid UTF-8.
+        var end = text.count
+        for back in 1...min(3, text.count) where text[text.count - back] >= 0xC0 {
+            let need = text[text.count - back] >= 0xF0 ? 4 : text[text.count - back] >= 0xE0 ? 3 : 2
+            if back < need { end = text.count - back }
+            break
+        }
+        return String(validating: text[..<end], as: UTF8.self) != nil
     }
 
     /// SubRip: a cue number, a line break, then `00:00:01,000 --> ...`.
@@ -87,7 +109,7 @@ public let storedFileTypes: [(contentType: String, fileExtension: String)] = [
     ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
     ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
     ("application/vnd.ms-powerpoint", "ppt"), ("application/msword", "doc"), ("application/vnd.ms-excel", "xls"),
-    ("text/vtt", "vtt"), ("application/x-subrip", "srt"),
+    ("text/vtt", "vtt"), ("application/x-subrip", "srt"), ("text/plain", "txt"),
 ]
 
 /// The extension of a stored object of this content type.

@@ -4,8 +4,9 @@ import Crypto
 import Database
 
 /// Demo data for a local stack: 5 instructors, 30 students, 12 published courses across
-/// categories, levels and languages, each with modules and lessons. Idempotent: users that
-/// exist are left alone, courses are added only when the demo instructors have none.
+/// categories, levels and languages, each with modules and lessons; one of them with a quiz, an
+/// assignment and learners part-way through (`DemoLearning`). Idempotent: users that exist are
+/// left alone, courses are added only when the demo instructors have none.
 public enum DemoData {
     public struct Credentials: Sendable {
         public var instructors: [String]
@@ -80,6 +81,7 @@ public enum DemoData {
                 }
             }
         }
+        try db.transaction { tx in try DemoLearning.load(tx, instructorIds: instructorIds) }
         return Credentials(instructors: instructors, students: students, password: password)
     }
 

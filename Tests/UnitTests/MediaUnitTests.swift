@@ -29,7 +29,7 @@ import Testing
         #expect(FileKind.detect([0x50, 0x4B, 0x03, 0x04, 0x14]) == .zip)
         #expect(FileKind.detect([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) == .ole)
         #expect(FileKind.detect([0xEF, 0xBB, 0xBF] + Array("WEBVTT\n".utf8)) == .webVTT)
-        #expect(FileKind.detect(Array("WEBVTTX".utf8)) == nil)
+        #expect(FileKind.detect(Array("WEBVTTX".utf8)) == .plainText)  // not WebVTT: just text
         #expect(FileKind.detect(Array("1\r\n00:00:01,000 --> 00:00:02,000\r\nHi".utf8)) == .subRip)
         #expect(FileKind.detect(Array("<html><script>".utf8)) == nil)
         #expect(FileKind.detect(Array("<svg xmlns=".utf8)) == nil)

@@ -1,0 +1,4 @@
+import Assignments
+import Runtime
+
+Function.run(SubmitAssignment.endpoint)

@@ -1,0 +1,4 @@
+import Learning
+import Runtime
+
+Function.run(GetCourseProgress.endpoint)

@@ -1,0 +1,4 @@
+import Quizzes
+import Runtime
+
+Function.run(ListQuizAttempts.endpoint)

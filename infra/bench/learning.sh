@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# The learning benchmark, through nginx in FastCGI mode (the routes' declared mode) on a
+# throwaway stack, with wrk at 16 connections:
+#   - PUT /api/v1/lessons/{id}/position (players call it every few seconds): req/s, p50, p99;
+#   - GET /api/v1/courses/{id}/progress of a 200-lesson course (10 modules of 20), half done,
+#     with a quiz and an assignment: req/s, p50, p99;
+#   - POST /api/v1/attempts/{id}/submit of a 50-question quiz (every question kind), each
+#     request scoring a fresh attempt whose 50 answers were saved beforehand: req/s, p50, p99.
+# The data is made with SQL (200 learners, 40 unsubmitted attempts each); tokens are signed
+# here with the stack's JWT secret. Prints figures; asserts nothing.
+# Usage: infra/bench/learning.sh [seconds per run]
+source "$(dirname "$0")/../scripts/lib.sh"
+cd "$LMS_ROOT"
+DURATION="${1:-10}"
+LEARNERS=200
+ATTEMPTS_PER_LEARNER=40
+
+install_packages wrk openssl
+fetch_pg_static
+ensure_service_user
+log "building release binaries"
+build_release
+
+BENCH="$(mktemp -d /tmp/lms-learning.XXXXXX)"
+chmod 0755 "$BENCH"
+stack_init "$BENCH"
+trap 'stop_instance main || true; stop_postgres || true; rm -rf "$BENCH"' EXIT
+start_postgres
+start_pgbouncer
+lmsctl migrate >/dev/null
+SECRET="$(head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+write_env_file "LMS_ENV=production" "JWT_SECRET=$SECRET" "LOG_REQUESTS=false"
+install_binaries
+start_instance main 18097 manifest AUTH_RATE_LIMIT=100000r/s RATE_LIMIT_EXEMPT=127.0.0.1
+BASE="http://127.0.0.1:18097"
+psql_() { as_service "$(pg_bin)/psql" "$DATABASE_URL" -v ON_ERROR_STOP=1 -Atqc "$1"; }
+
+log "making a 200-lesson course, a 50-question quiz, $LEARNERS learners and their attempts"
+psql_ "
+-- No passwords: the benchmark signs its own access tokens.
+INSERT INTO users (email, name, role, email_verified_at)
+SELECT 'learner' || n || '@bench.test', 'Learner ' || n, 'student', now() FROM generate_series(1, $LEARNERS) n;
+INSERT INTO users (email, name, role, email_verified_at) VALUES ('teacher@bench.test', 'Teacher', 'instructor', now());
+INSERT INTO courses (id, instructor_id, title, status, published_at)
+SELECT '00000000-0000-4000-8000-00000000c0de', id, 'Benchmark course', 'published', now() FROM users WHERE email = 'teacher@bench.test';
+INSERT INTO modules (course_id, title, position)
+SELECT '00000000-0000-4000-8000-00000000c0de', 'Module ' || m, m FROM generate_series(1, 10) m;
+INSERT INTO lessons (module_id, course_id, title, kind, duration_seconds, position)
+SELECT mo.id, mo.course_id, 'Lesson ' || mo.position || '.' || l, 'video', 600, l FROM modules mo, generate_series(1, 20) l;
+INSERT INTO enrollments (user_id, course_id, source) SELECT id, '00000000-0000-4000-8000-00000000c0de', 'free' FROM users WHERE role = 'student';
+-- Each learner has done the first 100 lessons and stopped in the 101st.
+INSERT INTO lesson_progress (user_id, lesson_id, course_id, position_seconds, completed_at)
+SELECT e.user_id, l.id, l.course_id, CASE WHEN r.n <= 100 THEN 600 ELSE 120 END, CASE WHEN r.n <= 100 THEN now() END
+FROM enrollments e
+JOIN (SELECT l.id, row_number() OVER (ORDER BY m.position, l.position) n FROM lessons l JOIN modules m ON m.id = l.module_id) r ON r.n <= 101
+JOIN lessons l ON l.id = r.id;
+INSERT INTO quizzes (id, module_id, course_id, title, pass_percent)
+SELECT '00000000-0000-4000-8000-0000000000a1', id, course_id, 'Fifty questions', 60 FROM modules WHERE position = 1;
+INSERT INTO quiz_questions (quiz_id, position, kind, prompt, options, correct, points)
+SELECT '00000000-0000-4000-8000-0000000000a1', n,
+       (ARRAY['single_choice', 'multiple_choice', 'true_false', 'short_answer'])[n % 4 + 1], 'Question ' || n,
+       CASE WHEN n % 4 IN (0, 1) THEN '[\"a\", \"b\", \"c\", \"d\"]'::jsonb ELSE '[]'::jsonb END,
+       (ARRAY['2', '[0, 3]', 'true', '[\"answer\", \"the answer\"]'])[n % 4 + 1]::jsonb, 2
+FROM generate_series(1, 50) n;
+INSERT INTO assignments (module_id, course_id, title) SELECT id, course_id, 'Homework' FROM modules WHERE position = 10;
+INSERT INTO quiz_attempts (quiz_id, user_id, course_id, number, layout)
+SELECT '00000000-0000-4000-8000-0000000000a1', e.user_id, e.course_id, k,
+       (SELECT jsonb_agg(jsonb_build_object('question', q.id, 'options',
+                 CASE WHEN jsonb_array_length(q.options) > 0 THEN '[0, 1, 2, 3]'::jsonb ELSE '[]'::jsonb END) ORDER BY q.position)
+        FROM quiz_questions q WHERE q.quiz_id = '00000000-0000-4000-8000-0000000000a1')
+FROM enrollments e, generate_series(1, $ATTEMPTS_PER_LEARNER) k;
+-- Every attempt has its 50 answers saved (about three in four right).
+INSERT INTO quiz_answers (attempt_id, question_id, answer)
+SELECT a.id, q.id, CASE WHEN q.position % 5 = 0 THEN '\"wrong\"'::jsonb ELSE
+         (ARRAY['2', '[0, 3]', 'true', '\" The  Answer \"'])[q.position % 4 + 1]::jsonb END
+FROM quiz_attempts a, quiz_questions q WHERE q.quiz_id = a.quiz_id;
+ANALYZE;"
+
+# token USER_ID: an access token signed as the functions check it (HS256, ver 0, one hour).
+b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+token() {
+  local now header payload signature
+  now=$(date +%s)
+  header=$(printf '%s' '{"alg":"HS256","typ":"JWT"}' | b64url)
+  payload=$(printf '{"sub":"%s","role":"student","iat":%d,"exp":%d,"ver":0}' "$1" "$now" $((now + 3600)) | b64url)
+  signature=$(printf '%s' "$header.$payload" | openssl dgst -sha256 -hmac "$SECRET" -binary | b64url)
+  printf '%s.%s.%s' "$header" "$payload" "$signature"
+}
+COURSE=00000000-0000-4000-8000-00000000c0de
+FIRST=$(psql_ "SELECT id FROM users WHERE email = 'learner1@bench.test'")
+TOKEN=$(token "$FIRST")
+LESSON=$(psql_ "SELECT l.id FROM lessons l JOIN modules m ON m.id = l.module_id WHERE l.course_id = '$COURSE' ORDER BY m.position, l.position OFFSET 100 LIMIT 1")
+check() { [ "$(curl -sS -o /dev/null -w '%{http_code}' "$@")" = 200 ] || die "request failed: $* -> $(curl -sS "$@" | head -c 300)"; }
+check -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"seconds":42}' "$BASE/api/v1/lessons/$LESSON/position"
+check -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/courses/$COURSE/progress"
+
+# The submit script: every request submits the next unsubmitted attempt, with its owner's token.
+log "signing $LEARNERS tokens"
+ATTEMPTS="$BENCH/attempts.txt"
+declare -A TOKENS
+while IFS='|' read -r user attempt; do
+  [ -n "${TOKENS[$user]:-}" ] || TOKENS[$user]=$(token "$user")
+  printf '%s %s\n' "$attempt" "${TOKENS[$user]}"
+done < <(psql_ "SELECT user_id, id FROM quiz_attempts ORDER BY number, user_id") >"$ATTEMPTS"
+cat >"$BENCH/submit.lua" <<LUA
+local attempts = {}
+for line in io.lines("$ATTEMPTS") do
+  local id, token = line:match("(%S+) (%S+)")
+  attempts[#attempts + 1] = { id = id, token = token }
+end
+-- Thread n (of the two) takes attempts n, n + 2, n + 4, ...
+local counter = 1
+function setup(thread)
+  thread:set("first", counter)
+  counter = counter + 1
+end
+function init(args)
+  next_index = first
+end
+function request()
+  local attempt = attempts[next_index]
+  next_index = next_index + 2
+  if attempt == nil then attempt = attempts[1] end
+  return wrk.format("POST", "/api/v1/attempts/" .. attempt.id .. "/submit",
+    { ["Authorization"] = "Bearer " .. attempt.token, ["Content-Type"] = "application/json" }, "{}")
+end
+LUA
+first=$(head -n 1 "$ATTEMPTS")
+check -X POST -H "Authorization: Bearer ${first#* }" -H 'Content-Type: application/json' -d '{}' "$BASE/api/v1/attempts/${first%% *}/submit"
+cat >"$BENCH/position.lua" <<LUA
+wrk.method = "PUT"
+wrk.body = '{"seconds":137.5}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $TOKEN"
+LUA
+
+WRK=(wrk -t2 -c16 -d"${DURATION}s" --timeout 10s --latency)
+field() { printf '%s\n' "$1" | awk -v key="$2" '$1 == key {print $2}'; }
+problems() {
+  printf '%s\n' "$1" | awk '/Non-2xx/ {printf " %s non-2xx", $NF} /Socket errors/ {gsub(",", ""); printf " errors: %s", $0}'
+}
+row() {
+  local name="$1" out
+  shift
+  out=$("${WRK[@]}" "$@")
+  printf '| %-52s | %9s | %9s | %9s |%s\n' "$name" "$(printf '%s\n' "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}')" \
+    "$(field "$out" 50%)" "$(field "$out" 99%)" "$(problems "$out")"
+}
+echo
+echo "== through nginx, FastCGI, wrk -t2 -c16 ${DURATION}s per run ($(nproc) cores shared by everything)"
+printf '| %-52s | %9s | %9s | %9s |\n' "request" "req/s" "p50" "p99"
+printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..54})" "-----------" "-----------" "-----------"
+row "PUT /lessons/{id}/position" -s "$BENCH/position.lua" "$BASE/api/v1/lessons/$LESSON/position"
+row "GET /courses/{id}/progress (200 lessons, half done)" -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/courses/$COURSE/progress"
+submitted_before=$(psql_ "SELECT count(*) FROM quiz_attempts WHERE submitted_at IS NOT NULL")
+row "POST /attempts/{id}/submit (50 questions)" -s "$BENCH/submit.lua" "$BASE/"
+submitted=$(( $(psql_ "SELECT count(*) FROM quiz_attempts WHERE submitted_at IS NOT NULL") - submitted_before ))
+total=$(wc -l <"$ATTEMPTS")
+echo "(submit: $submitted attempts scored of $total prepared; past them, requests re-read a scored attempt)"
