@@ -83,6 +83,8 @@ do {
         settings.corsOrigins = (config["CORS_ORIGINS"] ?? "").split(separator: ",").map { String($0).trimmed() }
         settings.authRate = config["AUTH_RATE_LIMIT"] ?? settings.authRate
         settings.authBurst = config.int("AUTH_RATE_BURST", default: settings.authBurst)
+        settings.lookupRate = config["LOOKUP_RATE_LIMIT"] ?? settings.lookupRate
+        settings.lookupBurst = config.int("LOOKUP_RATE_BURST", default: settings.lookupBurst)
         settings.rateLimitExempt = (config["RATE_LIMIT_EXEMPT"] ?? "").split(separator: ",").map { String($0).trimmed() }
         settings.modeOverride = config["LMS_MODE"].flatMap(Manifest.Mode.init(rawValue:))
         settings.behindTLS = config.bool("LMS_BEHIND_TLS", default: false)

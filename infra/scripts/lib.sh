@@ -15,7 +15,8 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 LMS_PACKAGES=(
   postgresql postgresql-contrib pgbouncer nginx-light fcgiwrap spawn-fcgi
   libpq-dev libssl-dev libargon2-dev libcurl4-openssl-dev libhpdf-dev pkg-config
-  fonts-dejavu-core curl ca-certificates
+  fonts-dejavu-core libqrencode-dev curl ca-certificates
+  poppler-utils zbar-tools
 )
 
 # Installs the missing packages (apt-get update first: a new machine has stale lists).
