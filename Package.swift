@@ -109,7 +109,9 @@ var targets: [Target] = [
         dependencies: ["Core", "Database", "Queue", "Worker", "Notifications", "Push", "Mail", "Accounts", "MediaFiles"],
         path: "Shared/Delivery",
         swiftSettings: settings),
-    .target(name: "Platform", dependencies: ["Core", "Database", "Auth", "Crypto"], path: "Shared/Platform", swiftSettings: settings),
+    .target(
+        name: "Platform", dependencies: ["Core", "Database", "Auth", "Crypto", "Achievements", "Queue"], path: "Shared/Platform",
+        swiftSettings: settings),
     .target(name: "Mail", dependencies: ["CCurl", "CCurlHelpers", "Core", "Crypto"], path: "Shared/Mail", swiftSettings: settings),
     // Files the server writes and reads in the media store itself (workers: links libcurl).
     .target(name: "MediaFiles", dependencies: ["Media", "HTTPClient", "Core"], path: "Shared/MediaFiles", swiftSettings: settings),

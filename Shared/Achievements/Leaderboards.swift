@@ -44,7 +44,7 @@ public enum Leaderboards {
                 let row = try tx.query(
                     """
                     SELECT ranked_through, closed_at, statement_timestamp() AS cutoff FROM leaderboard_periods
-                    WHERE period = \(period.kind.rawValue) AND period_start = \(period.startDate)::date FOR UPDATE SKIP LOCKED
+                    WHERE period = \(period.kind.rawValue) AND period_start = \(period.startDate)::date FOR UPDATE
                     """
                 ).first, try row.optionalString("closed_at") == nil
             else { return 0 }

@@ -31,7 +31,8 @@ public struct Period: Sendable, Equatable, Hashable {
         case .week: return startDay + 7
         case .month:
             let date = Self.civil(startDay)
-            return date.month == 12 ? Self.days(year: date.year + 1, month: 1, day: 1) : Self.days(year: date.year, month: date.month + 1, day: 1)
+            return date.month == 12
+                ? Self.days(year: date.year + 1, month: 1, day: 1) : Self.days(year: date.year, month: date.month + 1, day: 1)
         }
     }
 

@@ -57,10 +57,13 @@ public struct CertificateRenderer: Sendable {
     public func render(_ content: CertificateContent) throws -> [UInt8] {
         let errors = ErrorRecorder()
         let recorder = Unmanaged.passUnretained(errors).toOpaque()
-        guard let pdf = HPDF_New({ code, detail, data in
-            guard let data else { return }
-            Unmanaged<ErrorRecorder>.fromOpaque(data).takeUnretainedValue().record(code, detail)
-        }, recorder) else { throw RenderError("libharu could not allocate a document") }
+        guard
+            let pdf = HPDF_New(
+                { code, detail, data in
+                    guard let data else { return }
+                    Unmanaged<ErrorRecorder>.fromOpaque(data).takeUnretainedValue().record(code, detail)
+                }, recorder)
+        else { throw RenderError("libharu could not allocate a document") }
         defer { HPDF_Free(pdf) }
         try withExtendedLifetime(errors) {
             func check(_ step: String) throws {

@@ -32,7 +32,9 @@ public enum EmailDelivery {
         var message = MailMessage(from: sender, to: [MailAddress(email.to, name: email.name)], content: content, messageId: messageId)
         if let key = email.data["attachment_key"] {
             // A stored file (a certificate PDF) read from the media store at send time.
-            guard let files else { throw DeliveryError(description: "\(email.template) has an attachment but no media store is configured") }
+            guard let files else {
+                throw DeliveryError(description: "\(email.template) has an attachment but no media store is configured")
+            }
             message.attachments = [
                 MailAttachment(
                     filename: email.data["attachment_name"] ?? "attachment.pdf", contentType: "application/pdf",

@@ -58,7 +58,8 @@ public enum GetProfile {
             "SELECT badge, awarded_at FROM user_badges WHERE user_id = \(id) ORDER BY awarded_at, badge"
         ).rows.compactMap { badgeRow -> EarnedBadge? in
             guard let badge = Badges.named(try badgeRow.string("badge")) else { return nil }
-            return EarnedBadge(id: badge.id, title: badge.title, description: badge.description, awardedAt: try badgeRow.timestamp("awarded_at"))
+            return EarnedBadge(
+                id: badge.id, title: badge.title, description: badge.description, awardedAt: try badgeRow.timestamp("awarded_at"))
         }
         return .ok(
             PublicProfile(

@@ -39,20 +39,20 @@ public enum UpdateMe {
         return try context.transaction { db in
             let before = try db.query("SELECT name FROM users WHERE id = \(caller.id) FOR UPDATE").first
             let row = try db.query(
-            """
-            UPDATE users SET
-                name = CASE WHEN \(name.isPresent) THEN \(name.value) ELSE name END,
-                headline = CASE WHEN \(headline.isPresent) THEN \(headline.value) ELSE headline END,
-                bio = CASE WHEN \(bio.isPresent) THEN \(bio.value) ELSE bio END,
-                phone = CASE WHEN \(phone.isPresent) THEN \(phone.value) ELSE phone END,
-                avatar_url = CASE WHEN \(avatar.isPresent) THEN \(avatar.value) ELSE avatar_url END,
-                links = CASE WHEN \(links != nil) THEN \(links ?? "{}")::jsonb ELSE links END,
-                leaderboard_opt_out = coalesce(\(optOut), leaderboard_opt_out),
-                time_zone = coalesce(\(timeZone.value), time_zone),
-                updated_at = now()
-            WHERE id = \(caller.id)
-            RETURNING \(fragment: Caller.columns)
-            """
+                """
+                UPDATE users SET
+                    name = CASE WHEN \(name.isPresent) THEN \(name.value) ELSE name END,
+                    headline = CASE WHEN \(headline.isPresent) THEN \(headline.value) ELSE headline END,
+                    bio = CASE WHEN \(bio.isPresent) THEN \(bio.value) ELSE bio END,
+                    phone = CASE WHEN \(phone.isPresent) THEN \(phone.value) ELSE phone END,
+                    avatar_url = CASE WHEN \(avatar.isPresent) THEN \(avatar.value) ELSE avatar_url END,
+                    links = CASE WHEN \(links != nil) THEN \(links ?? "{}")::jsonb ELSE links END,
+                    leaderboard_opt_out = coalesce(\(optOut), leaderboard_opt_out),
+                    time_zone = coalesce(\(timeZone.value), time_zone),
+                    updated_at = now()
+                WHERE id = \(caller.id)
+                RETURNING \(fragment: Caller.columns)
+                """
             ).first
             guard let row, let before else { throw APIError.notFound("User") }
             if try row.string("name") != before.string("name") {

@@ -92,21 +92,27 @@ public enum GetLeaderboard {
         if let kind, let at = request.queryValue("at") {
             period = Period.parse(kind, at)
             if period == nil {
-                errors.append(FieldError(field: "at", message: kind == .week ? "must be an ISO week such as 2026-W48" : "must be a month such as 2026-11"))
+                errors.append(
+                    FieldError(
+                        field: "at", message: kind == .week ? "must be an ISO week such as 2026-W48" : "must be a month such as 2026-11"))
             }
         }
         let course = request.queryValue("course")
         if let course, !isUUID(course) { errors.append(FieldError(field: "course", message: "must be a course id")) }
         var limit = 10
         if let text = request.queryValue("limit") {
-            if let value = Int(text), (1...100).contains(value) { limit = value } else {
+            if let value = Int(text), (1...100).contains(value) {
+                limit = value
+            } else {
                 errors.append(FieldError(field: "limit", message: "must be a number from 1 to 100"))
             }
         }
         var after: (rank: Int, user: String)?
         if let cursor = request.queryValue("cursor") {
             let parts = cursor.split(separator: "_", maxSplits: 1).map(String.init)
-            if parts.count == 2, let rank = Int(parts[0]), rank >= 1, isUUID(parts[1]) { after = (rank, parts[1]) } else {
+            if parts.count == 2, let rank = Int(parts[0]), rank >= 1, isUUID(parts[1]) {
+                after = (rank, parts[1])
+            } else {
                 errors.append(FieldError(field: "cursor", message: "is not a cursor from this list"))
             }
         }
@@ -147,7 +153,8 @@ public enum GetLeaderboard {
             entries.append(
                 Entry(
                     rank: try row.int("rank"), points: try row.int("points"),
-                    user: User(id: try row.string("user_id"), name: try row.string("name"), avatarUrl: try row.optionalString("avatar_url"))))
+                    user: User(id: try row.string("user_id"), name: try row.string("name"), avatarUrl: try row.optionalString("avatar_url"))
+                ))
         }
         let nextCursor = rows.count > limit ? entries.last.map { "\($0.rank)_\($0.user.id)" } : nil
         var me: Me?

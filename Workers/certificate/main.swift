@@ -24,6 +24,9 @@ let renderer = CertificateRenderer(config: config)
 let settings = CertificateIssue.Settings(config: config)
 let files = PerThread { try MediaFiles(store: store) }
 
-Worker.run(name: "certificate", options: Worker.Options(queue: CertificateIssue.queue, concurrency: 2)) { job, context in
+// CERTIFICATE_QUEUE: another queue name (tests run a worker of their own beside the suite).
+let queue = config["CERTIFICATE_QUEUE"] ?? CertificateIssue.queue
+
+Worker.run(name: "certificate", options: Worker.Options(queue: queue, concurrency: 2)) { job, context in
     try CertificateIssue.handle(job, context, renderer: renderer, files: try files.get(), settings: settings)
 }

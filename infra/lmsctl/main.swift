@@ -63,8 +63,9 @@ do {
     case "seed-demo":
         let password = config["LMS_DEMO_PASSWORD"] ?? "demo-password"
         let demo = try DemoData.load(connect(), password: password)
+        let awards = try DemoAchievements.load(connect())
         print(
-            "demo data ready: \(demo.instructors.count) instructors (\(demo.instructors[0]) ...), \(demo.students.count) students (\(demo.students[0]) ...), password \(demo.password)"
+            "demo data ready: \(demo.instructors.count) instructors (\(demo.instructors[0]) ...), \(demo.students.count) students (\(demo.students[0]) ...), password \(demo.password); \(awards) XP awards, badges, a leaderboard, certificates queued"
         )
     case "seed-scale":
         guard arguments.count == 3, let users = Int(arguments[1]), let courses = Int(arguments[2]) else {
