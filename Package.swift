@@ -144,6 +144,11 @@ var targets: [Target] = [
     .executableTarget(
         name: "queue-bench", dependencies: ["Queue", "Database", "Core"], path: "infra/bench/queue-bench", swiftSettings: settings),
 
+    // The certificate and leaderboard benchmark (infra/bench/achievements.sh).
+    .executableTarget(
+        name: "achievements-bench", dependencies: ["Achievements", "CertificatePDF", "Auth", "Queue", "Database", "Core"],
+        path: "infra/bench/achievements-bench", swiftSettings: settings),
+
     // Tests.
     .target(
         name: "TestSupport", dependencies: ["Core", "Runtime", "Database", "Auth", "Crypto"], path: "Tests/TestSupport",

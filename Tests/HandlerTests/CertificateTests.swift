@@ -4,7 +4,9 @@ import CertificatePDF
 import Certificates
 import Core
 import Database
+import Delivery
 import Identity
+import Mail
 import Media
 import MediaFiles
 import Queue
@@ -116,6 +118,43 @@ struct CertificateFixture {
         #expect(text.contains("30 November 2026"))
         // No PDF bytes in PostgreSQL: only the key.
         #expect(try fixture.db.query("SELECT 1 FROM certificates WHERE id = \(try row.string("id")) AND file_size > 1000").first != nil)
+    }
+
+    @Test func theLearnersEmailCarriesThePDFFromTheStore() throws {
+        let fixture = try CertificateFixture(learnerName: "Ελένη Παπαδοπούλου")
+        guard case .issued(let code) = try fixture.issue() else {
+            Issue.record("not issued")
+            return
+        }
+        let id = try fixture.row().string("id")
+        let row = try fixture.db.query(
+            "SELECT id, kind, payload::text AS p FROM jobs WHERE unique_key = \("email:certificate-issued:\(id)")"
+        ).one()
+        let job = Queue.Job(
+            id: Int64(try row.int("id")), queue: "email", kind: try row.string("kind"),
+            payload: try JSONValue.parse(Array(try row.string("p").utf8)), attempt: 1, maxAttempts: 8)
+        let folder = try makeTemporaryDirectory("certificate-mail")
+        defer { removeTemporaryDirectory(folder) }
+        try EmailDelivery.handle(
+            job, try CertificateFixture.context(fixture.db), transport: FileTransport(folder: folder),
+            templates: EmailTemplates(productName: "LMS Academy", appURL: "https://app.example.test"),
+            sender: MailAddress("no-reply@app.test"), files: try CertificateFixture.files())
+        let listing = String(decoding: try runCommand(["ls", folder]).output, as: UTF8.self)
+        let file = try #require(listing.split(separator: "\n").first)
+        let message = MIMEEntity(try readFileBytes("\(folder)/\(file)"))
+        #expect(message.header("To")?.contains(fixture.learner.email) == true)
+        let attachment = try #require(message.parts.first { $0.mediaType == "application/pdf" })
+        #expect(attachment.header("Content-Disposition")?.contains("certificate-\(code).pdf") == true)
+        let stored = try readFileBytes(TestEnvironment.mediaDirectory + "/" + CertificateCode.fileKey(code))
+        #expect(attachment.decodedBody == stored)
+        let text = message.parts.first { $0.mediaType.hasPrefix("multipart/alternative") || $0.mediaType == "text/plain" }
+        #expect(text != nil)
+        // Sent once: a replay of the email job sends nothing more.
+        try EmailDelivery.handle(
+            job, try CertificateFixture.context(fixture.db), transport: FileTransport(folder: folder),
+            templates: EmailTemplates(), sender: MailAddress("no-reply@app.test"), files: try CertificateFixture.files())
+        #expect(String(decoding: try runCommand(["ls", folder]).output, as: UTF8.self).split(separator: "\n").count == 1)
+        try fixture.db.execute("DELETE FROM jobs WHERE id = \(Int(job.id))")
     }
 
     @Test func twoWorkersAtOnceMakeOneCertificate() async throws {

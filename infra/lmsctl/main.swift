@@ -1,8 +1,10 @@
 // lmsctl: the operator CLI. Commands:
 //   migrate                         apply infra/migrations (DATABASE_URL; LMS_MIGRATIONS_DIR)
 //   create-admin EMAIL NAME         create or promote an admin; password from LMS_ADMIN_PASSWORD or stdin
-//   seed-demo                       demo instructors, students and published courses (password: LMS_DEMO_PASSWORD)
+//   seed-demo                       demo instructors, students and published courses (password: LMS_DEMO_PASSWORD),
+//                                   XP, badges, a leaderboard, certificates
 //   seed-scale USERS COURSES        benchmark data (e.g. 1000000 100000)
+//   seed-scale-xp EVENTS            XP events over the seed-scale users, and their leaderboard scores
 //   routes                          print every route: what the function executables declare (`--describe`)
 //                                   with the operator's overrides (LMS_FUNCTIONS_CONF) applied
 //   nginx-config                    print the nginx config generated from those routes
@@ -73,6 +75,10 @@ do {
         }
         try ScaleData.load(connect(), users: users, courses: courses, passwordHash: Passwords.hash(Crypto.randomToken()))
         print("scale data: \(users) users, \(courses) published courses")
+    case "seed-scale-xp":
+        guard arguments.count == 2, let events = Int(arguments[1]) else { fail("usage: lmsctl seed-scale-xp EVENTS") }
+        try ScaleXP.load(connect(), events: events)
+        print("scale XP: \(events) events and their weekly and monthly scores")
     case "nginx-config":
         guard let run = config["LMS_RUN_DIR"], let logs = config["LMS_LOG_DIR"] else {
             fail("LMS_RUN_DIR and LMS_LOG_DIR must be set")
@@ -141,7 +147,7 @@ do {
         for line in try Deployment(stack: stack).status() { print(line) }
     default:
         fail(
-            "usage: lmsctl migrate | create-admin EMAIL NAME | seed-demo | seed-scale USERS COURSES | routes | nginx-config | fastcgi-functions | deploy NAME... | rollback NAME... | status"
+            "usage: lmsctl migrate | create-admin EMAIL NAME | seed-demo | seed-scale USERS COURSES | seed-scale-xp EVENTS | routes | nginx-config | fastcgi-functions | deploy NAME... | rollback NAME... | status"
         )
     }
 } catch {

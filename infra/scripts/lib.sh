@@ -78,7 +78,7 @@ build_release() {
     flags+=(-Xswiftc -static-executable)
     swift build "${flags[@]}" --product lmsctl 2>&1 | release_build_output || die "release build failed"
     LMS_BUILD_DIR="$(swift build "${flags[@]}" --show-bin-path)"
-    for product in $(function_names) queue-bench; do
+    for product in $(function_names) queue-bench achievements-bench; do
       swift build "${flags[@]}" --product "$product" 2>&1 | release_build_output || die "release build of $product failed"
     done
     local workers=(-c release --static-swift-stdlib --scratch-path "$LMS_ROOT/.build-workers" --manifest-cache none)
