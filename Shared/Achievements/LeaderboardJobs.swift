@@ -17,7 +17,8 @@ public enum LeaderboardJobs {
             try Leaderboards.refresh(db, now: unixTime())
         case Leaderboards.closeKind:
             // The weekly schedule closes weeks, the monthly one months.
-            let kind: Period.Kind = job.payload["schedule"] == .string("leaderboard-close-month") ? .month : .week
+            var kind = Period.Kind.week
+            if case .string(let schedule)? = job.payload["schedule"], schedule.hasSuffix("close-month") { kind = .month }
             try Leaderboards.close(db, Leaderboards.periodEnding(at: slot, kind: kind))
         default:
             throw InvalidJob(description: "unknown kind \(job.kind)")

@@ -5,9 +5,12 @@ import Achievements
 import Core
 import Worker
 
-let points = XPAwards.Points(config: Config.load())
+let config = Config.load()
+let points = XPAwards.Points(config: config)
+// XP_QUEUE: another queue name (tests run a worker of their own beside the suite).
+let queue = config["XP_QUEUE"].flatMap { $0.isEmpty ? nil : $0 } ?? XPAwards.queue
 
-Worker.run(name: "xp", options: Worker.Options(queue: XPAwards.queue, concurrency: 2, batchSize: 8)) { job, context in
+Worker.run(name: "xp", options: Worker.Options(queue: queue, concurrency: 2, batchSize: 8)) { job, context in
     let award: XPAwards.Award
     do { award = try XPAwards.parse(job.payload) } catch { throw PermanentJobError("\(job.kind): \(error)") }
     try XPAwards.award(context.db, award, points: points)
