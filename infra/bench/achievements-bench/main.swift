@@ -56,7 +56,7 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
     print(
         "render: \(count) PDFs in \(format(seconds)) s on one thread: \(format(Double(count) / seconds, 1)) PDFs/s, "
             + "\(format(seconds * 1000 / Double(count))) ms each; size avg \(bytes / count / 1024) KiB, max \(largest / 1024) KiB "
-            + "(DejaVu Sans embedded as a subset)")
+            + "(font \(renderer.font(for: content(names[0], 0)).split(separator: "/").last ?? ""), embedded as a subset)")
 }
 
 func content(_ name: String, _ index: Int) -> CertificateContent {
@@ -138,9 +138,12 @@ func content(_ name: String, _ index: Int) -> CertificateContent {
     )
 }
 
+if arguments.first == "render" {
+    try render()
+    exit(0)
+}
 guard let url = config["DATABASE_URL"] else { fail("DATABASE_URL must be set") }
 switch arguments.first {
-case "render": try render()
 case "issue": try issue(try Connection(url: url))
 case "close": try close(try Connection(url: url))
 case "refresh": try refresh(try Connection(url: url))
