@@ -20,8 +20,9 @@ public enum Leaderboards {
     /// How far before the last refresh score changes are looked at again (award transactions
     /// that began before it and committed after it).
     static let lookBackSeconds = 60
-    /// Places notified when a period closes.
+    /// Places notified when a period closes, and at most this many people (ties at the top).
     public static let winnerPlaces = 3
+    public static let maxWinners = 10
 
     /// Ranks the current periods' changed boards; returns how many boards were ranked.
     @discardableResult
@@ -145,14 +146,15 @@ public enum Leaderboards {
             """)
     }
 
-    /// Email and push to the top places of the closed global board; keyed per period and user.
+    /// Email and push to the top places of the closed global board (ties share a place; at most
+    /// `maxWinners` people, first by rank then user id); keyed per period and user.
     static func notify(_ db: Connection, _ period: Period) throws -> Int {
         let winners = try db.query(
             """
             SELECT r.user_id, r.rank, r.points, u.name, u.email FROM leaderboard_ranks r JOIN users u ON u.id = r.user_id
             WHERE r.period = \(period.kind.rawValue) AND r.period_start = \(period.startDate)::date AND r.course_id = \(globalBoard)::uuid
               AND r.rank <= \(winnerPlaces) AND u.status = 'active'
-            ORDER BY r.rank, r.user_id
+            ORDER BY r.rank, r.user_id LIMIT \(maxWinners)
             """
         ).rows
         let label = period.kind == .week ? "week \(period.label)" : period.label

@@ -41,7 +41,9 @@ public final class MediaFiles {
         }
         let response = try client.request(
             method: "PUT", url: url, headers: ["Content-Type": contentType], body: bytes, timeoutSeconds: 60)
-        guard (200..<300).contains(response.status) else { throw StorageError("PUT \(key): status \(response.status)") }
+        guard (200..<300).contains(response.status) else {
+            throw StorageError("PUT \(key): status \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))")
+        }
     }
 
     /// The object's bytes.

@@ -157,6 +157,34 @@ struct CertificateFixture {
         try fixture.db.execute("DELETE FROM jobs WHERE id = \(Int(job.id))")
     }
 
+    @Test func withS3StorageThePDFIsAnObjectReplacedOnReissue() throws {
+        let fake = try FakeS3()
+        let store = try MediaStore.from(try TestEnvironment.config(fake.settings))
+        let files = try MediaFiles(store: store)
+        let fixture = try CertificateFixture(learnerName: "Иван Петров")
+        let outcome = try CertificateIssue.handle(
+            fixture.job(), try CertificateFixture.context(fixture.db), renderer: CertificateRenderer(), files: files,
+            settings: CertificateFixture.settings)
+        guard case .issued(let code) = outcome else {
+            Issue.record("not issued")
+            return
+        }
+        let first = try files.get(key: CertificateCode.fileKey(code))
+        #expect(first.starts(with: Array("%PDF-".utf8)))
+        try CertificateReissue.request(fixture.db, certificateIds: [try fixture.row().string("id")])
+        try fixture.db.execute("UPDATE users SET name = 'Ivan Petrov' WHERE id = \(fixture.learner.id)")
+        #expect(
+            try CertificateIssue.handle(
+                fixture.job(), try CertificateFixture.context(fixture.db), renderer: CertificateRenderer(), files: files,
+                settings: CertificateFixture.settings) == .reissued(code: code))
+        let second = try files.get(key: CertificateCode.fileKey(code))
+        #expect(second.starts(with: Array("%PDF-".utf8)))
+        #expect(second != first)
+        let link = store.privateLink(key: CertificateCode.fileKey(code), downloadName: "certificate.pdf", now: unixTime())
+        #expect(link.url.hasPrefix(fake.endpoint + "/lms-media/private/certificates/\(code).pdf?"))
+        try fixture.db.execute("DELETE FROM jobs WHERE unique_key LIKE \("certificate-reissue:\(try fixture.row().string("id")):%")")
+    }
+
     @Test func twoWorkersAtOnceMakeOneCertificate() async throws {
         let fixture = try CertificateFixture(learnerName: "Nguyễn Thị Minh Khai")
         let job = fixture.job()
