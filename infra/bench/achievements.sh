@@ -28,7 +28,7 @@ fi
 BENCH="$(mktemp -d /tmp/lms-achievements.XXXXXX)"
 chmod 0755 "$BENCH"
 stack_init "$BENCH"
-trap 'stop_workers || true; stop_instance main || true; stop_postgres || true; rm -rf "$BENCH"' EXIT
+trap 'stop_workers || true; stop_instance main || true; stop_postgres || true; [ -n "${LMS_BENCH_KEEP:-}" ] || rm -rf "$BENCH"' EXIT
 start_postgres
 start_pgbouncer
 lmsctl migrate >/dev/null
