@@ -60,6 +60,7 @@ var targets: [Target] = [
     .systemLibrary(name: "CArgon2", path: "Shared/CArgon2", providers: [.apt(["libargon2-dev"])]),
     .systemLibrary(name: "CCurl", path: "Shared/CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
     .systemLibrary(name: "CHaru", path: "Shared/CHaru", providers: [.apt(["libhpdf-dev"])]),
+    .systemLibrary(name: "CQREncode", path: "Shared/CQREncode", providers: [.apt(["libqrencode-dev"])]),
 
     // Libraries.
     .target(name: "CLibPQStubs", path: "Shared/CLibPQStubs"),
@@ -80,7 +81,8 @@ var targets: [Target] = [
     .target(name: "Push", dependencies: ["HTTPClient", "Crypto", "Core"], path: "Shared/Push", swiftSettings: settings),
     .target(name: "Auth", dependencies: ["Core", "Database", "Crypto"], path: "Shared/Auth", swiftSettings: settings),
     .target(
-        name: "Identity", dependencies: ["Core", "Runtime", "Database", "Auth", "Crypto", "Notifications", "Accounts"],
+        name: "Identity",
+        dependencies: ["Core", "Runtime", "Database", "Auth", "Crypto", "Notifications", "Accounts", "Achievements", "Certificates"],
         path: "Shared/Identity",
         swiftSettings: settings),
     .target(name: "Queue", dependencies: ["Core", "Database"], path: "Shared/Queue", swiftSettings: settings),
@@ -115,11 +117,36 @@ var targets: [Target] = [
         name: "Jobs", dependencies: ["Core", "Runtime", "Database", "Auth", "Queue", "Notifications"], path: "Shared/Jobs",
         swiftSettings: settings),
     .target(
-        name: "Delivery", dependencies: ["Core", "Database", "Queue", "Worker", "Notifications", "Push", "Mail", "Accounts"],
+        name: "Delivery",
+        dependencies: ["Core", "Database", "Queue", "Worker", "Notifications", "Push", "Mail", "Accounts", "MediaFiles"],
         path: "Shared/Delivery",
         swiftSettings: settings),
-    .target(name: "Platform", dependencies: ["Core", "Database", "Auth", "Crypto"], path: "Shared/Platform", swiftSettings: settings),
+    .target(
+        name: "Platform", dependencies: ["Core", "Database", "Auth", "Crypto", "Achievements", "Queue"], path: "Shared/Platform",
+        swiftSettings: settings),
     .target(name: "Mail", dependencies: ["CCurl", "CCurlHelpers", "Core", "Crypto"], path: "Shared/Mail", swiftSettings: settings),
+    // Files the server writes and reads in the media store itself (workers: links libcurl).
+    .target(name: "MediaFiles", dependencies: ["Media", "HTTPClient", "Core"], path: "Shared/MediaFiles", swiftSettings: settings),
+    // The certificate document (libharu, libqrencode) and its code: no database, no HTTP.
+    .target(name: "CertificatePDF", dependencies: ["CHaru", "CQREncode", "Core"], path: "Shared/CertificatePDF", swiftSettings: settings),
+    // The certificate worker's job.
+    .target(
+        name: "CertificateIssue",
+        dependencies: ["CertificatePDF", "MediaFiles", "Core", "Database", "Queue", "Worker", "Notifications"],
+        path: "Shared/CertificateIssue", swiftSettings: settings),
+    // Certificate endpoints (list, verify, download link, visibility, revoke, re-issue).
+    .target(
+        name: "Certificates",
+        dependencies: ["CertificatePDF", "Core", "Runtime", "Database", "Auth", "Queue", "Media"],
+        path: "Shared/Certificates", swiftSettings: settings),
+    // XP, badges and leaderboards: what the XP and leaderboard workers do (no HTTP).
+    .target(
+        name: "Achievements", dependencies: ["Core", "Database", "Queue", "Notifications"], path: "Shared/Achievements",
+        swiftSettings: settings),
+    // XP, badge and leaderboard endpoints.
+    .target(
+        name: "Leaderboards", dependencies: ["Achievements", "Core", "Runtime", "Database", "Auth"], path: "Shared/Leaderboards",
+        swiftSettings: settings),
 
     // Operator CLI: migrate, create-admin, nginx-config, routes.
     .executableTarget(
@@ -129,6 +156,11 @@ var targets: [Target] = [
     .executableTarget(
         name: "queue-bench", dependencies: ["Queue", "Database", "Core"], path: "infra/bench/queue-bench", swiftSettings: settings),
 
+    // The certificate and leaderboard benchmark (infra/bench/achievements.sh).
+    .executableTarget(
+        name: "achievements-bench", dependencies: ["Achievements", "CertificatePDF", "Auth", "Queue", "Database", "Core"],
+        path: "infra/bench/achievements-bench", swiftSettings: settings),
+
     // Tests.
     .target(
         name: "TestSupport", dependencies: ["Core", "Runtime", "Database", "Auth", "Crypto"], path: "Tests/TestSupport",
@@ -137,6 +169,7 @@ var targets: [Target] = [
         name: "UnitTests",
         dependencies: [
             "Core", "Runtime", "Database", "Auth", "Crypto", "Identity", "Platform", "HTTPClient", "Push", "Mail", "Media", "TestSupport",
+            "CertificatePDF", "Achievements",
         ],
         path: "Tests/UnitTests", swiftSettings: settings),
     .testTarget(
@@ -145,11 +178,15 @@ var targets: [Target] = [
             "Core", "Runtime", "Database", "Auth", "Identity", "Jobs", "Platform", "Queue", "Worker", "Delivery", "Notifications", "Push",
             "Mail",
             "Courses", "Media", "MediaCheck", "HTTPClient", "TestSupport", "Learning", "Quizzes", "Assignments",
+            "Courses", "Media", "MediaCheck", "HTTPClient", "TestSupport", "MediaFiles", "CertificatePDF", "CertificateIssue",
+            "Certificates", "Achievements", "Leaderboards",
         ],
         path: "Tests/HandlerTests", swiftSettings: settings),
     .testTarget(
         name: "EndToEndTests",
-        dependencies: ["Core", "Runtime", "Database", "Auth", "Queue", "Notifications", "Platform", "Media", "TestSupport"],
+        dependencies: [
+            "Core", "Runtime", "Database", "Auth", "Queue", "Notifications", "Platform", "Media", "TestSupport", "CertificatePDF",
+        ],
         path: "Tests/EndToEndTests",
         swiftSettings: settings),
 ]
@@ -158,8 +195,11 @@ var targets: [Target] = [
 let workers: [(name: String, libraries: [String])] = [
     ("probe", ["Worker", "Queue", "Database", "Core"]),
     ("push", ["Worker", "Delivery", "Push", "Core"]),
-    ("email", ["Worker", "Delivery", "Mail", "Core"]),
+    ("email", ["Worker", "Delivery", "Mail", "Media", "MediaFiles", "Core"]),
     ("media", ["Worker", "MediaCheck", "Media", "HTTPClient", "Core"]),
+    ("certificate", ["Worker", "CertificateIssue", "CertificatePDF", "Media", "MediaFiles", "Core"]),
+    ("xp", ["Worker", "Achievements", "Core"]),
+    ("leaderboard", ["Worker", "Achievements", "Queue", "Core"]),
 ]
 for worker in workers {
     targets.append(

@@ -19,7 +19,7 @@ public struct Caller: Sendable {
     /// The user columns read with every authenticated request.
     public static let columns: SQL = """
         id, email, name, role, status, token_version, email_verified_at, headline, bio, phone, avatar_url,
-        links::text AS links, created_at, updated_at
+        links::text AS links, created_at, updated_at, leaderboard_opt_out, time_zone
         """
 
     /// The one check for actions that need a verified email (buying, posting, reviewing).

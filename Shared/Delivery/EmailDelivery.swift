@@ -2,6 +2,7 @@ import Accounts
 import Core
 import Database
 import Mail
+import MediaFiles
 import Notifications
 import Queue
 import Worker
@@ -13,7 +14,8 @@ import Worker
 /// which mail clients fold by its Message-ID).
 public enum EmailDelivery {
     public static func handle(
-        _ job: Queue.Job, _ context: JobContext, transport: any MailTransport, templates: EmailTemplates, sender: MailAddress
+        _ job: Queue.Job, _ context: JobContext, transport: any MailTransport, templates: EmailTemplates, sender: MailAddress,
+        files: MediaFiles? = nil
     ) throws {
         var email = try decodePayload(Notifications.Email.self, job)
         if try context.db.query("SELECT 1 FROM sent_emails WHERE message_key = \(email.messageKey)").first != nil {
@@ -27,7 +29,18 @@ public enum EmailDelivery {
         }
         let content = try render(email, templates)
         let messageId = messageIdentifier(email.messageKey, sender: sender)
-        let message = MailMessage(from: sender, to: [MailAddress(email.to, name: email.name)], content: content, messageId: messageId)
+        var message = MailMessage(from: sender, to: [MailAddress(email.to, name: email.name)], content: content, messageId: messageId)
+        if let key = email.data["attachment_key"] {
+            // A stored file (a certificate PDF) read from the media store at send time.
+            guard let files else {
+                throw DeliveryError(description: "\(email.template) has an attachment but no media store is configured")
+            }
+            message.attachments = [
+                MailAttachment(
+                    filename: email.data["attachment_name"] ?? "attachment.pdf", contentType: "application/pdf",
+                    bytes: try files.get(key: key))
+            ]
+        }
         do {
             try transport.send(message)
         } catch let error as MailError where !error.isTransient {
@@ -65,6 +78,17 @@ public enum EmailDelivery {
             return templates.assignmentGraded(
                 name: email.name, courseTitle: try required("course_title"), assignmentTitle: try required("assignment_title"),
                 points: try required("points"), maxPoints: try required("max_points"), feedback: email.data["feedback"] ?? "")
+        case "certificate_issued":
+            return templates.certificateIssued(
+                name: email.name, courseTitle: try required("course_title"), code: try required("code"),
+                verificationURL: try required("verification_url"))
+        case "badge_awarded":
+            return templates.badgeAwarded(
+                name: email.name, badgeTitle: try required("badge_title"), badgeDescription: try required("badge_description"))
+        case "leaderboard_winner":
+            return templates.leaderboardWinner(
+                name: email.name, rank: Int(try required("rank")) ?? 1, periodLabel: try required("period_label"),
+                points: Int(try required("points")) ?? 0)
         default:
             throw PermanentJobError("no email template \(email.template)")
         }

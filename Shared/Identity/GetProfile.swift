@@ -1,3 +1,4 @@
+import Achievements
 import Auth
 import Core
 import Database
@@ -8,6 +9,14 @@ import Runtime
 public enum GetProfile {
     public static let endpoint = Endpoint(.get, "/api/v1/users/{id}", access: .anyone, mode: .fastcgi, handle)
 
+    /// A badge the user earned (badges are public).
+    public struct EarnedBadge: Encodable, Sendable {
+        public var id: String
+        public var title: String
+        public var description: String
+        public var awardedAt: String
+    }
+
     public struct PublicProfile: Encodable, Sendable {
         public var id: String
         public var name: String
@@ -17,8 +26,9 @@ public enum GetProfile {
         public var avatarUrl: String?
         public var links: JSONValue
         public var memberSince: String
+        public var badges: [EarnedBadge]
 
-        enum CodingKeys: String, CodingKey { case id, name, role, headline, bio, avatarUrl, links, memberSince }
+        enum CodingKeys: String, CodingKey { case id, name, role, headline, bio, avatarUrl, links, memberSince, badges }
 
         public func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -30,6 +40,7 @@ public enum GetProfile {
             try c.encode(avatarUrl, forKey: .avatarUrl)
             try c.encode(links, forKey: .links)
             try c.encode(memberSince, forKey: .memberSince)
+            try c.encode(badges, forKey: .badges)
         }
     }
 
@@ -43,12 +54,19 @@ public enum GetProfile {
             """
         ).first
         guard let row else { throw APIError.notFound("User") }
+        let badges = try context.db().query(
+            "SELECT badge, awarded_at FROM user_badges WHERE user_id = \(id) ORDER BY awarded_at, badge"
+        ).rows.compactMap { badgeRow -> EarnedBadge? in
+            guard let badge = Badges.named(try badgeRow.string("badge")) else { return nil }
+            return EarnedBadge(
+                id: badge.id, title: badge.title, description: badge.description, awardedAt: try badgeRow.timestamp("awarded_at"))
+        }
         return .ok(
             PublicProfile(
                 id: try row.string("id"), name: try row.string("name"), role: try row.string("role"),
                 headline: try row.optionalString("headline"), bio: try row.optionalString("bio"),
                 avatarUrl: try row.optionalString("avatar_url"),
                 links: (try? JSONValue.parse(Array(try row.string("links").utf8))) ?? .object([:]),
-                memberSince: try row.timestamp("created_at")))
+                memberSince: try row.timestamp("created_at"), badges: badges))
     }
 }

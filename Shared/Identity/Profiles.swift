@@ -21,6 +21,10 @@ public struct PrivateProfile: Encodable, Sendable {
     public var phone: String?
     public var avatarUrl: String?
     public var links: JSONValue
+    /// Hidden from leaderboards.
+    public var leaderboardOptOut: Bool
+    /// IANA time zone for learning streaks.
+    public var timeZone: String
     public var createdAt: String
     public var updatedAt: String
 
@@ -37,12 +41,15 @@ public struct PrivateProfile: Encodable, Sendable {
         phone = try row.optionalString("phone")
         avatarUrl = try row.optionalString("avatar_url")
         links = (try? JSONValue.parse(Array(try row.string("links").utf8))) ?? .object([:])
+        leaderboardOptOut = try row.bool("leaderboard_opt_out")
+        timeZone = try row.string("time_zone")
         createdAt = try row.timestamp("created_at")
         updatedAt = try row.timestamp("updated_at")
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, email, name, role, status, emailVerified, headline, bio, phone, avatarUrl, links, createdAt, updatedAt
+        case id, email, name, role, status, emailVerified, headline, bio, phone, avatarUrl, links, leaderboardOptOut, timeZone,
+            createdAt, updatedAt
     }
 
     /// Optional fields are always present, as null when unset.
@@ -59,6 +66,8 @@ public struct PrivateProfile: Encodable, Sendable {
         try c.encode(phone, forKey: .phone)
         try c.encode(avatarUrl, forKey: .avatarUrl)
         try c.encode(links, forKey: .links)
+        try c.encode(leaderboardOptOut, forKey: .leaderboardOptOut)
+        try c.encode(timeZone, forKey: .timeZone)
         try c.encode(createdAt, forKey: .createdAt)
         try c.encode(updatedAt, forKey: .updatedAt)
     }

@@ -1,11 +1,13 @@
 import Auth
+import Certificates
 import Core
 import Database
 import FoundationEssentials
 import Runtime
 
-/// `PATCH /api/v1/users/me`: name, headline, bio, phone, avatar URL and links. Absent fields
-/// stay; null (or "") clears an optional one.
+/// `PATCH /api/v1/users/me`: name, headline, bio, phone, avatar URL, links, leaderboard opt-out
+/// and time zone. Absent fields stay; null (or "") clears an optional one. A new name re-issues
+/// the user's certificates (same codes, new files).
 public enum UpdateMe {
     public static let endpoint = Endpoint(.patch, "/api/v1/users/me", access: .signedIn, body: 16 * KiB, handle)
 
@@ -24,24 +26,40 @@ public enum UpdateMe {
         let avatar = fields.patchString("avatar_url", max: 2048)
         if let value = avatar.value, !isWebURL(value) { fields.fail("avatar_url", "must be an http(s) URL") }
         let links = linksField(&fields)
+        var optOut: Bool?
+        if let value = fields.object["leaderboard_opt_out"] {
+            if case .bool(let flag) = value { optOut = flag } else { fields.fail("leaderboard_opt_out", "must be true or false") }
+        }
+        let timeZone = fields.patchString("time_zone", min: 1, max: 64, nullable: false)
         try fields.finish()
+        if let zone = timeZone.value, try context.db().query("SELECT 1 FROM pg_timezone_names WHERE name = \(zone)").first == nil {
+            throw APIError.invalid(field: "time_zone", "must be an IANA time zone such as Europe/Paris")
+        }
 
-        let row = try context.db().query(
-            """
-            UPDATE users SET
-                name = CASE WHEN \(name.isPresent) THEN \(name.value) ELSE name END,
-                headline = CASE WHEN \(headline.isPresent) THEN \(headline.value) ELSE headline END,
-                bio = CASE WHEN \(bio.isPresent) THEN \(bio.value) ELSE bio END,
-                phone = CASE WHEN \(phone.isPresent) THEN \(phone.value) ELSE phone END,
-                avatar_url = CASE WHEN \(avatar.isPresent) THEN \(avatar.value) ELSE avatar_url END,
-                links = CASE WHEN \(links != nil) THEN \(links ?? "{}")::jsonb ELSE links END,
-                updated_at = now()
-            WHERE id = \(caller.id)
-            RETURNING \(fragment: Caller.columns)
-            """
-        ).first
-        guard let row else { throw APIError.notFound("User") }
-        return .ok(try PrivateProfile(row), message: "Profile updated.")
+        return try context.transaction { db in
+            let before = try db.query("SELECT name FROM users WHERE id = \(caller.id) FOR UPDATE").first
+            let row = try db.query(
+                """
+                UPDATE users SET
+                    name = CASE WHEN \(name.isPresent) THEN \(name.value) ELSE name END,
+                    headline = CASE WHEN \(headline.isPresent) THEN \(headline.value) ELSE headline END,
+                    bio = CASE WHEN \(bio.isPresent) THEN \(bio.value) ELSE bio END,
+                    phone = CASE WHEN \(phone.isPresent) THEN \(phone.value) ELSE phone END,
+                    avatar_url = CASE WHEN \(avatar.isPresent) THEN \(avatar.value) ELSE avatar_url END,
+                    links = CASE WHEN \(links != nil) THEN \(links ?? "{}")::jsonb ELSE links END,
+                    leaderboard_opt_out = coalesce(\(optOut), leaderboard_opt_out),
+                    time_zone = coalesce(\(timeZone.value), time_zone),
+                    updated_at = now()
+                WHERE id = \(caller.id)
+                RETURNING \(fragment: Caller.columns)
+                """
+            ).first
+            guard let row, let before else { throw APIError.notFound("User") }
+            if try row.string("name") != before.string("name") {
+                try CertificateReissue.requestForUser(db, userId: caller.id)
+            }
+            return .ok(try PrivateProfile(row), message: "Profile updated.")
+        }
     }
 
     /// `links`: an object of known kinds to http(s) URLs; replaces the stored links.

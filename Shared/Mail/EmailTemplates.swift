@@ -121,6 +121,34 @@ public struct EmailTemplates: Sendable {
             html: page([paragraph(greeting(name))] + lines.map(paragraph) + [button("Open \(productName)", appURL + "/")]))
     }
 
+    /// A certificate of completion (the PDF is attached by the email worker).
+    public func certificateIssued(name: String?, courseTitle: String, code: String, verificationURL: String) -> Content {
+        let intro = "Congratulations on completing \"\(courseTitle)\"! Your certificate is attached to this email."
+        let verify = "Certificate code \(code). Anyone can check it at:"
+        return Content(
+            subject: "Your certificate for \"\(courseTitle)\"",
+            text: "\(greeting(name))\n\n\(intro)\n\n\(verify)\n\(verificationURL)\n",
+            html: page([paragraph(greeting(name)), paragraph(intro), paragraph(verify), button("Verify certificate", verificationURL)]))
+    }
+
+    /// A badge earned.
+    public func badgeAwarded(name: String?, badgeTitle: String, badgeDescription: String) -> Content {
+        let intro = "You earned the \"\(badgeTitle)\" badge on \(productName): \(badgeDescription)"
+        return Content(
+            subject: "New badge: \(badgeTitle)",
+            text: "\(greeting(name))\n\n\(intro)\n\n\(appURL)/\n",
+            html: page([paragraph(greeting(name)), paragraph(intro), button("See your badges", appURL + "/")]))
+    }
+
+    /// A top place on a closed leaderboard.
+    public func leaderboardWinner(name: String?, rank: Int, periodLabel: String, points: Int) -> Content {
+        let intro = "You finished #\(rank) on the \(productName) leaderboard for \(periodLabel) with \(points) XP. Well done!"
+        return Content(
+            subject: "You placed #\(rank) for \(periodLabel)",
+            text: "\(greeting(name))\n\n\(intro)\n\n\(appURL)/\n",
+            html: page([paragraph(greeting(name)), paragraph(intro), button("Open \(productName)", appURL + "/")]))
+    }
+
     /// The reset link with the token percent-encoded.
     public func passwordResetLink(token: String) -> String {
         appURL + "/reset-password?token=" + percentEncode(token)

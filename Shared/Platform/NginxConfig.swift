@@ -21,6 +21,10 @@ public struct NginxConfig {
         /// `limit_req` rate for the `auth` class, e.g. "10r/m".
         public var authRate = "10r/m"
         public var authBurst = 20
+        /// `limit_req` rate and burst for the `lookup` class (public look-ups by code, e.g.
+        /// certificate verification), per address.
+        public var lookupRate = "60r/m"
+        public var lookupBurst = 30
         /// Per address on the upload URL: `limit_req` rate and burst, and uploads at once.
         public var uploadRate = "30r/m"
         public var uploadBurst = 20
@@ -130,6 +134,7 @@ public struct NginxConfig {
                     1 "";
                 }
                 limit_req_zone $lms_auth_key zone=auth:10m rate=\(s.authRate);
+                limit_req_zone $lms_lookup_key zone=lookup:10m rate=\(s.lookupRate);
                 limit_req_zone $lms_rate_key zone=uploads:10m rate=\(s.uploadRate);
                 limit_conn_zone $lms_rate_key zone=upload_conns:10m;
                 limit_req_status 429;
@@ -228,12 +233,14 @@ public struct NginxConfig {
         out += "\(indent)set $lms_allow \(quote(allow));\n"
         out += "\(indent)set $lms_fn \"\";\n\(indent)set $lms_pass \"\";\n"
         out += "\(indent)set $lms_auth_key \"\";\n"
+        out += "\(indent)set $lms_lookup_key \"\";\n"
         for (method, route) in methods {
             let pass = mode(route) == .fastcgi ? "fn_\(route.function)" : "fcgiwrap"
             out += "\(indent)if ($request_method = \(method)) {\n"
             out += "\(indent)    set $lms_fn \(route.function);\n\(indent)    set $lms_pass \(pass);\n"
             // Only this method counts against the zone: an empty key is never limited.
             if route.rateClass == "auth" { out += "\(indent)    set $lms_auth_key $lms_rate_key;\n" }
+            if route.rateClass == "lookup" { out += "\(indent)    set $lms_lookup_key $lms_rate_key;\n" }
             out += "\(indent)}\n"
         }
         out += "\(indent)if ($lms_fn = \"\") {\n\(indent)    return 405;\n\(indent)}\n"
@@ -251,6 +258,9 @@ public struct NginxConfig {
         }
         if routes.contains(where: { $0.rateClass == "auth" }) {
             out += "\(indent)limit_req zone=auth burst=\(s.authBurst) nodelay;\n"
+        }
+        if routes.contains(where: { $0.rateClass == "lookup" }) {
+            out += "\(indent)limit_req zone=lookup burst=\(s.lookupBurst) nodelay;\n"
         }
         out += "\(indent)fastcgi_hide_header X-Request-Id;\n"
         out += "\(indent)fastcgi_keep_conn on;\n"

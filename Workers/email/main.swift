@@ -4,6 +4,8 @@
 import Core
 import Delivery
 import Mail
+import Media
+import MediaFiles
 import Worker
 
 #if canImport(Glibc)
@@ -21,7 +23,10 @@ do {
     exit(1)
 }
 let templates = EmailTemplates(config: config)
+// Attachments (certificate PDFs) are read from the media store when one is configured.
+let store = try? MediaStore.from(config)
+let files = PerThread { () throws -> MediaFiles? in try store.map { try MediaFiles(store: $0) } }
 
 Worker.run(name: "email", options: Worker.Options(queue: "email", concurrency: 4)) { job, context in
-    try EmailDelivery.handle(job, context, transport: transport, templates: templates, sender: sender)
+    try EmailDelivery.handle(job, context, transport: transport, templates: templates, sender: sender, files: try files.get())
 }

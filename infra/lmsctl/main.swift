@@ -1,8 +1,10 @@
 // lmsctl: the operator CLI. Commands:
 //   migrate                         apply infra/migrations (DATABASE_URL; LMS_MIGRATIONS_DIR)
 //   create-admin EMAIL NAME         create or promote an admin; password from LMS_ADMIN_PASSWORD or stdin
-//   seed-demo                       demo instructors, students and published courses (password: LMS_DEMO_PASSWORD)
+//   seed-demo                       demo instructors, students and published courses (password: LMS_DEMO_PASSWORD),
+//                                   a course with a quiz and an assignment, XP, badges, a leaderboard, certificates
 //   seed-scale USERS COURSES        benchmark data (e.g. 1000000 100000); then makes the catalog band
+//   seed-scale-xp EVENTS            XP events over the seed-scale users, and their leaderboard scores
 //   catalog-band                    (re)make the catalog search's popular band (daily, from cron)
 //   routes                          print every route: what the function executables declare (`--describe`)
 //                                   with the operator's overrides (LMS_FUNCTIONS_CONF) applied
@@ -64,8 +66,9 @@ do {
     case "seed-demo":
         let password = config["LMS_DEMO_PASSWORD"] ?? "demo-password"
         let demo = try DemoData.load(connect(), password: password)
+        let awards = try DemoAchievements.load(connect())
         print(
-            "demo data ready: \(demo.instructors.count) instructors (\(demo.instructors[0]) ...), \(demo.students.count) students (\(demo.students[0]) ...), password \(demo.password)"
+            "demo data ready: \(demo.instructors.count) instructors (\(demo.instructors[0]) ...), \(demo.students.count) students (\(demo.students[0]) ...), password \(demo.password); \(awards) XP awards, badges, a leaderboard, certificates queued"
         )
     case "seed-scale":
         guard arguments.count == 3, let users = Int(arguments[1]), let courses = Int(arguments[2]) else {
@@ -76,6 +79,10 @@ do {
         print(try CatalogBand.refresh(connect()))
     case "catalog-band":
         print(try CatalogBand.refresh(connect()))
+    case "seed-scale-xp":
+        guard arguments.count == 2, let events = Int(arguments[1]) else { fail("usage: lmsctl seed-scale-xp EVENTS") }
+        try ScaleXP.load(connect(), events: events)
+        print("scale XP: \(events) events and their weekly and monthly scores")
     case "nginx-config":
         guard let run = config["LMS_RUN_DIR"], let logs = config["LMS_LOG_DIR"] else {
             fail("LMS_RUN_DIR and LMS_LOG_DIR must be set")
@@ -87,6 +94,8 @@ do {
         settings.corsOrigins = (config["CORS_ORIGINS"] ?? "").split(separator: ",").map { String($0).trimmed() }
         settings.authRate = config["AUTH_RATE_LIMIT"] ?? settings.authRate
         settings.authBurst = config.int("AUTH_RATE_BURST", default: settings.authBurst)
+        settings.lookupRate = config["LOOKUP_RATE_LIMIT"] ?? settings.lookupRate
+        settings.lookupBurst = config.int("LOOKUP_RATE_BURST", default: settings.lookupBurst)
         settings.rateLimitExempt = (config["RATE_LIMIT_EXEMPT"] ?? "").split(separator: ",").map { String($0).trimmed() }
         settings.modeOverride = config["LMS_MODE"].flatMap(Manifest.Mode.init(rawValue:))
         settings.behindTLS = config.bool("LMS_BEHIND_TLS", default: false)
@@ -142,7 +151,7 @@ do {
         for line in try Deployment(stack: stack).status() { print(line) }
     default:
         fail(
-            "usage: lmsctl migrate | create-admin EMAIL NAME | seed-demo | seed-scale USERS COURSES | routes | nginx-config | fastcgi-functions | deploy NAME... | rollback NAME... | status"
+            "usage: lmsctl migrate | create-admin EMAIL NAME | seed-demo | seed-scale USERS COURSES | seed-scale-xp EVENTS | catalog-band | routes | nginx-config | fastcgi-functions | deploy NAME... | rollback NAME... | status"
         )
     }
 } catch {

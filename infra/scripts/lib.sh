@@ -15,7 +15,8 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 LMS_PACKAGES=(
   postgresql postgresql-contrib pgbouncer nginx-light fcgiwrap spawn-fcgi
   libpq-dev libssl-dev libargon2-dev libcurl4-openssl-dev libhpdf-dev pkg-config
-  fonts-dejavu-core curl ca-certificates
+  fonts-dejavu-core libqrencode-dev curl ca-certificates
+  poppler-utils zbar-tools python3-fonttools
 )
 
 # Installs the missing packages (apt-get update first: a new machine has stale lists).
@@ -77,7 +78,7 @@ build_release() {
     flags+=(-Xswiftc -static-executable)
     swift build "${flags[@]}" --product lmsctl 2>&1 | release_build_output || die "release build failed"
     LMS_BUILD_DIR="$(swift build "${flags[@]}" --show-bin-path)"
-    for product in $(function_names) queue-bench; do
+    for product in $(function_names) queue-bench achievements-bench; do
       swift build "${flags[@]}" --product "$product" 2>&1 | release_build_output || die "release build of $product failed"
     done
     local workers=(-c release --static-swift-stdlib --scratch-path "$LMS_ROOT/.build-workers" --manifest-cache none)
@@ -348,6 +349,23 @@ wait_for_socket() {
 }
 
 # write_env_file KEY=VALUE...: the stack's configuration, read by every function (LMS_ENV_FILE).
+# The certificate worker's fast font: Debian's DejaVu Sans cut down (fontTools) to the scripts
+# of CertificateRenderer.subsetRanges, so libharu parses and embeds a fifth of it per PDF; the
+# renderer takes the whole font for any other character. Made once into .deps/fonts.
+CERTIFICATE_FONT_RANGES="U+0020-007E,U+00A0-052F,U+1E00-1FFF,U+2000-206F,U+20A0-20CF,U+2100-214F"
+certificate_font() {
+  local out="$LMS_ROOT/.deps/fonts/DejaVuSans-certificate.ttf"
+  if [ ! -s "$out" ]; then
+    mkdir -p "$(dirname "$out")"
+    /usr/bin/python3 -m fontTools.subset /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf \
+      --unicodes="$CERTIFICATE_FONT_RANGES" --layout-features='*' --output-file="$out.new" 2>/dev/null &&
+      mv -f "$out.new" "$out" || { rm -f "$out.new"; return 0; }
+  fi
+  mkdir -p "$STACK/fonts"
+  install -m 0644 "$out" "$STACK/fonts/DejaVuSans-certificate.ttf"
+  echo "CERTIFICATE_SUBSET_FONT=$STACK/fonts/DejaVuSans-certificate.ttf"
+}
+
 write_env_file() {
   local file="$STACK/lms.env"
   {
@@ -357,6 +375,7 @@ write_env_file() {
     printf '%s\n' "$@"
     # Defaults, after the caller's lines (the first line for a key wins): the local media store.
     echo "MEDIA_DIR=$STACK/media"
+    certificate_font
     echo "MEDIA_SIGNING_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
   } >"$file.new"
   chmod 0600 "$file.new"

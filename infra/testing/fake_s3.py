@@ -449,7 +449,8 @@ class Handler(BaseHTTPRequestHandler):
         content_type = self.header_value("Content-Type") or "binary/octet-stream"
         etag = '"' + hashlib.md5(body).hexdigest() + '"'
         # Conditional write, as S3 has it: `If-None-Match: *` only creates, never replaces.
-        if_none_match = self.header_value("If-None-Match")
+        # Absent is not the same as empty: a PUT without the header replaces the object.
+        if_none_match = self.header_value("If-None-Match") if self.headers.get("If-None-Match") is not None else None
         if if_none_match is not None and if_none_match.strip() != "*":
             raise S3Error(501, "NotImplemented", "If-None-Match only supports *")
         with self.state.lock:

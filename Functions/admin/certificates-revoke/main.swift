@@ -1,0 +1,4 @@
+import Certificates
+import Runtime
+
+Function.run(RevokeCertificate.endpoint)

@@ -1,0 +1,4 @@
+import Leaderboards
+import Runtime
+
+Function.run(ListMyBadges.endpoint)

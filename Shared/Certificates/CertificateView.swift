@@ -1,0 +1,72 @@
+import Auth
+import CertificatePDF
+import Core
+import Database
+import Runtime
+
+/// A certificate as its owner (and admins) see it.
+public struct CertificateView: Encodable, Sendable {
+    public var code: String
+    public var courseId: String
+    public var courseTitle: String
+    public var learnerName: String
+    public var instructorName: String
+    public var completedAt: String
+    public var issuedAt: String
+    /// `pending` until the PDF is rendered, then `ready`; `revoked` once revoked.
+    public var status: String
+    public var isPublic: Bool
+    public var verificationUrl: String
+    public var revokedAt: String?
+    public var revokeReason: String?
+
+    static let columns: SQL = """
+        c.code, c.course_id, c.course_title, c.learner_name, c.instructor_name, c.completed_at, c.issued_at, c.file_key,
+        c.is_public, c.revoked_at, c.revoke_reason
+        """
+
+    init(_ row: Row, appURL: String) throws {
+        code = try row.string("code")
+        courseId = try row.string("course_id")
+        courseTitle = try row.string("course_title")
+        learnerName = try row.string("learner_name")
+        instructorName = try row.string("instructor_name")
+        completedAt = try row.timestamp("completed_at")
+        issuedAt = try row.timestamp("issued_at")
+        revokedAt = try row.optionalTimestamp("revoked_at")
+        revokeReason = try row.optionalString("revoke_reason")
+        status = revokedAt != nil ? "revoked" : (try row.optionalString("file_key") == nil ? "pending" : "ready")
+        isPublic = try row.bool("is_public")
+        verificationUrl = CertificateCode.verificationURL(appURL: appURL, code: code)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case code, courseId, courseTitle, learnerName, instructorName, completedAt, issuedAt, status, isPublic, verificationUrl,
+            revokedAt, revokeReason
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(code, forKey: .code)
+        try c.encode(courseId, forKey: .courseId)
+        try c.encode(courseTitle, forKey: .courseTitle)
+        try c.encode(learnerName, forKey: .learnerName)
+        try c.encode(instructorName, forKey: .instructorName)
+        try c.encode(completedAt, forKey: .completedAt)
+        try c.encode(issuedAt, forKey: .issuedAt)
+        try c.encode(status, forKey: .status)
+        try c.encode(isPublic, forKey: .isPublic)
+        try c.encode(verificationUrl, forKey: .verificationUrl)
+        try c.encode(revokedAt, forKey: .revokedAt)
+        try c.encode(revokeReason, forKey: .revokeReason)
+    }
+}
+
+/// `PUBLIC_APP_URL`: where the verification page lives.
+func appURL(_ config: Config) -> String { config["PUBLIC_APP_URL"] ?? "http://localhost:3000" }
+
+/// The code in a path, canonical; unknown and malformed codes are the same 404.
+func codeParameter(_ context: Context) throws -> String {
+    guard let code = CertificateCode.normalize(try context.request.parameter("code")) else { throw APIError.notFound("Certificate") }
+    return code
+}

@@ -1,0 +1,152 @@
+// achievements-bench: the certificate and leaderboard benchmarks, run by
+// infra/bench/achievements.sh. Prints figures; asserts nothing.
+//   achievements-bench render --count 500          PDFs per second on one thread, file size
+//   achievements-bench issue --samples 30          completion -> certificate downloadable, worker idle
+//   achievements-bench close                       closing last week's boards (snapshot with ranks)
+//   achievements-bench refresh                     re-ranking the current week's and month's boards
+//   achievements-bench token                       an access token of a ranked scale user (for wrk)
+// DATABASE_URL and (token) JWT_SECRET come from the environment.
+import Achievements
+import Auth
+import CertificatePDF
+import Core
+import Database
+import Queue
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+let config = Config.load()
+let arguments = Array(CommandLine.arguments.dropFirst())
+@MainActor func option(_ name: String, _ fallback: Int) -> Int {
+    guard let index = arguments.firstIndex(of: "--\(name)"), index + 1 < arguments.count, let value = Int(arguments[index + 1]) else {
+        return fallback
+    }
+    return value
+}
+func fail(_ message: String) -> Never {
+    print("achievements-bench: \(message)")
+    exit(1)
+}
+func format(_ value: Double, _ digits: Int = 2) -> String {
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let rounded = (value * scale).rounded() / scale
+    return String(rounded)
+}
+func percentile(_ sorted: [Double], _ p: Double) -> Double {
+    sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+}
+
+@MainActor func render() throws {
+    let count = option("count", 500)
+    let renderer = CertificateRenderer(config: config)
+    let names = ["José Müller", "Zoë Ødegaard", "Nguyễn Thị Minh Khai", "Łukasz Żółć", "Ελένη", "Иван"]
+    var bytes = 0
+    var largest = 0
+    _ = try renderer.render(content(names[0], 0))  // warm the page cache for the font file
+    let started = monotonicSeconds()
+    for index in 0..<count {
+        let pdf = try renderer.render(content(names[index % names.count], index))
+        bytes += pdf.count
+        largest = max(largest, pdf.count)
+    }
+    let seconds = monotonicSeconds() - started
+    print(
+        "render: \(count) PDFs in \(format(seconds)) s on one thread: \(format(Double(count) / seconds, 1)) PDFs/s, "
+            + "\(format(seconds * 1000 / Double(count))) ms each; size avg \(bytes / count / 1024) KiB, max \(largest / 1024) KiB "
+            + "(font \(renderer.font(for: content(names[0], 0)).split(separator: "/").last ?? ""), embedded as a subset)")
+}
+
+func content(_ name: String, _ index: Int) -> CertificateContent {
+    let code = CertificateCode.generate()
+    return CertificateContent(
+        platformName: "LMS", learnerName: "\(name) \(index)", courseTitle: "Swift on the Server from Scratch",
+        instructorName: "Demo Instructor 1", completedOn: "30 November 2026", code: code,
+        verificationURL: "https://app.example.com/certificates/\(code)")
+}
+
+/// Completion -> downloadable: a `certificate.issue` job enqueued as issue 10 does, until the
+/// row has its file (the worker running, idle).
+@MainActor func issue(_ db: Connection) throws {
+    let samples = option("samples", 30)
+    let course = try db.query(
+        "SELECT id FROM courses WHERE status = 'published' ORDER BY published_at LIMIT 1"
+    ).one().string("id")
+    let users = try db.query(
+        """
+        SELECT u.id FROM users u WHERE u.status = 'active' AND u.role = 'student'
+          AND NOT EXISTS (SELECT 1 FROM certificates c WHERE c.user_id = u.id AND c.course_id = \(course))
+        LIMIT \(samples)
+        """
+    ).rows.map { try $0.string("id") }
+    var latencies: [Double] = []
+    for user in users {
+        let started = monotonicSeconds()
+        try Queue.enqueue(
+            db, kind: "certificate.issue", payload: ["user_id": user, "course_id": course, "completed_at": isoTime(unixTime())],
+            options: .init(queue: "certificates", uniqueKey: "certificate:\(user):\(course)"))
+        while try db.query(
+            "SELECT 1 FROM certificates WHERE user_id = \(user) AND course_id = \(course) AND file_key IS NOT NULL"
+        ).first == nil {
+            if monotonicSeconds() - started > 30 { fail("no certificate after 30 s: is worker-certificate running?") }
+            usleep(2000)
+        }
+        latencies.append((monotonicSeconds() - started) * 1000)
+        usleep(200_000)  // the worker goes idle again
+    }
+    let sorted = latencies.sorted()
+    print(
+        "completion -> downloadable (worker idle, n=\(sorted.count)): p50 \(format(percentile(sorted, 0.5))) ms, "
+            + "p90 \(format(percentile(sorted, 0.9))) ms, max \(format(sorted.last ?? 0)) ms")
+}
+
+@MainActor func close(_ db: Connection) throws {
+    let week = Period.containing(.week, time: unixTime()).previous
+    let entries = try db.query(
+        "SELECT count(*)::int AS n FROM leaderboard_scores WHERE period = 'week' AND period_start = \(week.startDate)::date"
+    ).one().int("n")
+    let started = monotonicSeconds()
+    let outcome = try Leaderboards.close(db, week)
+    print("close \(week.label): \(entries) score rows, \(outcome) in \(format(monotonicSeconds() - started)) s")
+}
+
+@MainActor func refresh(_ db: Connection) throws {
+    try db.execute("UPDATE leaderboard_periods SET ranked_through = NULL WHERE closed_at IS NULL")
+    let started = monotonicSeconds()
+    let boards = try Leaderboards.refresh(db, now: unixTime())
+    print("refresh (current week and month, from scratch): \(boards) boards in \(format(monotonicSeconds() - started)) s")
+}
+
+@MainActor func token(_ db: Connection) throws {
+    let week = Period.containing(.week, time: unixTime())
+    // Someone in the middle of the board: their rank is far outside any top N.
+    let row = try db.query(
+        """
+        SELECT r.user_id FROM leaderboard_ranks r WHERE r.period = 'week' AND r.period_start = \(week.startDate)::date
+          AND r.course_id = \(globalBoard)::uuid ORDER BY r.rank DESC LIMIT 1 OFFSET (
+            SELECT entries / 2 FROM leaderboard_boards WHERE period = 'week' AND period_start = \(week.startDate)::date
+              AND course_id = \(globalBoard)::uuid)
+        """
+    ).one()
+    let user = try row.string("user_id")
+    let now = unixTime()
+    print(
+        JWT.sign(
+            JWT.Claims(sub: user, role: "student", iat: now, exp: now + 3600, ver: 0), secret: Array(try config.require("JWT_SECRET").utf8))
+    )
+}
+
+if arguments.first == "render" {
+    try render()
+    exit(0)
+}
+guard let url = config["DATABASE_URL"] else { fail("DATABASE_URL must be set") }
+switch arguments.first {
+case "issue": try issue(try Connection(url: url))
+case "close": try close(try Connection(url: url))
+case "refresh": try refresh(try Connection(url: url))
+case "token": try token(try Connection(url: url))
+default: fail("usage: achievements-bench render|issue|close|refresh|token [--count N] [--samples N]")
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Certificates and leaderboards (issue 11): certificate render alone (PDFs per second on one
+# thread, file size), completion -> certificate downloadable with the worker idle (p50), then at
+# scale (lmsctl seed-scale USERS + seed-scale-xp EVENTS: 1,000,000 users and 10,000,000 XP events
+# by default) the close of last week's snapshot, a from-scratch refresh of the current boards,
+# and GET /api/v1/leaderboards through nginx (FastCGI) with wrk at 16 connections, with the
+# caller's own rank (a user in the middle of the board) and anonymous. Prints figures; asserts
+# nothing. Usage: infra/bench/achievements.sh [seconds per wrk run] [users] [events]
+source "$(dirname "$0")/../scripts/lib.sh"
+cd "$LMS_ROOT"
+DURATION="${1:-10}"
+USERS="${2:-1000000}"
+EVENTS="${3:-10000000}"
+
+install_packages wrk
+fetch_pg_static
+ensure_service_user
+# LMS_BENCH_BUILD_DIR: binaries already built there (e.g. the debug build of infra/test.sh)
+# instead of a release build.
+if [ -z "${LMS_BENCH_BUILD_DIR:-}" ]; then
+  log "building release binaries"
+  build_release
+else
+  LMS_BUILD_DIR="$LMS_BENCH_BUILD_DIR"
+  LMS_WORKER_BUILD_DIR="$LMS_BENCH_BUILD_DIR"
+fi
+
+BENCH="$(mktemp -d /tmp/lms-achievements.XXXXXX)"
+chmod 0755 "$BENCH"
+stack_init "$BENCH"
+trap 'stop_workers || true; stop_instance main || true; stop_postgres || true; [ -n "${LMS_BENCH_KEEP:-}" ] || rm -rf "$BENCH"' EXIT
+start_postgres
+start_pgbouncer
+lmsctl migrate >/dev/null
+lmsctl seed-demo >/dev/null
+JWT_SECRET_VALUE="$(head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+write_env_file "LMS_ENV=production" "JWT_SECRET=$JWT_SECRET_VALUE" "LOG_REQUESTS=false" "PUBLIC_APP_URL=https://app.example.com"
+install_binaries
+bench() { env DATABASE_URL="$DATABASE_URL" JWT_SECRET="$JWT_SECRET_VALUE" "$LMS_BUILD_DIR/achievements-bench" "$@"; }
+# The fast font when the stack has one (CERTIFICATE_SUBSET_FONT=... bench render), else the whole font.
+
+echo "== certificates ($(nproc) cores shared with whatever else runs: figures taken under that load)"
+CERTIFICATE_SUBSET_FONT="$STACK/fonts/DejaVuSans-certificate.ttf" bench render --count 500
+bench render --count 300
+start_worker worker-certificate
+sleep 2
+bench issue --samples 25
+stop_workers
+
+echo "== leaderboards at scale: $USERS users, $EVENTS XP events"
+start=$(date +%s)
+lmsctl seed-scale "$USERS" 1000 >/dev/null
+echo "users generated in $(($(date +%s) - start)) s"
+start=$(date +%s)
+lmsctl seed-scale-xp "$EVENTS" >/dev/null
+echo "XP events and scores generated in $(($(date +%s) - start)) s"
+bench close
+bench close
+bench refresh
+TOKEN="$(bench token)"
+start_instance main 18096 manifest AUTH_RATE_LIMIT=100000r/s RATE_LIMIT_EXEMPT=127.0.0.1
+BASE="http://127.0.0.1:18096"
+field() { printf '%s\n' "$1" | awk -v key="$2" '$1 == key {print $2}'; }
+WRK=(wrk -t2 -c16 -d"${DURATION}s" --timeout 10s --latency)
+run() {
+  local name="$1" out; shift
+  out=$("${WRK[@]}" "$@")
+  printf '%-48s %9s req/s  p50 %8s  p99 %8s%s\n' "$name" "$(printf '%s\n' "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}')" \
+    "$(field "$out" 50%)" "$(field "$out" 99%)" "$(printf '%s\n' "$out" | awk '/Non-2xx/ {printf "  %s non-2xx", $NF}')"
+}
+curl -fsS -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/leaderboards?period=week&limit=10" | head -c 400
+echo
+echo "GET /api/v1/leaderboards through nginx, FastCGI, wrk 16 connections ${DURATION}s:"
+run "week top 10 + own rank (signed in)" -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/leaderboards?period=week&limit=10"
+run "week top 100 + own rank (signed in)" -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/leaderboards?period=week&limit=100"
+run "last week's snapshot + own rank (signed in)" -H "Authorization: Bearer $TOKEN" \
+  "$BASE/api/v1/leaderboards?period=week&at=$(bench_week=$(date -u -d '7 days ago' +%G-W%V); echo "$bench_week")&limit=10"
+run "month top 10 (anonymous)" "$BASE/api/v1/leaderboards?period=month&limit=10"
