@@ -128,16 +128,20 @@ var targets: [Target] = [
     // Files the server writes and reads in the media store itself (workers: links libcurl).
     .target(name: "MediaFiles", dependencies: ["Media", "HTTPClient", "Core"], path: "Shared/MediaFiles", swiftSettings: settings),
     // The certificate document (libharu, libqrencode) and its code: no database, no HTTP.
-    .target(name: "CertificatePDF", dependencies: ["CHaru", "CQREncode", "Core"], path: "Shared/CertificatePDF", swiftSettings: settings),
+    // A certificate's public code (no C library: the endpoints link it, and they are static).
+    .target(name: "CertificateCodes", dependencies: ["Core"], path: "Shared/CertificateCodes", swiftSettings: settings),
+    .target(
+        name: "CertificatePDF", dependencies: ["CHaru", "CQREncode", "Core", "CertificateCodes"], path: "Shared/CertificatePDF",
+        swiftSettings: settings),
     // The certificate worker's job.
     .target(
         name: "CertificateIssue",
-        dependencies: ["CertificatePDF", "MediaFiles", "Core", "Database", "Queue", "Worker", "Notifications"],
+        dependencies: ["CertificatePDF", "CertificateCodes", "MediaFiles", "Core", "Database", "Queue", "Worker", "Notifications"],
         path: "Shared/CertificateIssue", swiftSettings: settings),
     // Certificate endpoints (list, verify, download link, visibility, revoke, re-issue).
     .target(
         name: "Certificates",
-        dependencies: ["CertificatePDF", "Core", "Runtime", "Database", "Auth", "Queue", "Media"],
+        dependencies: ["CertificateCodes", "Core", "Runtime", "Database", "Auth", "Queue", "Media"],
         path: "Shared/Certificates", swiftSettings: settings),
     // XP, badges and leaderboards: what the XP and leaderboard workers do (no HTTP).
     .target(
@@ -158,7 +162,8 @@ var targets: [Target] = [
 
     // The certificate and leaderboard benchmark (infra/bench/achievements.sh).
     .executableTarget(
-        name: "achievements-bench", dependencies: ["Achievements", "CertificatePDF", "Auth", "Queue", "Database", "Core"],
+        name: "achievements-bench",
+        dependencies: ["Achievements", "CertificatePDF", "CertificateCodes", "Auth", "Queue", "Database", "Core"],
         path: "infra/bench/achievements-bench", swiftSettings: settings),
 
     // Tests.
@@ -169,7 +174,7 @@ var targets: [Target] = [
         name: "UnitTests",
         dependencies: [
             "Core", "Runtime", "Database", "Auth", "Crypto", "Identity", "Platform", "HTTPClient", "Push", "Mail", "Media", "TestSupport",
-            "CertificatePDF", "Achievements",
+            "CertificatePDF", "CertificateCodes", "Achievements",
         ],
         path: "Tests/UnitTests", swiftSettings: settings),
     .testTarget(
@@ -178,7 +183,8 @@ var targets: [Target] = [
             "Core", "Runtime", "Database", "Auth", "Identity", "Jobs", "Platform", "Queue", "Worker", "Delivery", "Notifications", "Push",
             "Mail",
             "Courses", "Media", "MediaCheck", "HTTPClient", "TestSupport", "Learning", "Quizzes", "Assignments",
-            "Courses", "Media", "MediaCheck", "HTTPClient", "TestSupport", "MediaFiles", "CertificatePDF", "CertificateIssue",
+            "MediaFiles", "CertificatePDF", "CertificateCodes",
+            "CertificateIssue",
             "Certificates", "Achievements", "Leaderboards",
         ],
         path: "Tests/HandlerTests", swiftSettings: settings),
@@ -186,6 +192,7 @@ var targets: [Target] = [
         name: "EndToEndTests",
         dependencies: [
             "Core", "Runtime", "Database", "Auth", "Queue", "Notifications", "Platform", "Media", "TestSupport", "CertificatePDF",
+            "CertificateCodes",
         ],
         path: "Tests/EndToEndTests",
         swiftSettings: settings),

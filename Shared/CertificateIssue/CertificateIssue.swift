@@ -1,3 +1,4 @@
+import CertificateCodes
 import CertificatePDF
 import Core
 import Database

@@ -1,5 +1,5 @@
 import Auth
-import CertificatePDF
+import CertificateCodes
 import Core
 import Database
 import Runtime

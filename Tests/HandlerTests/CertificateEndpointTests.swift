@@ -1,4 +1,5 @@
 import Auth
+import CertificateCodes
 import CertificatePDF
 import Certificates
 import Core

@@ -1,5 +1,6 @@
 import Auth
 import CertificateIssue
+import CertificateCodes
 import CertificatePDF
 import Certificates
 import Core

@@ -36,7 +36,7 @@ lmsctl seed-demo >/dev/null
 JWT_SECRET_VALUE="$(head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 write_env_file "LMS_ENV=production" "JWT_SECRET=$JWT_SECRET_VALUE" "LOG_REQUESTS=false" "PUBLIC_APP_URL=https://app.example.com"
 install_binaries
-bench() { env DATABASE_URL="$DATABASE_URL" JWT_SECRET="$JWT_SECRET_VALUE" "$LMS_BUILD_DIR/achievements-bench" "$@"; }
+bench() { env DATABASE_URL="$DATABASE_URL" JWT_SECRET="$JWT_SECRET_VALUE" "$LMS_WORKER_BUILD_DIR/achievements-bench" "$@"; }
 # The fast font when the stack has one (CERTIFICATE_SUBSET_FONT=... bench render), else the whole font.
 
 echo "== certificates ($(nproc) cores shared with whatever else runs: figures taken under that load)"

@@ -8,6 +8,7 @@
 // DATABASE_URL and (token) JWT_SECRET come from the environment.
 import Achievements
 import Auth
+import CertificateCodes
 import CertificatePDF
 import Core
 import Database
