@@ -1,6 +1,6 @@
 import Auth
-import CertificateIssue
 import CertificateCodes
+import CertificateIssue
 import CertificatePDF
 import Certificates
 import Core
