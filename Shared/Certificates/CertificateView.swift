@@ -17,8 +17,8 @@ public struct CertificateView: Encodable, Sendable {
     public var status: String
     public var isPublic: Bool
     public var verificationUrl: String
-    public var revokedAt: String?
-    public var revokeReason: String?
+    @Nullable public var revokedAt: String?
+    @Nullable public var revokeReason: String?
 
     static let columns: SQL = """
         c.code, c.course_id, c.course_title, c.learner_name, c.instructor_name, c.completed_at, c.issued_at, c.file_key,
@@ -33,32 +33,12 @@ public struct CertificateView: Encodable, Sendable {
         instructorName = try row.string("instructor_name")
         completedAt = try row.timestamp("completed_at")
         issuedAt = try row.timestamp("issued_at")
-        revokedAt = try row.optionalTimestamp("revoked_at")
-        revokeReason = try row.optionalString("revoke_reason")
+        let revokedAt = try row.optionalTimestamp("revoked_at")
         status = revokedAt != nil ? "revoked" : (try row.optionalString("file_key") == nil ? "pending" : "ready")
         isPublic = try row.bool("is_public")
         verificationUrl = CertificateCode.verificationURL(appURL: appURL, code: code)
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case code, courseId, courseTitle, learnerName, instructorName, completedAt, issuedAt, status, isPublic, verificationUrl,
-            revokedAt, revokeReason
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(code, forKey: .code)
-        try c.encode(courseId, forKey: .courseId)
-        try c.encode(courseTitle, forKey: .courseTitle)
-        try c.encode(learnerName, forKey: .learnerName)
-        try c.encode(instructorName, forKey: .instructorName)
-        try c.encode(completedAt, forKey: .completedAt)
-        try c.encode(issuedAt, forKey: .issuedAt)
-        try c.encode(status, forKey: .status)
-        try c.encode(isPublic, forKey: .isPublic)
-        try c.encode(verificationUrl, forKey: .verificationUrl)
-        try c.encode(revokedAt, forKey: .revokedAt)
-        try c.encode(revokeReason, forKey: .revokeReason)
+        self.revokedAt = revokedAt
+        revokeReason = try row.optionalString("revoke_reason")
     }
 }
 

@@ -19,29 +19,9 @@ public enum VerifyCertificate {
         var instructorName: String
         var completedAt: String
         var issuedAt: String
-        var revokedAt: String?
-        var revokeReason: String?
+        @Nullable var revokedAt: String?
+        @Nullable var revokeReason: String?
         var pdfAvailable: Bool
-
-        enum CodingKeys: String, CodingKey {
-            case code, valid, status, learnerName, courseTitle, instructorName, completedAt, issuedAt, revokedAt, revokeReason,
-                pdfAvailable
-        }
-
-        func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(code, forKey: .code)
-            try c.encode(valid, forKey: .valid)
-            try c.encode(status, forKey: .status)
-            try c.encode(learnerName, forKey: .learnerName)
-            try c.encode(courseTitle, forKey: .courseTitle)
-            try c.encode(instructorName, forKey: .instructorName)
-            try c.encode(completedAt, forKey: .completedAt)
-            try c.encode(issuedAt, forKey: .issuedAt)
-            try c.encode(revokedAt, forKey: .revokedAt)
-            try c.encode(revokeReason, forKey: .revokeReason)
-            try c.encode(pdfAvailable, forKey: .pdfAvailable)
-        }
     }
 
     public static func handle(_ context: Context) throws -> Response {

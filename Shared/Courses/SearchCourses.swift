@@ -108,9 +108,9 @@ public enum SearchCourses {
         let byPopularity: SQL = "c.enrollment_count DESC, c.id DESC"
         /// Relevance pages continue within their tier (`a:` words in title, subtitle or tags;
         /// `b:` in the description only), by enrollments and id; a later tier starts at its top.
-        func keyset(_ filters: SQL, tier: String) -> SQL {
-            guard let after, after.key.hasPrefix(tier + ":"), let enrollments = Int(after.key.dropFirst(2)) else { return filters }
-            return "\(fragment: filters) AND (c.enrollment_count, c.id) < (\(enrollments), CAST(\(after.id) AS uuid))"
+        func keyset(_ filters: SQL, tier: Int) -> SQL {
+            guard let after, let key = Cursor.relevance(after.key), key.tier == tier else { return filters }
+            return "\(fragment: filters) AND (c.enrollment_count, c.id) < (\(key.enrollments), CAST(\(after.id) AS uuid))"
         }
         let db = try context.db()
         var rows: [Row] = []
@@ -156,13 +156,13 @@ public enum SearchCourses {
                 if after == nil || after?.key.hasPrefix("a:") == true {
                     tierA = try db.query(
                         select(
-                            rank: "1", filters: keyset("\(fragment: filters) AND c.rank_vector @@ \(fragment: query)", tier: "a"),
+                            rank: "1", filters: keyset("\(fragment: filters) AND c.rank_vector @@ \(fragment: query)", tier: 1),
                             order: byPopularity, key: "c.enrollment_count", limit: limit + 1), reusePlan: false
                     ).rows
                 }
                 guard tierA.count <= limit else { return tierA }
                 let needed = limit + 1 - tierA.count
-                let tierB = keyset("\(fragment: matched) AND NOT c.rank_vector @@ \(fragment: query)", tier: "b")
+                let tierB = keyset("\(fragment: matched) AND NOT c.rank_vector @@ \(fragment: query)", tier: 0)
                 // The popular band first (CatalogBand): when it holds the rest of the page, that is
                 // the top of the whole tier, read from an index a tenth as large.
                 let continuesBelowBand = after.flatMap { Cursor.relevance($0.key) }.map { $0.tier == 0 && $0.enrollments < plan.band ?? 0 }

@@ -23,31 +23,13 @@ public enum GetLeaderboard {
     struct User: Encodable, Sendable {
         var id: String
         var name: String
-        var avatarUrl: String?
-
-        enum CodingKeys: String, CodingKey { case id, name, avatarUrl }
-
-        func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(id, forKey: .id)
-            try c.encode(name, forKey: .name)
-            try c.encode(avatarUrl, forKey: .avatarUrl)
-        }
+        @Nullable var avatarUrl: String?
     }
 
     struct Me: Encodable, Sendable {
-        var rank: Int?
+        @Nullable var rank: Int?
         var points: Int
         var optedOut: Bool
-
-        enum CodingKeys: String, CodingKey { case rank, points, optedOut }
-
-        func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(rank, forKey: .rank)
-            try c.encode(points, forKey: .points)
-            try c.encode(optedOut, forKey: .optedOut)
-        }
     }
 
     struct Board: Encodable, Sendable {
@@ -55,32 +37,13 @@ public enum GetLeaderboard {
         var at: String
         var startsAt: String
         var endsAt: String
-        var courseId: String?
+        @Nullable var courseId: String?
         var closed: Bool
-        var rankedAt: String?
+        @Nullable var rankedAt: String?
         var participants: Int
         var entries: [Entry]
-        var nextCursor: String?
-        var me: Me?
-
-        enum CodingKeys: String, CodingKey {
-            case period, at, startsAt, endsAt, courseId, closed, rankedAt, participants, entries, nextCursor, me
-        }
-
-        func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(period, forKey: .period)
-            try c.encode(at, forKey: .at)
-            try c.encode(startsAt, forKey: .startsAt)
-            try c.encode(endsAt, forKey: .endsAt)
-            try c.encode(courseId, forKey: .courseId)
-            try c.encode(closed, forKey: .closed)
-            try c.encode(rankedAt, forKey: .rankedAt)
-            try c.encode(participants, forKey: .participants)
-            try c.encode(entries, forKey: .entries)
-            try c.encode(nextCursor, forKey: .nextCursor)
-            try c.encode(me, forKey: .me)
-        }
+        @Nullable var nextCursor: String?
+        @Nullable var me: Me?
     }
 
     public static func handle(_ context: Context) throws -> Response {

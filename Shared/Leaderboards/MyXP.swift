@@ -13,19 +13,8 @@ public enum GetMyXP {
         var type: String
         var source: String
         var points: Int
-        var courseId: String?
+        @Nullable var courseId: String?
         var occurredAt: String
-
-        enum CodingKeys: String, CodingKey { case type, source, points, courseId, occurredAt }
-
-        func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(type, forKey: .type)
-            try c.encode(source, forKey: .source)
-            try c.encode(points, forKey: .points)
-            try c.encode(courseId, forKey: .courseId)
-            try c.encode(occurredAt, forKey: .occurredAt)
-        }
     }
 
     struct Summary: Encodable, Sendable {
@@ -78,18 +67,7 @@ public enum ListMyBadges {
         var title: String
         var description: String
         var earned: Bool
-        var awardedAt: String?
-
-        enum CodingKeys: String, CodingKey { case id, title, description, earned, awardedAt }
-
-        func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(id, forKey: .id)
-            try c.encode(title, forKey: .title)
-            try c.encode(description, forKey: .description)
-            try c.encode(earned, forKey: .earned)
-            try c.encode(awardedAt, forKey: .awardedAt)
-        }
+        @Nullable var awardedAt: String?
     }
 
     struct List: Encodable, Sendable {
