@@ -152,6 +152,16 @@ var targets: [Target] = [
         name: "Leaderboards", dependencies: ["Achievements", "Core", "Runtime", "Database", "Auth"], path: "Shared/Leaderboards",
         swiftSettings: settings),
 
+    // Payments: the billing transaction every confirmation converges on, the signature
+    // schemes, the webhook and order endpoints (no libcurl: these functions stay static).
+    .target(
+        name: "Payments", dependencies: ["Core", "Runtime", "Database", "Auth", "Crypto", "Notifications", "Courses"],
+        path: "Shared/Payments", swiftSettings: settings),
+    // Creating an order calls Razorpay or Stripe (libcurl): only `payments-order` links it.
+    .target(
+        name: "Checkout", dependencies: ["Payments", "HTTPClient", "Core", "Runtime", "Database", "Auth", "Crypto"],
+        path: "Shared/Checkout", swiftSettings: settings),
+
     // Operator CLI: migrate, create-admin, nginx-config, routes.
     .executableTarget(
         name: "lmsctl", dependencies: ["Core", "Platform", "Auth", "Crypto", "Media"], path: "infra/lmsctl", swiftSettings: settings),
@@ -185,7 +195,7 @@ var targets: [Target] = [
             "Courses", "Media", "MediaCheck", "HTTPClient", "TestSupport", "Learning", "Quizzes", "Assignments",
             "MediaFiles", "CertificatePDF", "CertificateCodes",
             "CertificateIssue",
-            "Certificates", "Achievements", "Leaderboards",
+            "Certificates", "Achievements", "Leaderboards", "Payments", "Checkout",
         ],
         path: "Tests/HandlerTests", swiftSettings: settings),
     .testTarget(

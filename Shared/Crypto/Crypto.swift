@@ -55,6 +55,18 @@ public enum Crypto {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// A random (version 4) UUID in canonical lower-case form.
+    public static func randomUUID() -> String {
+        var bytes = randomBytes(16)
+        bytes[6] = bytes[6] & 0x0F | 0x40
+        bytes[8] = bytes[8] & 0x3F | 0x80
+        let text = hex(bytes)
+        let parts = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { range in
+            text.utf8.dropFirst(range.lowerBound).prefix(range.count)
+        }
+        return parts.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "-")
+    }
+
     /// A random URL-safe token with `bytes` bytes of entropy.
     public static func randomToken(bytes: Int = 32) -> String { Base64URL.encode(randomBytes(bytes)) }
 }
@@ -118,5 +130,14 @@ public enum Base64URL {
             out += [UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF)]
         }
         return out
+    }
+}
+
+/// Standard base64 with padding (RFC 4648 §4), as HTTP Basic authentication uses it.
+public enum Base64 {
+    public static func encode(_ bytes: [UInt8]) -> String {
+        var text = Array(Base64URL.encode(bytes).utf8).map { $0 == UInt8(ascii: "-") ? UInt8(ascii: "+") : $0 == UInt8(ascii: "_") ? UInt8(ascii: "/") : $0 }
+        while text.count % 4 != 0 { text.append(UInt8(ascii: "=")) }
+        return String(decoding: text, as: UTF8.self)
     }
 }

@@ -89,6 +89,13 @@ public enum EmailDelivery {
             return templates.leaderboardWinner(
                 name: email.name, rank: Int(try required("rank")) ?? 1, periodLabel: try required("period_label"),
                 points: Int(try required("points")) ?? 0)
+        case "payment_receipt":
+            let amount = Money.format(minor: Int(try required("amount_minor")) ?? 0, currency: try required("currency"))
+            return templates.paymentReceipt(
+                name: email.name, orderId: try required("order_id"), amount: amount,
+                items: try required("items").split(separator: "\n").map(String.init), paymentId: try required("payment_id"))
+        case "payment_alert":
+            return templates.paymentAlert(name: email.name, orderId: try required("order_id"), detail: try required("detail"))
         default:
             throw PermanentJobError("no email template \(email.template)")
         }

@@ -149,6 +149,28 @@ public struct EmailTemplates: Sendable {
             html: page([paragraph(greeting(name)), paragraph(intro), button("Open \(productName)", appURL + "/")]))
     }
 
+    /// The receipt of a paid order (the invoice follows separately once invoices exist).
+    public func paymentReceipt(name: String?, orderId: String, amount: String, items: [String], paymentId: String) -> Content {
+        let intro = "Thank you for your purchase on \(productName). We received \(amount) for:"
+        let reference = "Order \(orderId), payment reference \(paymentId). Your courses are ready:"
+        let link = "\(appURL)/orders/\(percentEncode(orderId))"
+        return Content(
+            subject: "Your \(productName) receipt: \(amount)",
+            text: "\(greeting(name))\n\n\(intro)\n\n" + items.map { "- \($0)" }.joined(separator: "\n") + "\n\n\(reference)\n\(link)\n",
+            html: page(
+                [paragraph(greeting(name)), paragraph(intro), "<ul>" + items.map { "<li>\(escape($0))</li>" }.joined() + "</ul>", paragraph(reference)]
+                    + [button("Open your courses", link)]))
+    }
+
+    /// For admins: a payment whose amount or currency does not match its order (nobody was enrolled).
+    public func paymentAlert(name: String?, orderId: String, detail: String) -> Content {
+        let intro = "A payment for order \(orderId) does not match the order: \(detail). Nobody was enrolled; check the payment with the provider."
+        return Content(
+            subject: "Payment alert: order \(orderId)",
+            text: "\(greeting(name))\n\n\(intro)\n",
+            html: page([paragraph(greeting(name)), paragraph(intro)]))
+    }
+
     /// The reset link with the token percent-encoded.
     public func passwordResetLink(token: String) -> String {
         appURL + "/reset-password?token=" + percentEncode(token)

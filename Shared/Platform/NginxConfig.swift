@@ -25,6 +25,9 @@ public struct NginxConfig {
         /// certificate verification), per address.
         public var lookupRate = "60r/m"
         public var lookupBurst = 30
+        /// `limit_req` rate and burst for the `webhook` class (payment providers), per address.
+        public var webhookRate = "50r/s"
+        public var webhookBurst = 200
         /// Per address on the upload URL: `limit_req` rate and burst, and uploads at once.
         public var uploadRate = "30r/m"
         public var uploadBurst = 20
@@ -135,6 +138,7 @@ public struct NginxConfig {
                 }
                 limit_req_zone $lms_auth_key zone=auth:10m rate=\(s.authRate);
                 limit_req_zone $lms_lookup_key zone=lookup:10m rate=\(s.lookupRate);
+                limit_req_zone $lms_webhook_key zone=webhooks:10m rate=\(s.webhookRate);
                 limit_req_zone $lms_rate_key zone=uploads:10m rate=\(s.uploadRate);
                 limit_conn_zone $lms_rate_key zone=upload_conns:10m;
                 limit_req_status 429;
@@ -228,12 +232,15 @@ public struct NginxConfig {
         // HEAD goes wherever GET does (the function answers it as a GET; nginx drops the body).
         let methods = routes.flatMap { $0.method == "GET" ? [("GET", $0), ("HEAD", $0)] : [($0.method, $0)] }
         let allow = methods.map(\.0).joined(separator: ", ")
-        out += securityHeaders(indent: indent)
+        // Webhooks are called by payment providers, never by a browser: no CORS, no cookies.
+        let webhook = routes.contains { $0.rateClass == "webhook" }
+        out += securityHeaders(indent: indent, cors: !webhook)
         out += "\(indent)add_header Allow \(quote(allow)) always;\n"
         out += "\(indent)set $lms_allow \(quote(allow));\n"
         out += "\(indent)set $lms_fn \"\";\n\(indent)set $lms_pass \"\";\n"
         out += "\(indent)set $lms_auth_key \"\";\n"
         out += "\(indent)set $lms_lookup_key \"\";\n"
+        out += "\(indent)set $lms_webhook_key \"\";\n"
         for (method, route) in methods {
             let pass = mode(route) == .fastcgi ? "fn_\(route.function)" : "fcgiwrap"
             out += "\(indent)if ($request_method = \(method)) {\n"
@@ -241,6 +248,7 @@ public struct NginxConfig {
             // Only this method counts against the zone: an empty key is never limited.
             if route.rateClass == "auth" { out += "\(indent)    set $lms_auth_key $lms_rate_key;\n" }
             if route.rateClass == "lookup" { out += "\(indent)    set $lms_lookup_key $lms_rate_key;\n" }
+            if route.rateClass == "webhook" { out += "\(indent)    set $lms_webhook_key $lms_rate_key;\n" }
             out += "\(indent)}\n"
         }
         out += "\(indent)if ($lms_fn = \"\") {\n\(indent)    return 405;\n\(indent)}\n"
@@ -261,6 +269,9 @@ public struct NginxConfig {
         }
         if routes.contains(where: { $0.rateClass == "lookup" }) {
             out += "\(indent)limit_req zone=lookup burst=\(s.lookupBurst) nodelay;\n"
+        }
+        if webhook {
+            out += "\(indent)limit_req zone=webhooks burst=\(s.webhookBurst) nodelay;\n"
         }
         out += "\(indent)fastcgi_hide_header X-Request-Id;\n"
         out += "\(indent)fastcgi_keep_conn on;\n"
@@ -293,6 +304,7 @@ public struct NginxConfig {
             out += "\(indent)fastcgi_param \(name) \(value);\n"
         }
         if let env = s.envFile { out += "\(indent)fastcgi_param LMS_ENV_FILE \(quote(env));\n" }
+        if webhook { out += "\(indent)fastcgi_param HTTP_COOKIE \"\";\n" }
         out += "        }\n"
         return out
     }
@@ -363,7 +375,7 @@ public struct NginxConfig {
 
     func securityHeaders(
         indent: String, contentPolicy: String = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
-        resourcePolicy: String = "same-site"
+        resourcePolicy: String = "same-site", cors: Bool = true
     ) -> String {
         var headers: [(String, String)] = [
             ("X-Content-Type-Options", "nosniff"),
@@ -372,6 +384,13 @@ public struct NginxConfig {
             ("Content-Security-Policy", contentPolicy),
             ("Cross-Origin-Resource-Policy", resourcePolicy),
             ("X-Request-Id", "$lms_request_id"),
+        ]
+        if cors { headers += corsHeaders }
+        if settings.behindTLS { headers.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains")) }
+        return headers.map { "\(indent)add_header \($0.0) \(quote($0.1)) always;\n" }.joined()
+    }
+
+    let corsHeaders: [(String, String)] = [
             ("Vary", "Origin"),
             ("Access-Control-Allow-Origin", "$lms_cors_origin"),
             ("Access-Control-Allow-Credentials", "$lms_cors_credentials"),
@@ -380,9 +399,6 @@ public struct NginxConfig {
             ("Access-Control-Expose-Headers", "X-Request-Id, Retry-After"),
             ("Access-Control-Max-Age", "600"),
         ]
-        if settings.behindTLS { headers.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains")) }
-        return headers.map { "\(indent)add_header \($0.0) \(quote($0.1)) always;\n" }.joined()
-    }
 
     /// `/api/v1/users/{id}/x` -> `/api/v1/users/[^/]+/x`
     func regex(_ template: String) -> String {

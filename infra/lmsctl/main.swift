@@ -96,6 +96,8 @@ do {
         settings.authBurst = config.int("AUTH_RATE_BURST", default: settings.authBurst)
         settings.lookupRate = config["LOOKUP_RATE_LIMIT"] ?? settings.lookupRate
         settings.lookupBurst = config.int("LOOKUP_RATE_BURST", default: settings.lookupBurst)
+        settings.webhookRate = config["WEBHOOK_RATE_LIMIT"] ?? settings.webhookRate
+        settings.webhookBurst = config.int("WEBHOOK_RATE_BURST", default: settings.webhookBurst)
         settings.rateLimitExempt = (config["RATE_LIMIT_EXEMPT"] ?? "").split(separator: ",").map { String($0).trimmed() }
         settings.modeOverride = config["LMS_MODE"].flatMap(Manifest.Mode.init(rawValue:))
         settings.behindTLS = config.bool("LMS_BEHIND_TLS", default: false)

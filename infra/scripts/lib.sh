@@ -78,12 +78,13 @@ build_release() {
     flags+=(-Xswiftc -static-executable)
     swift build "${flags[@]}" --product lmsctl 2>&1 | release_build_output || die "release build failed"
     LMS_BUILD_DIR="$(swift build "${flags[@]}" --show-bin-path)"
-    for product in $(function_names) queue-bench; do
+    for product in $(function_names | grep -vxF -f <(curl_function_names; echo /)) queue-bench; do
       swift build "${flags[@]}" --product "$product" 2>&1 | release_build_output || die "release build of $product failed"
     done
     local workers=(-c release --static-swift-stdlib --scratch-path "$LMS_ROOT/.build-workers" --manifest-cache none)
-    # The certificate benchmark renders with libharu too: built with the workers.
-    for product in $(ls "$LMS_ROOT/Workers" | sed 's/^/worker-/') achievements-bench; do
+    # The certificate benchmark renders with libharu too, and the functions that call a payment
+    # provider link libcurl: built with the workers.
+    for product in $(ls "$LMS_ROOT/Workers" | sed 's/^/worker-/') achievements-bench $(curl_function_names); do
       LMS_DYNAMIC_LINKING=1 swift build "${workers[@]}" --product "$product" 2>&1 | release_build_output ||
         die "release build of $product failed"
     done
@@ -98,6 +99,27 @@ build_release() {
 # function_names: every function executable, from the folders under Functions/ that hold a main.swift.
 function_names() {
   (cd "$LMS_ROOT/Functions" && find . -name main.swift | sed -e 's|^\./||' -e 's|/main\.swift$||' -e 's|/|-|g' | sort)
+}
+
+# curl_function_names: the functions that call out over HTTP (their main imports HTTPClient, so
+# they link libcurl, which Debian ships only as a shared library): built with the dynamically
+# linked workers and deployed from $LMS_WORKER_BUILD_DIR. They run as FastCGI, so their
+# start-up is paid once per process.
+curl_function_names() {
+  (cd "$LMS_ROOT/Functions" && grep -lx 'import HTTPClient' */*/main.swift | sed -e 's|/main\.swift$||' -e 's|/|-|g' | sort)
+}
+
+# function_binaries: NAME=BINARY for every function, from whichever build made it.
+function_binaries() {
+  local name curl
+  curl="$(curl_function_names)"
+  for name in $(function_names); do
+    if grep -qx -- "$name" <<<"$curl"; then
+      echo "$name=${LMS_WORKER_BUILD_DIR:-$LMS_BUILD_DIR}/$name"
+    else
+      echo "$name=$LMS_BUILD_DIR/$name"
+    fi
+  done
 }
 
 # Shows errors and warnings of a build, except glibc's known notes on static programs.
@@ -213,7 +235,7 @@ lmsctl() {
 # function later is `lmsctl deploy NAME` (see the README).
 install_binaries() {
   local functions=()
-  mapfile -t functions < <(function_names)
+  mapfile -t functions < <(function_binaries)
   lmsctl deploy --route-change "${functions[@]}" >/dev/null || die "could not install the functions"
   [ "$(id -u)" -eq 0 ] && chown -R "$LMS_SERVICE_USER" "$STACK/functions" "$STACK/releases"
   install -m 0755 "$LMS_BUILD_DIR/lmsctl" "$STACK/bin/lmsctl.new"
