@@ -195,7 +195,7 @@ var targets: [Target] = [
             "Courses", "Media", "MediaCheck", "HTTPClient", "TestSupport", "Learning", "Quizzes", "Assignments",
             "MediaFiles", "CertificatePDF", "CertificateCodes",
             "CertificateIssue",
-            "Certificates", "Achievements", "Leaderboards", "Payments", "Checkout",
+            "Certificates", "Achievements", "Leaderboards", "Payments", "Checkout", "Crypto",
         ],
         path: "Tests/HandlerTests", swiftSettings: settings),
     .testTarget(

@@ -8,8 +8,9 @@ cd "$LMS_ROOT"
 
 install_packages
 fetch_pg_static
-# Python packages of the fakes the tests start (SMTP capture, fake FCM) and the OpenAPI check.
-if ! python3 -c 'import cryptography, aiosmtpd, openapi_spec_validator' 2>/dev/null; then
+# Python packages of the fakes the tests start (SMTP capture, fake FCM), the providers' SDKs
+# (signature cross-checks) and the OpenAPI check.
+if ! python3 -c 'import cryptography, aiosmtpd, openapi_spec_validator, razorpay, stripe' 2>/dev/null; then
   log "installing Python test dependencies"
   python3 -m pip --version >/dev/null 2>&1 || install_packages python3-pip
   python3 -m pip install --quiet --disable-pip-version-check -r infra/testing/requirements.txt 2>/dev/null ||

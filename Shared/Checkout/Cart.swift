@@ -69,7 +69,8 @@ struct Cart: Equatable {
         let currencies = Set(items.map(\.currency))
         if currencies.count > 1 {
             invalid.append(
-                FieldError(field: "course_ids", message: "mixes currencies (\(currencies.sorted().joined(separator: ", "))): buy them separately"))
+                FieldError(
+                    field: "course_ids", message: "mixes currencies (\(currencies.sorted().joined(separator: ", "))): buy them separately"))
         }
         if !invalid.isEmpty { throw APIError.invalid(invalid) }
         if !owned.isEmpty {

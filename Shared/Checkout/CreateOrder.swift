@@ -49,7 +49,8 @@ public enum CreateOrder {
         try context.transaction { db in
             // The prices the provider was given must still be the prices (an edit may have landed meanwhile).
             guard try Cart.check(db, courseIds: courseIds, buyer: caller, lock: true) == cart else {
-                throw APIError.conflict("A course in your cart changed while you checked out. Review the cart and try again.", code: "cart_changed")
+                throw APIError.conflict(
+                    "A course in your cart changed while you checked out. Review the cart and try again.", code: "cart_changed")
             }
             try db.execute(
                 """

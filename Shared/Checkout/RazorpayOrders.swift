@@ -19,7 +19,8 @@ enum RazorpayOrders {
             headers: ["Authorization": "Basic " + Base64.encode(Array(credentials.utf8)), "Content-Type": "application/json"],
             body: try encodeJSON(body))
         guard case .string(let id)? = answer["id"], id.hasPrefix("order_"), id.utf8.count <= 100 else {
-            throw APIError(status: 502, code: "provider_error", message: "The payment provider could not start this payment. Nothing was charged.")
+            throw APIError(
+                status: 502, code: "provider_error", message: "The payment provider could not start this payment. Nothing was charged.")
         }
         return id
     }

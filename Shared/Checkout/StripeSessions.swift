@@ -38,7 +38,8 @@ enum StripeSessions {
         guard case .string(let id)? = answer["id"], id.hasPrefix("cs_"), id.utf8.count <= 200, case .string(let url)? = answer["url"],
             isWebURL(url)
         else {
-            throw APIError(status: 502, code: "provider_error", message: "The payment provider could not start this payment. Nothing was charged.")
+            throw APIError(
+                status: 502, code: "provider_error", message: "The payment provider could not start this payment. Nothing was charged.")
         }
         return (id, url)
     }

@@ -136,7 +136,9 @@ public enum Base64URL {
 /// Standard base64 with padding (RFC 4648 §4), as HTTP Basic authentication uses it.
 public enum Base64 {
     public static func encode(_ bytes: [UInt8]) -> String {
-        var text = Array(Base64URL.encode(bytes).utf8).map { $0 == UInt8(ascii: "-") ? UInt8(ascii: "+") : $0 == UInt8(ascii: "_") ? UInt8(ascii: "/") : $0 }
+        var text = Array(Base64URL.encode(bytes).utf8).map {
+            $0 == UInt8(ascii: "-") ? UInt8(ascii: "+") : $0 == UInt8(ascii: "_") ? UInt8(ascii: "/") : $0
+        }
         while text.count % 4 != 0 { text.append(UInt8(ascii: "=")) }
         return String(decoding: text, as: UTF8.self)
     }

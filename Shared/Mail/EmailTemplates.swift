@@ -158,13 +158,17 @@ public struct EmailTemplates: Sendable {
             subject: "Your \(productName) receipt: \(amount)",
             text: "\(greeting(name))\n\n\(intro)\n\n" + items.map { "- \($0)" }.joined(separator: "\n") + "\n\n\(reference)\n\(link)\n",
             html: page(
-                [paragraph(greeting(name)), paragraph(intro), "<ul>" + items.map { "<li>\(escape($0))</li>" }.joined() + "</ul>", paragraph(reference)]
+                [
+                    paragraph(greeting(name)), paragraph(intro), "<ul>" + items.map { "<li>\(escape($0))</li>" }.joined() + "</ul>",
+                    paragraph(reference),
+                ]
                     + [button("Open your courses", link)]))
     }
 
     /// For admins: a payment whose amount or currency does not match its order (nobody was enrolled).
     public func paymentAlert(name: String?, orderId: String, detail: String) -> Content {
-        let intro = "A payment for order \(orderId) does not match the order: \(detail). Nobody was enrolled; check the payment with the provider."
+        let intro =
+            "A payment for order \(orderId) does not match the order: \(detail). Nobody was enrolled; check the payment with the provider."
         return Content(
             subject: "Payment alert: order \(orderId)",
             text: "\(greeting(name))\n\n\(intro)\n",

@@ -205,8 +205,10 @@ public enum Billing {
 
     /// Tells every admin (and `PAYMENT_ALERT_EMAIL`) about an amount or currency that does not match its order.
     static func alertAdmins(_ db: Connection, eventKey: Int, orderId: String, detail: String, settings: PaymentSettings) throws {
-        var recipients = try db.query("SELECT email, name FROM users WHERE role = 'admin' AND status = 'active' ORDER BY created_at LIMIT 20")
-            .rows.map { (email: try $0.string("email"), name: try $0.string("name")) }
+        var recipients = try db.query(
+            "SELECT email, name FROM users WHERE role = 'admin' AND status = 'active' ORDER BY created_at LIMIT 20"
+        )
+        .rows.map { (email: try $0.string("email"), name: try $0.string("name")) }
         if let extra = settings.alertEmail, !recipients.contains(where: { $0.email == extra }) { recipients.append((extra, "Payments")) }
         for recipient in recipients {
             try Notifications.email(

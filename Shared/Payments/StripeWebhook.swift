@@ -18,7 +18,8 @@ public enum StripeWebhook {
             throw try Webhooks.refuse(context, .stripe, status: 401, code: "invalid_signature", reason: "no Stripe-Signature")
         }
         do {
-            try Signatures.verifyStripe(header: header, body: request.body, secret: secret, now: unixTime(), tolerance: settings.stripeTolerance)
+            try Signatures.verifyStripe(
+                header: header, body: request.body, secret: secret, now: unixTime(), tolerance: settings.stripeTolerance)
         } catch .malformed {
             throw try Webhooks.refuse(context, .stripe, status: 400, code: "malformed_signature", reason: "Stripe-Signature is malformed")
         } catch .stale {

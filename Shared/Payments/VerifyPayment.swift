@@ -31,7 +31,8 @@ public enum VerifyPayment {
         let expected = Signatures.razorpayPayment(
             orderId: try order.string("provider_order_id"), paymentId: paymentId, keySecret: try settings.razorpayKeySecret())
         guard Signatures.matches(signature, expected: expected) else {
-            throw try Webhooks.refuse(context, .razorpay, source: "verify", status: 400, code: "invalid_signature", reason: "checkout signature wrong")
+            throw try Webhooks.refuse(
+                context, .razorpay, source: "verify", status: 400, code: "invalid_signature", reason: "checkout signature wrong")
         }
         let orderId = try order.string("id")
         _ = try Billing.record(

@@ -391,14 +391,14 @@ public struct NginxConfig {
     }
 
     let corsHeaders: [(String, String)] = [
-            ("Vary", "Origin"),
-            ("Access-Control-Allow-Origin", "$lms_cors_origin"),
-            ("Access-Control-Allow-Credentials", "$lms_cors_credentials"),
-            ("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS"),
-            ("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-Id"),
-            ("Access-Control-Expose-Headers", "X-Request-Id, Retry-After"),
-            ("Access-Control-Max-Age", "600"),
-        ]
+        ("Vary", "Origin"),
+        ("Access-Control-Allow-Origin", "$lms_cors_origin"),
+        ("Access-Control-Allow-Credentials", "$lms_cors_credentials"),
+        ("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS"),
+        ("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-Id"),
+        ("Access-Control-Expose-Headers", "X-Request-Id, Retry-After"),
+        ("Access-Control-Max-Age", "600"),
+    ]
 
     /// `/api/v1/users/{id}/x` -> `/api/v1/users/[^/]+/x`
     func regex(_ template: String) -> String {

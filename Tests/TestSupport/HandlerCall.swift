@@ -39,6 +39,11 @@ extension JSONValue {
     public var string: String? { if case .string(let value) = self { return value } else { return nil } }
     public var bool: Bool? { if case .bool(let value) = self { return value } else { return nil } }
     public var number: Double? { if case .number(let value) = self { return value } else { return nil } }
+    /// An element of an array, nil past its end or for anything else.
+    public subscript(index: Int) -> JSONValue? {
+        if case .array(let items) = self, items.indices.contains(index) { return items[index] }
+        return nil
+    }
 }
 
 /// Calls an endpoint in-process, through the same `Function.respond` the executables use:
