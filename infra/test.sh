@@ -30,12 +30,15 @@ LMS_BUILD_DIR="$(swift build --show-bin-path)"
 # Ports of the two nginx front ends (LMS_TEST_PORT and the next one), so two checkouts can test at once.
 CGI_PORT="${LMS_TEST_PORT:-18081}"
 FASTCGI_PORT=$((CGI_PORT + 1))
+# The fake Razorpay and Stripe that the end-to-end purchase test pays through (webhooks to the CGI front end).
+PAYMENTS_PORT=$((CGI_PORT + 2))
 TEST_STACK="$(mktemp -d /tmp/lms-test.XXXXXX)"
 chmod 0755 "$TEST_STACK"
 stack_init "$TEST_STACK"
 cleanup() {
   local status=$?
   stop_workers || true
+  stop_fake_payments || true
   stop_instance cgi || true
   stop_instance fastcgi || true
   stop_postgres || true
@@ -84,10 +87,15 @@ lmsctl seed-demo >/dev/null && lmsctl seed-demo >/dev/null
 demo_courses=$(as_service "$(pg_bin)/psql" "$DATABASE_URL" -Atc \
   "SELECT count(*) FROM courses c JOIN users u ON u.id = c.instructor_id WHERE u.email LIKE '%@demo.lms.local'")
 [ "$demo_courses" = 12 ] || die "demo data: expected 12 courses, found $demo_courses"
+demo_orders=$(as_service "$(pg_bin)/psql" "$DATABASE_URL" -Atc \
+  "SELECT count(*) FROM orders o JOIN users u ON u.id = o.user_id WHERE u.email LIKE '%@demo.lms.local' AND o.status = 'paid'")
+[ "$demo_orders" = 2 ] || die "demo data: expected 2 paid orders, found $demo_orders"
 
 JWT_SECRET_VALUE="$(head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 MEDIA_SECRET_VALUE="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-write_env_file "LMS_ENV=test" "JWT_SECRET=$JWT_SECRET_VALUE" "COOKIE_SECURE=false" "LOG_REQUESTS=true" \
+mapfile -t payment_keys < <(fake_payments_env)
+write_env_file "${payment_keys[@]}" "RAZORPAY_API_URL=http://127.0.0.1:$PAYMENTS_PORT" "STRIPE_API_URL=http://127.0.0.1:$PAYMENTS_PORT" \
+  "LMS_ENV=test" "JWT_SECRET=$JWT_SECRET_VALUE" "COOKIE_SECURE=false" "LOG_REQUESTS=true" \
   "MEDIA_SIGNING_SECRET=$MEDIA_SECRET_VALUE" "PUBLIC_BASE_URL=http://127.0.0.1:$CGI_PORT"
 install_binaries
 
@@ -99,6 +107,7 @@ start_instance cgi "$CGI_PORT" cgi "${limits[@]}"
 start_instance fastcgi "$FASTCGI_PORT" fastcgi "${limits[@]}"
 
 check_worker_supervision
+start_fake_payments "$PAYMENTS_PORT" "http://127.0.0.1:$CGI_PORT"
 
 # One environment for every `swift test` run: the database, the secrets of the running functions,
 # the two front ends, and what DatabaseRestartTests needs to restart PostgreSQL.
@@ -107,7 +116,7 @@ test_env=(
   TEST_MEDIA_SECRET="$MEDIA_SECRET_VALUE" TEST_MEDIA_DIR="$STACK/handler-media"
   E2E_CGI_URL="http://127.0.0.1:$CGI_PORT" E2E_FASTCGI_URL="http://127.0.0.1:$FASTCGI_PORT"
   E2E_FASTCGI_RUN="$STACK/run/fastcgi" E2E_BIN_DIR="$STACK/bin" E2E_FUNCTIONS_DIR="$STACK/functions"
-  E2E_STACK_DIR="$STACK" E2E_ENV_FILE="$STACK/lms.env"
+  E2E_STACK_DIR="$STACK" E2E_ENV_FILE="$STACK/lms.env" E2E_PAYMENTS_URL="http://127.0.0.1:$PAYMENTS_PORT"
   E2E_PG_CTL="$(pg_bin)/pg_ctl" E2E_PG_DATA="$STACK/pg" E2E_PG_LOG="$STACK/log/postgresql.log"
   E2E_PG_USER="$LMS_SERVICE_USER" LMS_ROOT="$LMS_ROOT"
 )

@@ -30,6 +30,7 @@ stack_init "$DATA"
 stop_all() {
   log "stopping"
   stop_workers || true
+  stop_fake_payments || true
   stop_instance main || true
   stop_postgres || true
 }
@@ -53,6 +54,7 @@ fi
 
 # Stop what a previous run left behind, then start afresh.
 stop_workers || true
+stop_fake_payments || true
 stop_instance main || true
 log "starting PostgreSQL and PgBouncer (data in $DATA)"
 start_postgres
@@ -71,8 +73,17 @@ extra=()
 if [ -f .env ]; then
   while IFS= read -r line; do extra+=("$line"); done < <(grep -E '^[A-Z_][A-Z0-9_]*=.' .env | grep -vE '^(DATABASE_URL|DATABASE_POOL_URL)=')
 fi
+# Payments: the fake Razorpay and Stripe (infra/testing/fake_payments.py) unless real keys are
+# in .env; they send their webhooks to this stack. A provider with real keys keeps its real API.
+payments=()
+FAKE_PAYMENTS_PORT="${LMS_FAKE_PAYMENTS_PORT:-$((PORT + 10))}"
+if [ -z "${RAZORPAY_KEY_ID:-}" ] || [ -z "${STRIPE_SECRET_KEY:-}" ]; then
+  mapfile -t payments < <(fake_payments_env)
+  [ -z "${RAZORPAY_KEY_ID:-}" ] && payments+=("RAZORPAY_API_URL=http://127.0.0.1:$FAKE_PAYMENTS_PORT")
+  [ -z "${STRIPE_SECRET_KEY:-}" ] && payments+=("STRIPE_API_URL=http://127.0.0.1:$FAKE_PAYMENTS_PORT")
+fi
 # The first line for a key wins: the operator's .env lines (non-empty ones) come first.
-write_env_file "${extra[@]}" "LMS_ENV=${LMS_ENV:-development}" $(cat "$DATA/secret.env") \
+write_env_file "${extra[@]}" "${payments[@]}" "LMS_ENV=${LMS_ENV:-development}" $(cat "$DATA/secret.env") \
   "COOKIE_SECURE=${COOKIE_SECURE:-false}" "PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://127.0.0.1:$PORT}" \
   "LMS_MAIL_DIR=$DATA/mail" "LMS_PUSH_DIR=$DATA/push"
 install_binaries
@@ -95,6 +106,10 @@ start_instance main "$PORT" manifest CORS_ORIGINS="${CORS_ORIGINS:-http://localh
 
 log "starting the workers (supervised)"
 start_workers
+if [ ${#payments[@]} -gt 0 ]; then
+  log "starting the fake payment providers on :$FAKE_PAYMENTS_PORT"
+  start_fake_payments "$FAKE_PAYMENTS_PORT" "http://127.0.0.1:$PORT"
+fi
 
 curl -fsS "http://127.0.0.1:$PORT/api/v1/health" >/dev/null || die "health check failed (logs in $DATA/log)"
 cat <<MSG
@@ -104,6 +119,7 @@ cat <<MSG
   Demo accounts:  $(cat "$DATA/demo.txt" 2>/dev/null || echo "none (LMS_DEMO=0)")
   Logs:           $DATA/log/   (JSON lines; nginx access log included)
   Emails:         $DATA/mail/  (.eml files; set SMTP_URL in .env to send for real)
+  Payments:       $([ ${#payments[@]} -gt 0 ] && echo "fake Razorpay and Stripe on http://127.0.0.1:$FAKE_PAYMENTS_PORT (README: Buying a course)" || echo "the real providers (keys in .env)")
   Stop:           Ctrl-C here, or infra/up.sh stop
 
 MSG

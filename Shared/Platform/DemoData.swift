@@ -82,6 +82,7 @@ public enum DemoData {
             }
         }
         try db.transaction { tx in try DemoLearning.load(tx, instructorIds: instructorIds) }
+        try db.transaction { tx in try DemoPayments.load(tx, instructorIds: instructorIds) }
         return Credentials(instructors: instructors, students: students, password: password)
     }
 

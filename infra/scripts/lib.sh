@@ -342,6 +342,54 @@ stop_workers() {
   pkill -KILL -f -- "^$STACK/bin/worker-|$supervisors" 2>/dev/null || true
 }
 
+# fake_payments_env: the keys of the local fake payment providers, made once per stack
+# ($STACK/payments.env), as KEY=value lines for write_env_file.
+fake_payments_env() {
+  if [ ! -f "$STACK/payments.env" ]; then
+    local r; r() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+    (umask 077 && printf '%s\n' "RAZORPAY_KEY_ID=rzp_test_$(r 7)" "RAZORPAY_KEY_SECRET=$(r 12)" "RAZORPAY_WEBHOOK_SECRET=$(r 12)" \
+      "STRIPE_SECRET_KEY=sk_test_$(r 12)" "STRIPE_WEBHOOK_SECRET=whsec_$(r 16)" >"$STACK/payments.env")
+  fi
+  cat "$STACK/payments.env"
+}
+
+# start_fake_payments PORT WEBHOOK_BASE_URL: the fake Razorpay and Stripe of
+# infra/testing/fake_payments.py on 127.0.0.1:PORT with the keys of fake_payments_env, sending
+# their webhooks to WEBHOOK_BASE_URL; supervised like a worker (so it outlives a detached
+# infra/up.sh), stopped by stop_fake_payments. Requests are logged to log/fake-payments.jsonl.
+start_fake_payments() {
+  local port="$1" base="$2" key value
+  local args=(--host 127.0.0.1 --port "$port" --webhook-base-url "$base")
+  while IFS='=' read -r key value; do
+    args+=("--$(tr 'A-Z_' 'a-z-' <<<"$key")" "$value")
+  done < <(fake_payments_env)
+  # Last, so that supervise.sh's messages (which name the last argument) show no key.
+  args+=(--record "$STACK/log/fake-payments.jsonl")
+  # The system's Python (standard library only): a root-only pyenv is not the service user's.
+  local user=() python=python3
+  if [ "$(id -u)" -eq 0 ]; then
+    user=(setpriv --reuid="$LMS_SERVICE_USER" --regid="$(id -g "$LMS_SERVICE_USER")" --init-groups --)
+    [ -x /usr/bin/python3 ] && python=/usr/bin/python3
+  fi
+  (cd / && exec "$LMS_ROOT/infra/scripts/supervise.sh" "${user[@]}" "$python" "$LMS_ROOT/infra/testing/fake_payments.py" "${args[@]}" \
+    >>"$STACK/log/fake-payments.log" 2>&1) &
+  for _ in $(seq 100); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$port/_fake/behaviour" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  die "the fake payment providers did not start (see $STACK/log/fake-payments.log)"
+}
+
+stop_fake_payments() {
+  local pattern="fake_payments\.py .*--record $STACK/log/"
+  pkill -TERM -f -- "$pattern" 2>/dev/null || true
+  for _ in $(seq 50); do
+    pgrep -f -- "$pattern" >/dev/null || return 0
+    sleep 0.1
+  done
+  pkill -KILL -f -- "$pattern" 2>/dev/null || true
+}
+
 stop_postgres() {
   stop_pid "$STACK/run/pgbouncer.pid"
   local bin; bin="$(pg_bin)"

@@ -1,0 +1,71 @@
+import Core
+import Database
+
+/// The payments part of the demo data: student2 bought two courses in one Razorpay order,
+/// student3 one course through Stripe; both are enrolled (source `paid`) with a payment row per
+/// course, so `GET /users/me/purchases` shows something at once. Idempotent: skipped when a
+/// demo student already has an order. (Buying more goes through the fake providers: README.)
+enum DemoPayments {
+    static let purchases: [(student: String, provider: String, providerOrder: String, payment: String, titles: [String])] = [
+        (
+            "student2@demo.lms.local", "razorpay", "order_DemoRazorpay01", "pay_DemoRazorpay01",
+            ["PostgreSQL Performance Tuning", "Data Analysis with Python"]
+        ),
+        (
+            "student3@demo.lms.local", "stripe", "cs_test_DemoStripeSession000001", "pi_DemoStripeIntent0000001",
+            ["Guitar Basics in 30 Days"]
+        ),
+    ]
+
+    static func load(_ db: Connection, instructorIds: [String]) throws {
+        let students = purchases.map(\.student)
+        guard
+            try db.query(
+                "SELECT 1 FROM orders o JOIN users u ON u.id = o.user_id WHERE u.email = ANY(\(TextArray(students))) LIMIT 1"
+            ).first == nil
+        else { return }
+        for (index, purchase) in purchases.enumerated() {
+            guard let user = try db.query("SELECT id FROM users WHERE email = \(purchase.student)").first?.string("id") else { continue }
+            let courses = try db.query(
+                """
+                SELECT id, title, instructor_id, price_minor, currency FROM courses
+                WHERE title = ANY(\(TextArray(purchase.titles))) AND instructor_id = ANY(\(TextArray(instructorIds))::uuid[])
+                ORDER BY array_position(\(TextArray(purchase.titles)), title)
+                """
+            ).rows
+            guard courses.count == purchase.titles.count else { continue }
+            let total = try courses.reduce(0) { $0 + (try $1.int("price_minor")) }
+            let order = try db.query(
+                """
+                INSERT INTO orders (id, user_id, provider, status, currency, amount_minor, provider_order_id, provider_payment_id, paid_via,
+                                    created_at, paid_at)
+                VALUES (gen_random_uuid(), \(user), \(purchase.provider), 'paid', \(try courses[0].string("currency")), \(total),
+                        \(purchase.providerOrder), \(purchase.payment), 'webhook', now() - make_interval(days => \(3 + index)),
+                        now() - make_interval(days => \(3 + index)))
+                RETURNING id
+                """
+            ).one().string("id")
+            for (position, course) in courses.enumerated() {
+                let courseId = try course.string("id")
+                try db.execute(
+                    """
+                    INSERT INTO order_items (order_id, course_id, title, instructor_id, price_minor, currency, position)
+                    VALUES (\(order), \(courseId), \(try course.string("title")), \(try course.string("instructor_id")),
+                            \(try course.int("price_minor")), \(try course.string("currency")), \(position))
+                    """)
+                try db.execute(
+                    """
+                    INSERT INTO payments (order_id, user_id, course_id, amount_minor, currency, provider, provider_payment_id)
+                    VALUES (\(order), \(user), \(courseId), \(try course.int("price_minor")), \(try course.string("currency")),
+                            \(purchase.provider), \(purchase.payment))
+                    """)
+                let enrolled = try db.execute(
+                    """
+                    INSERT INTO enrollments (user_id, course_id, source, order_id) VALUES (\(user), \(courseId), 'paid', \(order))
+                    ON CONFLICT (user_id, course_id) DO NOTHING
+                    """)
+                if enrolled == 1 { try db.execute("UPDATE courses SET enrollment_count = enrollment_count + 1 WHERE id = \(courseId)") }
+            }
+        }
+    }
+}
