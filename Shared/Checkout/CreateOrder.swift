@@ -61,9 +61,9 @@ public enum CreateOrder {
             for (position, item) in cart.items.enumerated() {
                 try db.execute(
                     """
-                    INSERT INTO order_items (order_id, course_id, title, instructor_id, price_minor, currency, position)
+                    INSERT INTO order_items (order_id, course_id, title, instructor_id, list_price_minor, price_minor, currency, position)
                     VALUES (\(orderId)::uuid, \(item.courseId)::uuid, \(item.title), \(item.instructorId)::uuid, \(item.priceMinor),
-                            \(item.currency), \(position))
+                            \(item.priceMinor), \(item.currency), \(position))
                     """)
             }
         }

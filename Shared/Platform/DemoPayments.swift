@@ -49,9 +49,10 @@ enum DemoPayments {
                 let courseId = try course.string("id")
                 try db.execute(
                     """
-                    INSERT INTO order_items (order_id, course_id, title, instructor_id, price_minor, currency, position)
+                    INSERT INTO order_items (order_id, course_id, title, instructor_id, list_price_minor, price_minor, currency, position)
                     VALUES (\(order), \(courseId), \(try course.string("title")), \(try course.string("instructor_id")),
-                            \(try course.int("price_minor")), \(try course.string("currency")), \(position))
+                            \(try course.int("price_minor")), \(try course.int("price_minor")), \(try course.string("currency")),
+                            \(position))
                     """)
                 try db.execute(
                     """
