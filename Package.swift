@@ -155,12 +155,17 @@ var targets: [Target] = [
     // Payments: the billing transaction every confirmation converges on, the signature
     // schemes, the webhook and order endpoints (no libcurl: these functions stay static).
     .target(
-        name: "Payments", dependencies: ["Core", "Runtime", "Database", "Auth", "Crypto", "Notifications", "Courses"],
+        name: "Payments", dependencies: ["Core", "Runtime", "Database", "Auth", "Crypto", "Notifications", "Courses", "Queue"],
         path: "Shared/Payments", swiftSettings: settings),
     // Creating an order calls Razorpay or Stripe (libcurl): only `payments-order` links it.
     .target(
         name: "Checkout", dependencies: ["Payments", "HTTPClient", "Core", "Runtime", "Database", "Auth", "Crypto"],
         path: "Shared/Checkout", swiftSettings: settings),
+
+    // The refund worker's job: the providers' refund APIs through libcurl.
+    .target(
+        name: "RefundProcessing", dependencies: ["Payments", "HTTPClient", "Worker", "Queue", "Database", "Core", "Crypto"],
+        path: "Shared/RefundProcessing", swiftSettings: settings),
 
     // Operator CLI: migrate, create-admin, nginx-config, routes.
     .executableTarget(
@@ -195,7 +200,7 @@ var targets: [Target] = [
             "Courses", "Media", "MediaCheck", "HTTPClient", "TestSupport", "Learning", "Quizzes", "Assignments",
             "MediaFiles", "CertificatePDF", "CertificateCodes",
             "CertificateIssue",
-            "Certificates", "Achievements", "Leaderboards", "Payments", "Checkout", "Crypto",
+            "Certificates", "Achievements", "Leaderboards", "Payments", "Checkout", "Crypto", "RefundProcessing",
         ],
         path: "Tests/HandlerTests", swiftSettings: settings),
     .testTarget(
@@ -217,6 +222,7 @@ let workers: [(name: String, libraries: [String])] = [
     ("certificate", ["Worker", "CertificateIssue", "CertificatePDF", "Media", "MediaFiles", "Core"]),
     ("xp", ["Worker", "Achievements", "Core"]),
     ("leaderboard", ["Worker", "Achievements", "Queue", "Core"]),
+    ("refund", ["Worker", "RefundProcessing", "Payments", "Core"]),
 ]
 for worker in workers {
     targets.append(

@@ -16,7 +16,8 @@ struct Cart: Equatable {
 
     var items: [Item]
     var currency: String { items[0].currency }
-    var amountMinor: Int { items.reduce(0) { $0 + $1.priceMinor } }
+    /// The courses' prices before any coupon or added tax.
+    var listTotal: Int { items.reduce(0) { $0 + $1.priceMinor } }
 
     /// Largest cart.
     static let maxItems = 20

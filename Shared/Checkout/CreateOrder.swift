@@ -24,11 +24,15 @@ public enum CreateOrder {
         var fields = try Fields(context.request.json())
         let provider = fields.oneOf("provider", PaymentSettings.Provider.allCases.map(\.rawValue), default: "razorpay")
         let courseIds = courseIdList(&fields)
+        let couponCode = fields.optionalString("coupon", min: 1, max: 32)
+        let billing = billingDetails(&fields)
         try fields.finish()
         guard let provider = provider.flatMap(PaymentSettings.Provider.init), let courseIds else { throw APIError.invalid([]) }
 
         let settings = PaymentSettings(context.config)
+        let pricing = settings.billing
         let cart = try Cart.check(context.db(), courseIds: courseIds, buyer: caller, lock: false)
+        let quote = try Quote.make(context.db(), cart: cart, couponCode: couponCode, buyer: caller, settings: pricing, lock: false)
         let orderId = Crypto.randomUUID()
         let email = try caller.row.string("email")
         let name = try caller.row.string("name")
@@ -36,39 +40,63 @@ public enum CreateOrder {
         let checkout: Checkout
         switch provider {
         case .razorpay:
-            let providerOrderId = try RazorpayOrders.create(call, settings: settings, orderId: orderId, userId: caller.id, cart: cart)
+            let providerOrderId = try RazorpayOrders.create(call, settings: settings, orderId: orderId, userId: caller.id, quote: quote)
             checkout = Checkout(
-                provider: "razorpay", keyId: try settings.razorpayKeyId(), orderId: providerOrderId, amount: cart.amountMinor,
-                currency: cart.currency, name: settings.productName, description: description(cart),
+                provider: "razorpay", keyId: try settings.razorpayKeyId(), orderId: providerOrderId, amount: quote.amount,
+                currency: quote.currency, name: settings.productName, description: description(cart),
                 prefill: .init(name: name, email: email, contact: try caller.row.optionalString("phone")), notes: ["order_id": orderId])
         case .stripe:
-            let session = try StripeSessions.create(call, settings: settings, orderId: orderId, email: email, cart: cart)
+            let session = try StripeSessions.create(call, settings: settings, orderId: orderId, email: email, quote: quote)
             checkout = Checkout(provider: "stripe", sessionId: session.id, url: session.url)
         }
 
         try context.transaction { db in
-            // The prices the provider was given must still be the prices (an edit may have landed meanwhile).
-            guard try Cart.check(db, courseIds: courseIds, buyer: caller, lock: true) == cart else {
+            // The provider was given these amounts: the cart and the coupon must still give them
+            // (an edit may have landed meanwhile; the coupon's lock decides its last uses).
+            let again = try Cart.check(db, courseIds: courseIds, buyer: caller, lock: true)
+            guard again == cart,
+                try Quote.make(db, cart: again, couponCode: couponCode, buyer: caller, settings: pricing, lock: true) == quote
+            else {
                 throw APIError.conflict(
                     "A course in your cart changed while you checked out. Review the cart and try again.", code: "cart_changed")
             }
             try db.execute(
                 """
-                INSERT INTO orders (id, user_id, provider, currency, amount_minor, provider_order_id, checkout_url)
-                VALUES (\(orderId)::uuid, \(caller.id), \(provider.rawValue), \(cart.currency), \(cart.amountMinor),
-                        \(checkout.orderId ?? checkout.sessionId), \(checkout.url))
+                INSERT INTO orders (id, user_id, provider, currency, amount_minor, provider_order_id, checkout_url, coupon_id, discount_minor,
+                                    tax_label, tax_rate_bp, tax_inclusive, billing_name, billing_address, billing_tax_id)
+                VALUES (\(orderId)::uuid, \(caller.id), \(provider.rawValue), \(quote.currency), \(quote.amount),
+                        \(checkout.orderId ?? checkout.sessionId), \(checkout.url), \(quote.coupon?.id)::uuid, \(quote.discount),
+                        \(quote.tax.label), \(quote.tax.basisPoints), \(quote.tax.inclusive), \(billing.name), \(billing.address),
+                        \(billing.taxId))
                 """)
-            for (position, item) in cart.items.enumerated() {
+            for (position, (item, line)) in zip(cart.items, quote.lines).enumerated() {
                 try db.execute(
                     """
-                    INSERT INTO order_items (order_id, course_id, title, instructor_id, list_price_minor, price_minor, currency, position)
-                    VALUES (\(orderId)::uuid, \(item.courseId)::uuid, \(item.title), \(item.instructorId)::uuid, \(item.priceMinor),
-                            \(item.priceMinor), \(item.currency), \(position))
+                    INSERT INTO order_items (order_id, course_id, title, instructor_id, list_price_minor, discount_minor, tax_minor, price_minor,
+                                             currency, position)
+                    VALUES (\(orderId)::uuid, \(item.courseId)::uuid, \(item.title), \(item.instructorId)::uuid, \(line.listPrice),
+                            \(line.discount), \(line.tax), \(line.price), \(item.currency), \(position))
                     """)
             }
         }
         guard let order = try OrderView.find(context.db(), id: orderId) else { throw APIError.notFound("Order") }
         return .created(Created(order: order.view, checkout: checkout), message: "Order created: complete the payment.")
+    }
+
+    /// The optional `billing` object: the name, address and tax id the invoice shows.
+    static func billingDetails(_ fields: inout Fields) -> (name: String?, address: String?, taxId: String?) {
+        guard let value = fields.object["billing"], value != .null else { return (nil, nil, nil) }
+        guard let inner = try? Fields(value) else {
+            fields.fail("billing", "must be an object with name, address and tax_id")
+            return (nil, nil, nil)
+        }
+        var billing = inner
+        let result = (
+            billing.optionalString("name", min: 1, max: 200), billing.optionalString("address", min: 1, max: 500, multiline: true),
+            billing.optionalString("tax_id", min: 1, max: 50)
+        )
+        for error in billing.errors { fields.fail("billing.\(error.field)", error.message) }
+        return result
     }
 
     /// `course_ids` (1...20 strings), or `course_id` alone as the seeds send it.

@@ -6,10 +6,10 @@ import Payments
 /// the currency's minor unit (paise), a `receipt` of at most 40 characters, and notes carrying
 /// our order id (webhooks bring them back).
 enum RazorpayOrders {
-    static func create(_ call: ProviderCall, settings: PaymentSettings, orderId: String, userId: String, cart: Cart) throws -> String {
+    static func create(_ call: ProviderCall, settings: PaymentSettings, orderId: String, userId: String, quote: Quote) throws -> String {
         let credentials = try settings.razorpayKeyId() + ":" + settings.razorpayKeySecret()
         let body: JSONValue = .object([
-            "amount": .number(Double(cart.amountMinor)), "currency": .string(cart.currency),
+            "amount": .number(Double(quote.amount)), "currency": .string(quote.currency),
             // "order_" and the UUID's 32 hex digits: 38 characters.
             "receipt": .string("order_" + orderId.replacingAll("-", with: "")),
             "notes": .object(["order_id": .string(orderId), "user_id": .string(userId)]),

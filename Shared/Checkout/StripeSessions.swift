@@ -6,7 +6,7 @@ import Payments
 /// metadata of the session and of its payment intent, and the order id as `Idempotency-Key`
 /// (a retried call returns the same session).
 enum StripeSessions {
-    static func create(_ call: ProviderCall, settings: PaymentSettings, orderId: String, email: String, cart: Cart) throws -> (
+    static func create(_ call: ProviderCall, settings: PaymentSettings, orderId: String, email: String, quote: Quote) throws -> (
         id: String, url: String
     ) {
         var form: [(String, String)] = [
@@ -18,11 +18,12 @@ enum StripeSessions {
             ("metadata[order_id]", orderId),
             ("payment_intent_data[metadata][order_id]", orderId),
         ]
-        for (index, item) in cart.items.enumerated() {
+        // Each line at what it costs after the coupon, tax included: the total is exactly the order's.
+        for (index, (item, line)) in zip(quote.cart.items, quote.lines).enumerated() {
             let prefix = "line_items[\(index)]"
             form += [
                 ("\(prefix)[price_data][currency]", item.currency.lowercased()),
-                ("\(prefix)[price_data][unit_amount]", String(item.priceMinor)),
+                ("\(prefix)[price_data][unit_amount]", String(line.price)),
                 ("\(prefix)[price_data][product_data][name]", item.title),
                 ("\(prefix)[price_data][product_data][metadata][course_id]", item.courseId),
                 ("\(prefix)[quantity]", "1"),

@@ -93,7 +93,16 @@ public enum EmailDelivery {
             let amount = Money.format(minor: Int(try required("amount_minor")) ?? 0, currency: try required("currency"))
             return templates.paymentReceipt(
                 name: email.name, orderId: try required("order_id"), amount: amount,
-                items: try required("items").split(separator: "\n").map(String.init), paymentId: try required("payment_id"))
+                items: try required("items").split(separator: "\n").map(String.init), paymentId: try required("payment_id"),
+                invoiceNumber: email.data["invoice_number"].flatMap { $0.isEmpty ? nil : $0 })
+        case "refund_processed":
+            let amount = Money.format(minor: Int(try required("amount_minor")) ?? 0, currency: try required("currency"))
+            return templates.refundProcessed(
+                name: email.name, orderId: try required("order_id"), amount: amount,
+                items: try required("items").split(separator: "\n").map(String.init),
+                creditNote: email.data["credit_note_number"].flatMap { $0.isEmpty ? nil : $0 })
+        case "refund_rejected":
+            return templates.refundRejected(name: email.name, orderId: try required("order_id"), note: email.data["note"] ?? "")
         case "payment_alert":
             return templates.paymentAlert(name: email.name, orderId: try required("order_id"), detail: try required("detail"))
         default:

@@ -150,9 +150,12 @@ public struct EmailTemplates: Sendable {
     }
 
     /// The receipt of a paid order (the invoice follows separately once invoices exist).
-    public func paymentReceipt(name: String?, orderId: String, amount: String, items: [String], paymentId: String) -> Content {
+    public func paymentReceipt(
+        name: String?, orderId: String, amount: String, items: [String], paymentId: String, invoiceNumber: String? = nil
+    ) -> Content {
         let intro = "Thank you for your purchase on \(productName). We received \(amount) for:"
-        let reference = "Order \(orderId), payment reference \(paymentId). Your courses are ready:"
+        let invoice = invoiceNumber.map { " Your invoice \($0) follows in a separate email." } ?? ""
+        let reference = "Order \(orderId), payment reference \(paymentId).\(invoice) Your courses are ready:"
         let link = "\(appURL)/orders/\(percentEncode(orderId))"
         return Content(
             subject: "Your \(productName) receipt: \(amount)",
@@ -163,6 +166,32 @@ public struct EmailTemplates: Sendable {
                     paragraph(reference),
                 ]
                     + [button("Open your courses", link)]))
+    }
+
+    /// A refund the provider confirmed: the courses are no longer in the learner's library.
+    public func refundProcessed(name: String?, orderId: String, amount: String, items: [String], creditNote: String?) -> Content {
+        let intro = "We refunded \(amount) for order \(orderId):"
+        let after =
+            "These courses have left your library (your progress is kept if you buy them again)."
+            + (creditNote.map { " Credit note \($0) follows in a separate email." } ?? "")
+        return Content(
+            subject: "Your refund of \(amount)",
+            text: "\(greeting(name))\n\n\(intro)\n\n" + items.map { "- \($0)" }.joined(separator: "\n") + "\n\n\(after)\n",
+            html: page(
+                [
+                    paragraph(greeting(name)), paragraph(intro), "<ul>" + items.map { "<li>\(escape($0))</li>" }.joined() + "</ul>",
+                    paragraph(after),
+                ]))
+    }
+
+    /// A refund request an admin turned down, with the reason.
+    public func refundRejected(name: String?, orderId: String, note: String) -> Content {
+        let intro = "Your refund request for order \(orderId) was not approved."
+        let lines = [intro] + (note.isEmpty ? [] : ["The reason given: \(note)"])
+        return Content(
+            subject: "Your refund request for order \(orderId)",
+            text: ([greeting(name)] + lines).joined(separator: "\n\n") + "\n",
+            html: page([paragraph(greeting(name))] + lines.map(paragraph)))
     }
 
     /// For admins: a payment whose amount or currency does not match its order (nobody was enrolled).

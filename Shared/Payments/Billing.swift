@@ -17,7 +17,11 @@ public enum Billing {
             case paymentFailed(reason: String)
             /// The checkout expired unpaid.
             case expired
-            /// An event we keep but do not act on (refunds until billing lands, unknown types).
+            /// Refunds the provider confirmed: its refund id, and ours from the notes or metadata.
+            case refunded([ProviderRefund])
+            /// A refund the provider could not make.
+            case refundFailed(ProviderRefund, reason: String)
+            /// An event we keep but do not act on (unknown types).
             case ignored(reason: String)
         }
 
@@ -36,6 +40,8 @@ public enum Billing {
         /// What the provider says was paid, in minor units and its currency (nil: not stated).
         public var amountMinor: Int?
         public var currency: String?
+        /// The provider's fee for the payment, when it says (Razorpay's `fee`), for the ledger.
+        public var feeMinor: Int?
         /// The verified body, kept for the audit trail.
         public var payload: String?
         public var remoteAddress: String
@@ -43,7 +49,7 @@ public enum Billing {
         public init(
             provider: PaymentSettings.Provider, source: String, eventId: String, eventType: String, kind: Kind,
             providerOrderId: String?, orderId: String? = nil, paymentId: String? = nil, amountMinor: Int? = nil, currency: String? = nil,
-            payload: String? = nil, remoteAddress: String
+            feeMinor: Int? = nil, payload: String? = nil, remoteAddress: String
         ) {
             self.provider = provider
             self.source = source
@@ -55,8 +61,19 @@ public enum Billing {
             self.paymentId = paymentId
             self.amountMinor = amountMinor
             self.currency = currency
+            self.feeMinor = feeMinor
             self.payload = payload
             self.remoteAddress = remoteAddress
+        }
+    }
+
+    /// A refund as a provider's event names it.
+    public struct ProviderRefund: Sendable, Equatable {
+        public var id: String
+        public var refundId: String?
+        public init(id: String, refundId: String?) {
+            self.id = id
+            self.refundId = refundId
         }
     }
 
@@ -69,6 +86,8 @@ public enum Billing {
         case mismatch
         case unknownOrder = "unknown_order"
         case ignored
+        case refunded
+        case refundFailed = "refund_failed"
         /// The same event id was recorded before: nothing was done again.
         case duplicate
     }
@@ -106,16 +125,43 @@ public enum Billing {
                 return (outcome, order)
             }
 
-            let order = try notice.providerOrderId.flatMap { providerOrderId in
-                try db.query(
-                    """
-                    SELECT o.id::text, o.user_id::text, o.status, o.currency, o.amount_minor, u.email, u.name
-                    FROM orders o JOIN users u ON u.id = o.user_id
-                    WHERE o.provider = \(notice.provider.rawValue) AND o.provider_order_id = \(providerOrderId)
-                    FOR UPDATE OF o
-                    """
-                ).first
+            switch notice.kind {
+            case .refunded(let refunds):
+                var done: [String] = []
+                var order: String?
+                for refund in refunds {
+                    guard let id = try Refunds.find(db, providerRefundId: refund.id, refundId: refund.refundId) else { continue }
+                    order = try db.query("SELECT order_id::text FROM refunds WHERE id = \(id)::uuid").one().string("order_id")
+                    if try Refunds.succeed(db, refundId: id, providerRefundId: refund.id, settings: settings.billing) { done.append(id) }
+                }
+                guard order != nil else { return try finish(.ignored, order: nil, detail: "not a refund of ours") }
+                return try finish(done.isEmpty ? .ignored : .refunded, order: order, detail: done.isEmpty ? "already recorded" : "")
+            case .refundFailed(let refund, let reason):
+                guard let id = try Refunds.find(db, providerRefundId: refund.id, refundId: refund.refundId) else {
+                    return try finish(.ignored, order: nil, detail: "not a refund of ours")
+                }
+                try Refunds.fail(db, refundId: id, reason: reason, providerRefundId: refund.id)
+                let order = try db.query("SELECT order_id::text FROM refunds WHERE id = \(id)::uuid").one().string("order_id")
+                return try finish(.refundFailed, order: order, detail: reason)
+            default:
+                break
             }
+            func find(lock: Bool) throws -> Row? {
+                try notice.providerOrderId.flatMap { providerOrderId in
+                    try db.query(
+                        """
+                        SELECT o.id::text, o.user_id::text, o.status, o.currency, o.amount_minor, o.coupon_id::text, u.email, u.name
+                        FROM orders o JOIN users u ON u.id = o.user_id
+                        WHERE o.provider = \(notice.provider.rawValue) AND o.provider_order_id = \(providerOrderId)
+                        \(fragment: lock ? "FOR UPDATE OF o" : "")
+                        """
+                    ).first
+                }
+            }
+            // Paid is final: a late event about a paid order needs no lock (they come in bursts: both
+            // Razorpay webhooks, the checkout handler, retries), anything else waits for the order's row.
+            var order = try find(lock: false)
+            if try notice.kind != .paid || order?.string("status") != "paid" { order = try find(lock: true) }
             if case .ignored(let reason) = notice.kind { return try finish(.ignored, order: try order?.string("id"), detail: reason) }
             guard let order, try notice.orderId == nil || notice.orderId == order.string("id") else {
                 return try finish(.unknownOrder, order: nil, detail: "no order \(notice.providerOrderId ?? "(none)")")
@@ -124,7 +170,7 @@ public enum Billing {
             let status = try order.string("status")
 
             switch notice.kind {
-            case .ignored:
+            case .ignored, .refunded, .refundFailed:
                 return try finish(.ignored, order: orderId)
             case .expired:
                 try db.execute("UPDATE orders SET status = 'expired', updated_at = now() WHERE id = \(orderId) AND status = 'pending'")
@@ -155,20 +201,22 @@ public enum Billing {
                 try alertAdmins(db, eventKey: eventKey, orderId: orderId, detail: problem, settings: settings)
                 return try finish(.mismatch, order: orderId, detail: problem)
             }
-            try fulfil(db, order: order, notice: notice)
+            try fulfil(db, order: order, notice: notice, settings: settings.billing)
             return try finish(.fulfilled, order: orderId)
         }
     }
 
-    /// Pays the order: the order row, a payment per course, the enrollments, the receipt.
-    static func fulfil(_ db: Connection, order: Row, notice: Notice) throws {
+    /// Pays the order: the order row, a payment per course, the enrollments, the coupon's use,
+    /// the ledger, the invoice (number and document; the worker renders it) and the receipt.
+    static func fulfil(_ db: Connection, order: Row, notice: Notice, settings: BillingSettings) throws {
         let orderId = try order.string("id")
         let userId = try order.string("user_id")
         let paymentId = notice.paymentId ?? notice.providerOrderId ?? orderId
         try db.execute(
             """
             UPDATE orders SET status = 'paid', paid_at = now(), updated_at = now(), provider_payment_id = \(paymentId),
-                              paid_via = \(notice.source), failure_reason = NULL
+                              paid_via = \(notice.source), failure_reason = NULL,
+                              provider_fee_minor = coalesce(\(notice.feeMinor)::bigint, provider_fee_minor)
             WHERE id = \(orderId)
             """)
         try db.execute(
@@ -189,6 +237,20 @@ public enum Billing {
             )
             UPDATE courses SET enrollment_count = enrollment_count + 1 WHERE id IN (SELECT course_id FROM enrolled)
             """)
+        if let coupon = try order.optionalString("coupon_id") {
+            // The coupon's row lock orders its uses; an order counts once.
+            _ = try db.query("SELECT id FROM coupons WHERE id = \(coupon)::uuid FOR UPDATE")
+            let counted = try db.execute(
+                """
+                INSERT INTO coupon_redemptions (coupon_id, order_id, user_id) VALUES (\(coupon)::uuid, \(orderId)::uuid, \(userId)::uuid)
+                ON CONFLICT (order_id) DO NOTHING
+                """)
+            if counted == 1 {
+                try db.execute("UPDATE coupons SET used_count = used_count + 1, updated_at = now() WHERE id = \(coupon)::uuid")
+            }
+        }
+        try Ledger.recordSale(db, orderId: orderId, settings: settings)
+        let invoice = try Invoicing.issueInvoice(db, orderId: orderId, settings: settings)
         let items = try db.query(
             "SELECT title FROM order_items WHERE order_id = \(orderId) ORDER BY position"
         ).rows.map { try $0.string("title") }
@@ -199,6 +261,7 @@ public enum Billing {
                 data: [
                     "order_id": orderId, "amount_minor": String(try order.int("amount_minor")), "currency": try order.string("currency"),
                     "items": items.joined(separator: "\n"), "payment_id": paymentId, "provider": notice.provider.rawValue,
+                    "invoice_number": invoice ?? "",
                 ],
                 messageKey: "receipt:\(orderId)"))
     }

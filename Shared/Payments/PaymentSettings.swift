@@ -12,6 +12,9 @@ public struct PaymentSettings: Sendable {
 
     public init(_ config: Config) { self.config = config }
 
+    /// Tax, fees, numbering and the refund policy.
+    public var billing: BillingSettings { BillingSettings(config) }
+
     /// A provider that is not configured is a 503 for the learner and an error in the log.
     func value(_ key: String) throws -> String {
         guard let value = config[key] else {

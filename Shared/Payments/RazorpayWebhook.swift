@@ -25,10 +25,17 @@ public enum RazorpayWebhook {
         }
         let payment = event["payload"]?["payment"]?["entity"]
         let order = event["payload"]?["order"]?["entity"]
+        let refund = event["payload"]?["refund"]?["entity"]
+        let providerRefund = Webhooks.identifier(refund?["id"]).map {
+            Billing.ProviderRefund(id: $0, refundId: Webhooks.identifier(refund?["notes"]?["refund_id"]))
+        }
         let kind: Billing.Notice.Kind =
             switch type {
             case "payment.captured", "order.paid": .paid
             case "payment.failed": .paymentFailed(reason: description(payment))
+            case "refund.processed" where providerRefund != nil: .refunded([providerRefund!])
+            case "refund.failed" where providerRefund != nil:
+                .refundFailed(providerRefund!, reason: "the provider could not make the refund")
             default: .ignored(reason: "\(type) is not acted on")
             }
         let notice = Billing.Notice(
@@ -38,6 +45,7 @@ public enum RazorpayWebhook {
             paymentId: Webhooks.identifier(payment?["id"]),
             amountMinor: Webhooks.amount(payment?["amount"]) ?? Webhooks.amount(order?["amount_paid"]),
             currency: Webhooks.identifier(payment?["currency"]) ?? Webhooks.identifier(order?["currency"]),
+            feeMinor: Webhooks.amount(payment?["fee"]),
             payload: String(decoding: request.body, as: UTF8.self), remoteAddress: request.remoteAddress)
         return try Webhooks.answer(Billing.record(context.db(), notice, settings: settings))
     }

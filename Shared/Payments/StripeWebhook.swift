@@ -31,7 +31,22 @@ public enum StripeWebhook {
             let type = Webhooks.identifier(event["type"])
         else { throw try Webhooks.refuse(context, .stripe, status: 400, code: "malformed_event", reason: "body is not a Stripe event") }
         let object = event["data"]?["object"]
-        let session = Webhooks.identifier(object?["object"]) == "checkout.session" ? object : nil
+        let objectType = Webhooks.identifier(object?["object"])
+        // charge.refunded lists every refund of the charge; ours carry their id in the metadata.
+        var refunds: [Billing.ProviderRefund] = []
+        if objectType == "charge", case .array(let list)? = object?["refunds"]?["data"] {
+            for refund in list where Webhooks.identifier(refund["status"]) == "succeeded" {
+                if let id = Webhooks.identifier(refund["id"]) {
+                    refunds.append(.init(id: id, refundId: Webhooks.identifier(refund["metadata"]?["refund_id"])))
+                }
+            }
+        }
+        let refund =
+            objectType == "refund"
+            ? Webhooks.identifier(object?["id"]).map {
+                Billing.ProviderRefund(id: $0, refundId: Webhooks.identifier(object?["metadata"]?["refund_id"]))
+            } : nil
+        let session = objectType == "checkout.session" ? object : nil
         let kind: Billing.Notice.Kind =
             switch type {
             case "checkout.session.completed":
@@ -39,6 +54,18 @@ public enum StripeWebhook {
             case "checkout.session.async_payment_succeeded": .paid
             case "checkout.session.async_payment_failed": .paymentFailed(reason: "the asynchronous payment failed")
             case "checkout.session.expired": .expired
+            case "charge.refunded" where !refunds.isEmpty: .refunded(refunds)
+            case "charge.refund.updated", "refund.updated", "refund.failed":
+                switch (refund, Webhooks.identifier(object?["status"])) {
+                case (let refund?, "succeeded"): .refunded([refund])
+                case (let refund?, "failed"), (let refund?, "canceled"):
+                    .refundFailed(
+                        refund,
+                        reason:
+                            "the provider could not make the refund (\(Webhooks.identifier(object?["failure_reason"]) ?? "no reason given"))"
+                    )
+                default: .ignored(reason: "\(type): nothing to do")
+                }
             default: .ignored(reason: "\(type) is not acted on")
             }
         let notice = Billing.Notice(

@@ -79,7 +79,8 @@ CREATE TABLE payment_events (
     event_id       text CHECK (char_length(event_id) <= 200),
     event_type     text CHECK (char_length(event_type) <= 100),
     outcome        text NOT NULL CHECK (outcome IN (
-                       'fulfilled', 'already_paid', 'payment_failed', 'expired', 'mismatch', 'unknown_order', 'ignored', 'refused')),
+                       'fulfilled', 'already_paid', 'payment_failed', 'expired', 'mismatch', 'unknown_order', 'ignored', 'refused',
+                       'refunded', 'refund_failed')),
     order_id       uuid REFERENCES orders (id),
     detail         text NOT NULL DEFAULT '' CHECK (char_length(detail) <= 500),
     -- The verified body as received (refused deliveries keep none).

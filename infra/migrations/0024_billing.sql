@@ -10,6 +10,9 @@ ALTER TABLE order_items
     ADD COLUMN tax_minor        bigint NOT NULL DEFAULT 0 CHECK (tax_minor >= 0);
 UPDATE order_items SET list_price_minor = price_minor;
 ALTER TABLE order_items ALTER COLUMN list_price_minor SET NOT NULL;
+-- A fixed-amount coupon may take one line of a cart down to nothing.
+ALTER TABLE order_items DROP CONSTRAINT order_items_price_minor_check;
+ALTER TABLE order_items ADD CONSTRAINT order_items_price_minor_check CHECK (price_minor >= 0);
 
 -- The buyer's billing details given at checkout (optional) and the tax rule of the order.
 ALTER TABLE orders
@@ -23,7 +26,9 @@ ALTER TABLE orders
     ADD COLUMN discount_minor  bigint NOT NULL DEFAULT 0 CHECK (discount_minor >= 0);
 
 -- Coupons: site-wide (admins) or for an instructor's own courses; percent or a fixed amount in
--- one currency. `used_count` grows in the paying transaction, under the coupon's row lock.
+-- one currency. `used_count` grows in the paying transaction, under the coupon's row lock; an
+-- order being paid holds a use from its creation (see Shared/Checkout/Coupons.swift), so a
+-- payment never finds the coupon used up (one whose hold lapsed is still honoured: money taken).
 CREATE TABLE coupons (
     id                uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     code              text NOT NULL UNIQUE CHECK (code ~ '^[A-Z0-9][A-Z0-9_-]{2,31}$'),
@@ -45,8 +50,7 @@ CREATE TABLE coupons (
     CHECK ((kind = 'percent') = (percent_off IS NOT NULL)),
     CHECK ((kind = 'fixed') = (amount_off_minor IS NOT NULL)),
     CHECK (kind = 'percent' OR currency IS NOT NULL),
-    CHECK (starts_at IS NULL OR ends_at IS NULL OR starts_at < ends_at),
-    CHECK (max_uses IS NULL OR used_count <= max_uses)
+    CHECK (starts_at IS NULL OR ends_at IS NULL OR starts_at < ends_at)
 );
 CREATE INDEX coupons_owner_idx ON coupons (owner_id, created_at DESC, id DESC);
 
@@ -67,6 +71,7 @@ CREATE TABLE coupon_redemptions (
     created_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX coupon_redemptions_user_idx ON coupon_redemptions (coupon_id, user_id);
+CREATE INDEX orders_coupon_pending_idx ON orders (coupon_id, created_at) WHERE coupon_id IS NOT NULL AND status = 'pending';
 
 -- Refunds: one or several lines of a paid order. requested -> approved (by an admin or the
 -- policy) -> succeeded (the provider confirmed) or failed (visible to admins, retryable);
@@ -157,7 +162,7 @@ CREATE TABLE invoices (
     file_size         integer CHECK (file_size > 0),
     rendered_at       timestamptz,
     UNIQUE (kind, fiscal_year, sequence),
-    CHECK ((kind = 'credit_note') = (refund_id IS NOT NULL AND corrects_id IS NOT NULL)),
+    CHECK ((kind = 'credit_note') = (refund_id IS NOT NULL)),
     CHECK ((file_key IS NULL) = (rendered_at IS NULL))
 );
 CREATE UNIQUE INDEX invoices_one_per_order ON invoices (order_id) WHERE kind = 'invoice';

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A fake Razorpay (Orders API) and Stripe (Checkout Sessions API) on one port, for tests.
+"""A fake Razorpay (Orders, Refunds) and Stripe (Checkout Sessions, Refunds) on one port, for tests.
 
 Both speak the real request shapes and check them strictly, and sign webhooks with the real
 schemes, so what passes here also passes against the providers (provider_sdk_check.py
@@ -21,6 +21,33 @@ GET /v1/orders/<id>
     The order as it is now: "paid" (amount_paid, amount_due updated) after a captured payment,
     "attempted" after only failed ones; attempts counts payments. Unknown id: 404
     BAD_REQUEST_ERROR "The id provided does not exist".
+POST /v1/payments/<payment id>/refund
+    (https://razorpay.com/docs/api/refunds/normal-refunds-idempotent) Refunds a payment made
+    with the pay control below. JSON body, every field optional (an empty body is {}): amount
+    (integer >= 100; absent: all that is left), speed ("normal" | "optimum"), receipt and notes
+    (as orders); other fields, null and errors as orders. What is left is the payment's amount
+    less its processed and pending refunds (a pending refund holds its amount, a failed one
+    gives it back). 400 BAD_REQUEST_ERROR: unknown payment "The id provided does not exist"; a
+    failed payment "The payment has not been captured"; nothing left "The payment has been fully
+    refunded already"; more than is left "The refund amount provided is greater than amount
+    captured" (field amount).
+    X-Refund-Idempotency (optional; at least 10 of A-Z a-z 0-9 _ -, else 400): the same key with
+    the same payment and body answers the refund it made (as it is now); with another payment or
+    body 400 "Different request with the same idempotency key has already been processed."
+    (source, step, reason "NA"); while the first request is still running (slow behaviour) 409
+    BAD_REQUEST_ERROR. Only successes are kept, as Stripe's keys below.
+    200: the refund {"id": "rfnd_<14 alnum>", "entity": "refund", "amount", "currency",
+    "payment_id", "notes": {...} or [], "receipt", "acquirer_data": {"arn": null}, "created_at",
+    "batch_id": null, "status": "processed" ("pending" under the pending and fail behaviours),
+    "speed_processed": "normal", "speed_requested" (default "normal")}. A processed refund
+    updates the payment (amount_refunded, refund_status "partial" | "full", status "refunded"
+    once full) and makes the webhook refund.processed: {"contains": ["refund", "payment"],
+    "payload": {"refund": {"entity"}, "payment": {"entity"}}}, signed as the pay control's. It is
+    listed in GET /_fake/webhooks before the answer goes out, and sent after it when
+    --webhook-base-url is given (webhooks of API calls go out from one thread, in order).
+GET /v1/refunds/rfnd_<...>
+    The refund as it is now. Unknown id: 404 "The id provided does not exist". (/v1/refunds/<id>
+    is Razorpay's for ids starting rfnd_, Stripe's for any other.)
 
 Stripe (https://docs.stripe.com/api/checkout/sessions/create), `Authorization: Bearer <secret
 key>` (or Basic with the key as user), else 401 invalid_request_error:
@@ -49,6 +76,34 @@ GET /v1/checkout/sessions/<id>
     id: 404 "No such checkout.session: '<id>'" (code resource_missing).
 GET /checkout/<id>
     A small HTML page "Fake Stripe Checkout", for people trying things by hand.
+POST /v1/refunds
+    (https://docs.stripe.com/api/refunds/create) Form-encoded: payment_intent (required here:
+    the pi_ of a Checkout Session paid with the pay control below; refunds by charge are refused
+    with param charge), amount (optional positive integer; absent: all that is left), reason
+    (optional: duplicate | fraudulent | requested_by_customer), metadata[...] (as sessions); the
+    other real parameters (currency, expand, instructions_email, ...) are accepted unchecked.
+    What is left is counted as for Razorpay (a pending refund holds its amount). 400
+    invalid_request_error: unknown "No such payment_intent: '<id>'" (param payment_intent, code
+    resource_missing); a payment intent of a session that was not paid: code
+    charge_not_refundable; nothing left "Charge <ch_> has already been refunded." (code
+    charge_already_refunded); more than is left "Refund amount ($X.XX) is greater than
+    unrefunded amount on charge ($Y.YY)" (the symbol of usd eur gbp inr, else "XYZ "; no
+    decimals for jpy and the other zero-decimal currencies; param amount, code
+    amount_too_large). Idempotency-Key exactly as sessions; a key is bound to the endpoint it
+    was first used on (another endpoint: 400 idempotency_error).
+    200: the refund {"id": "re_<24 alnum>", "object": "refund", "amount", "balance_transaction":
+    "txn_<24 alnum>", "charge": "ch_<24 alnum>", "created", "currency" (lower case), "metadata",
+    "payment_intent", "reason", "status": "succeeded" ("pending" under the pending and fail
+    behaviours)}. A paid session has one charge, made when the pay control paid it. A succeeded
+    refund makes the event charge.refunded (signed as the pay control's; its "request" is {"id":
+    the Request-Id of the refund call, "idempotency_key"}) whose data.object is the charge
+    {"id", "object": "charge", "amount", "amount_captured", "amount_refunded" (all succeeded
+    refunds), "currency", "payment_intent", "refunded" (true once full), "status": "succeeded",
+    "metadata" (the session's payment_intent_data[metadata]), "refunds": {"object": "list",
+    "data": [every refund of the charge as it is now, newest first], "has_more": false,
+    "total_count"}}; listed and sent as Razorpay's refund.processed.
+GET /v1/refunds/<id>
+    The refund as it is now. Unknown id: 404 "No such refund: '<id>'" (code resource_missing).
 
 Test controls (no auth, JSON bodies; unknown fields are refused so typos do not go unnoticed):
 POST /_fake/razorpay/orders/<order id>/pay
@@ -80,21 +135,43 @@ POST /_fake/stripe/sessions/<session id>/pay
 POST /_fake/stripe/sign        {"body", "timestamp" (default now)} -> {"header": "t=...,v1=..."}
 POST /_fake/stripe/deliver     {"body", "header" (default: signed now, or at "timestamp")}
                                -> {"status", "response", "event_id", "headers"}
+POST /_fake/razorpay/refunds/<refund id>/settle
+    {"outcome": "processed" (default) | "failed", "deliver"}: finishes a pending refund (another:
+    400; unknown: 404). processed: as a refund processed at once above (the payment updated,
+    refund.processed); failed: status "failed", its amount no longer held, the webhook
+    refund.failed (contains refund and payment, the payment unchanged). Answers {"refund",
+    "webhooks": [...]} as the pay control.
+POST /_fake/stripe/refunds/<refund id>/settle
+    {"outcome": "succeeded" (default) | "failed", "timestamp", "deliver"}: finishes a pending
+    refund. succeeded: the charge updated, charge.refunded as above; failed: status "failed",
+    "failure_reason": "unknown", its amount no longer held, the event charge.refund.updated whose
+    data.object is the refund. Answers {"refund", "webhooks": [...]} as the pay control.
 POST /_fake/behaviour          {"razorpay_orders": "ok" | "error" | "slow", "stripe_sessions":
-                               ..., "slow_seconds": 15}: "error" answers 500 (SERVER_ERROR,
-                               api_error), "slow" sleeps first. Applies to creating and fetching.
-                               Answers the behaviour now; GET /_fake/behaviour shows it.
+                               ..., "razorpay_refunds": "ok" | "error" | "slow" | "pending" |
+                               "fail", "stripe_refunds": ..., "slow_seconds": 15}: "error"
+                               answers 500 (SERVER_ERROR, api_error), "slow" sleeps first; both
+                               apply to creating and fetching. "pending" answers new refunds
+                               with status "pending" and sends no webhook until the settle
+                               control; "fail" is the same (for a test that settles them as
+                               failed). Answers the behaviour now; GET /_fake/behaviour shows it.
 GET /_fake/requests            The provider API requests so far, oldest first: [{"kind",
                                "method", "path", "query", "headers" (no Authorization),
                                "auth_scheme", "body" (parsed: JSON, or Stripe's form as nested
                                objects), "status"}]. DELETE /_fake/requests forgets them.
+GET /_fake/webhooks            Every webhook the fake has made (pay and settle controls, refund
+                               API calls), delivered or not, oldest first: [{"provider":
+                               "razorpay" | "stripe", "event", "event_id", "headers", "body",
+                               "status", "response"}] as the pay controls' "webhooks" ("status"
+                               null until delivered; "error" when delivery failed). Not the
+                               bodies sent with the deliver controls. DELETE forgets them.
 Anything else: 404 {"error": {...}} readable as either provider's error.
 
 Webhooks go to <--webhook-base-url>/api/v1/webhooks/razorpay and .../stripe (10 s timeout; an
 HTTP error status is an answer like any other); without --webhook-base-url nothing is sent and
 the signed webhooks are only returned. --record FILE receives one JSON line per request
-({"kind": "razorpay.order.create" | "razorpay.order.fetch" | "stripe.session.create" |
-"stripe.session.fetch" | "stripe.checkout-page" | "control" | "not-found", "method", "path",
+({"kind": "razorpay.order.create" | "razorpay.order.fetch" | "razorpay.refund.create" |
+"razorpay.refund.fetch" | "stripe.session.create" | "stripe.session.fetch" | "stripe.refund.create"
+| "stripe.refund.fetch" | "stripe.checkout-page" | "control" | "not-found", "method", "path",
 "status", ...}) and per webhook sent ({"kind": "webhook", "provider", "event", "event_id",
 "url", "status", ...}); never a secret or an Authorization header.
 
@@ -117,6 +194,7 @@ import hashlib
 import hmac
 import http.client
 import json
+import queue
 import re
 import secrets
 import string
@@ -136,6 +214,9 @@ WEBHOOK_TIMEOUT = 10
 
 RAZORPAY_CURRENCIES = ("INR", "USD", "EUR", "GBP", "SGD", "AED")
 RAZORPAY_ORDER_FIELDS = {"amount", "currency", "receipt", "notes", "partial_payment", "first_payment_min_amount"}
+RAZORPAY_REFUND_FIELDS = {"amount", "speed", "notes", "receipt"}
+RAZORPAY_REFUND_SPEEDS = ("normal", "optimum")
+RAZORPAY_IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{10,}$")
 RAZORPAY_EVENTS = ("payment.authorized", "payment.captured", "payment.failed", "order.paid")
 RAZORPAY_ACCOUNT = "acc_FakeAccount0001"
 RAZORPAY_USER_AGENT = "Razorpay-Webhook/v1"
@@ -166,8 +247,20 @@ STRIPE_PAYMENT_INTENT_PARAMETERS = {
     "transfer_group",
 }
 STRIPE_OUTCOMES = ("paid", "async_succeeded", "async_failed", "unpaid", "expired")
+# Parameters of POST /v1/refunds; charge is refused (the fake refunds by payment_intent), the
+# ones the fake does not check are accepted as they are.
+STRIPE_REFUND_PARAMETERS = {
+    "amount", "charge", "currency", "customer", "expand", "instructions_email", "metadata", "origin", "payment_intent",
+    "reason", "refund_application_fee", "reverse_transfer",
+}
+STRIPE_REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
+STRIPE_CURRENCY_SYMBOLS = {"usd": "$", "eur": "\u20ac", "gbp": "\u00a3", "inr": "\u20b9"}
+STRIPE_ZERO_DECIMAL = {
+    "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf",
+}
 
 BEHAVIOURS = ("ok", "error", "slow")
+REFUND_BEHAVIOURS = ("ok", "error", "slow", "pending", "fail")
 FORM_NAME = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 FORM_SEGMENT = re.compile(r"\[([^\[\]]*)\]")
 DIGITS = re.compile(r"^[0-9]+$")
@@ -223,6 +316,62 @@ def hex_hmac(key, data):
 
 def is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def razorpay_json(headers, raw, empty=None):
+    """A Razorpay JSON object body with nulls dropped (null counts as absent); `empty` (when
+    given) stands for an empty body. Raises Answer (400) otherwise."""
+    if empty is not None and not raw.strip():
+        return empty
+    if headers.get_content_type() != "application/json":
+        raise razorpay_error(400, "The request must be JSON (Content-Type: application/json).")
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise razorpay_error(400, "The request body is not valid JSON.")
+    if not isinstance(body, dict):
+        raise razorpay_error(400, "The request body must be a JSON object.")
+    return {key: value for key, value in body.items() if value is not None}
+
+
+def razorpay_fields(body, allowed):
+    for key in body:
+        if key not in allowed:
+            raise razorpay_error(400, f"{key} is/are not required and should not be sent", key)
+
+
+def razorpay_receipt_notes(body):
+    """The receipt (<= 40 chars) and notes (<= 15 string values <= 256 chars) of orders and refunds."""
+    receipt = body.get("receipt")
+    if receipt is not None:
+        if not isinstance(receipt, str):
+            raise razorpay_error(400, "The receipt must be a string.", "receipt")
+        if len(receipt) > 40:
+            raise razorpay_error(400, "The receipt may not be greater than 40 characters.", "receipt")
+    notes = body.get("notes", {})
+    if not isinstance(notes, dict):
+        raise razorpay_error(400, "The notes must be an object.", "notes")
+    if len(notes) > 15:
+        raise razorpay_error(400, "Number of notes cannot exceed 15.", "notes")
+    for key, value in notes.items():
+        if not isinstance(value, str):
+            raise razorpay_error(400, f"The notes.{key} must be a string.", "notes")
+        if len(value) > 256:
+            raise razorpay_error(400, f"The notes.{key} may not be greater than 256 characters.", "notes")
+    return receipt, notes
+
+
+def razorpay_refund_request(body):
+    """Checks the body of POST /v1/payments/<id>/refund (amount against the payment comes later)."""
+    razorpay_fields(body, RAZORPAY_REFUND_FIELDS)
+    amount = body.get("amount")
+    if amount is not None and not is_int(amount):
+        raise razorpay_error(400, "The amount must be an integer.", "amount")
+    speed = body.get("speed", "normal")
+    if speed not in RAZORPAY_REFUND_SPEEDS:
+        raise razorpay_error(400, "The selected speed is invalid.", "speed")
+    receipt, notes = razorpay_receipt_notes(body)
+    return {"amount": amount, "speed": speed, "receipt": receipt, "notes": notes}
 
 
 def bracket_name(path):
@@ -387,7 +536,7 @@ def stripe_session_request(params, now):
         if not isinstance(payment_intent_data, dict):
             raise stripe_error(400, "Invalid object", "payment_intent_data")
         stripe_unknown(payment_intent_data, STRIPE_PAYMENT_INTENT_PARAMETERS, ["payment_intent_data"])
-        stripe_metadata(payment_intent_data.get("metadata"), "payment_intent_data[metadata]")
+    payment_intent_metadata = stripe_metadata((payment_intent_data or {}).get("metadata"), "payment_intent_data[metadata]")
     customer_email = params.get("customer_email")
     if customer_email is not None and (not isinstance(customer_email, str) or not EMAIL.match(customer_email)):
         raise stripe_error(400, f"Invalid email address: {customer_email}", "customer_email")
@@ -401,8 +550,35 @@ def stripe_session_request(params, now):
     return {
         "success_url": success_url, "cancel_url": cancel_url, "items": items, "currency": currency, "total": total,
         "client_reference_id": client_reference_id, "metadata": metadata, "customer_email": customer_email,
-        "expires_at": expires_at,
+        "expires_at": expires_at, "payment_intent_metadata": payment_intent_metadata,
     }
+
+
+def stripe_refund_request(params):
+    """Checks the parameters of POST /v1/refunds (the amount against the charge comes later)."""
+    stripe_unknown(params, STRIPE_REFUND_PARAMETERS, [])
+    if "charge" in params:
+        raise stripe_error(400, "The fake only implements refunds by payment_intent, not by charge.", "charge")
+    payment_intent = params.get("payment_intent")
+    if payment_intent is None or payment_intent == "":
+        raise stripe_error(400, "One of the following params should be provided for this request: payment_intent or charge.",
+                           "payment_intent")
+    if not isinstance(payment_intent, str):
+        raise stripe_error(400, "Invalid string: payment_intent must be the id of a PaymentIntent.", "payment_intent")
+    amount = stripe_integer(params["amount"], "amount", minimum=1) if "amount" in params else None
+    reason = params.get("reason") or None
+    if reason is not None and reason not in STRIPE_REFUND_REASONS:
+        raise stripe_error(400, "Invalid reason: must be one of duplicate, fraudulent, or requested_by_customer", "reason")
+    return {"payment_intent": payment_intent, "amount": amount, "reason": reason,
+            "metadata": stripe_metadata(params.get("metadata"), "metadata")}
+
+
+def stripe_money(amount, currency):
+    """An amount in minor units as Stripe writes it in messages: $12.50, the rupee sign then 100.00, JPY 500."""
+    symbol = STRIPE_CURRENCY_SYMBOLS.get(currency, f"{currency.upper()} ")
+    if currency in STRIPE_ZERO_DECIMAL:
+        return f"{symbol}{amount}"
+    return f"{symbol}{amount // 100}.{amount % 100:02d}"
 
 
 class State:
@@ -415,14 +591,29 @@ class State:
         self.record_path = options.record
         self.lock = threading.Lock()
         self.orders = {}
+        self.payments = {}  # Razorpay payments made by the pay control
+        self.razorpay_refunds = {}
+        self.refund_keys = {}  # X-Refund-Idempotency -> {"payment_id", "body", "refund_id"}
+        self.refund_keys_in_progress = set()
         self.sessions = {}
-        self.idempotency = {}  # key -> {"params", "response", "request_id"}
+        self.payment_intents = {}  # pi_ -> {"session_id", "charge_id" (None unless paid)}
+        self.charges = {}  # ch_ -> {"charge" (without refunds), "refunds": [re_ ids, oldest first]}
+        self.stripe_refunds = {}
+        self.idempotency = {}  # Stripe key -> {"path", "params", "response", "request_id"}
         self.in_progress = set()  # idempotency keys whose first request is running
         self.requests = []
+        self.webhooks = []  # [(provider, webhook)] every webhook made, oldest first
         self.used_ids = set()
-        self.behaviour = {"razorpay_orders": "ok", "stripe_sessions": "ok", "slow_seconds": 15}
+        self.behaviour = {
+            "razorpay_orders": "ok", "stripe_sessions": "ok", "razorpay_refunds": "ok", "stripe_refunds": "ok",
+            "slow_seconds": 15,
+        }
         # Webhooks go straight to our server, never through an http_proxy from the environment.
         self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        # Webhooks that API calls cause go out from one thread, in order, after the answer.
+        self.outbox = queue.Queue()
+        if self.webhook_base:
+            threading.Thread(target=self.send_outbox, daemon=True).start()
 
     def new_id(self, prefix, length):
         with self.lock:
@@ -438,6 +629,23 @@ class State:
         line = json.dumps(entry, sort_keys=True, ensure_ascii=False) + "\n"
         with self.lock, open(self.record_path, "a", encoding="utf-8") as file:
             file.write(line)
+
+    def remember(self, provider, webhooks):
+        """Lists webhooks the fake made in GET /_fake/webhooks (the same objects: delivery fills them in)."""
+        with self.lock:
+            self.webhooks.extend((provider, webhook) for webhook in webhooks)
+
+    def send_later(self, provider, webhooks):
+        """Queues webhooks for the delivery thread (not at all without --webhook-base-url). The
+        providers send them after answering; our server may call the fake while handling them."""
+        if self.webhook_base:
+            for webhook in webhooks:
+                self.outbox.put((provider, webhook))
+
+    def send_outbox(self):
+        while True:
+            provider, webhook = self.outbox.get()
+            self.deliver(provider, webhook)
 
     def deliver(self, provider, webhook):
         """POSTs one signed webhook to our server; fills in its status and response."""
@@ -455,10 +663,11 @@ class State:
                 answer = b""
         except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
             status, answer, failure = None, None, str(getattr(error, "reason", error))
-        webhook["status"] = status
-        webhook["response"] = answer.decode("utf-8", "replace") if answer is not None else None
-        if failure is not None:
-            webhook["error"] = failure
+        with self.lock:  # GET /_fake/webhooks may be copying it
+            webhook["status"] = status
+            webhook["response"] = answer.decode("utf-8", "replace") if answer is not None else None
+            if failure is not None:
+                webhook["error"] = failure
         self.record({
             "kind": "webhook", "provider": provider, "url": url, "event": webhook["event"],
             "event_id": webhook["event_id"], "status": status, "response": webhook["response"], "error": failure,
@@ -470,19 +679,27 @@ class State:
 ROUTES = [
     ("POST", re.compile(r"^/v1/orders$"), "razorpay.order.create", "razorpay_create_order"),
     ("GET", re.compile(r"^/v1/orders/([^/]+)$"), "razorpay.order.fetch", "razorpay_fetch_order"),
+    ("POST", re.compile(r"^/v1/payments/([^/]+)/refund$"), "razorpay.refund.create", "razorpay_create_refund"),
+    ("GET", re.compile(r"^/v1/refunds/(rfnd_[^/]*)$"), "razorpay.refund.fetch", "razorpay_fetch_refund"),
     ("POST", re.compile(r"^/v1/checkout/sessions$"), "stripe.session.create", "stripe_create_session"),
     ("GET", re.compile(r"^/v1/checkout/sessions/([^/]+)$"), "stripe.session.fetch", "stripe_fetch_session"),
+    ("POST", re.compile(r"^/v1/refunds$"), "stripe.refund.create", "stripe_create_refund"),
+    ("GET", re.compile(r"^/v1/refunds/([^/]+)$"), "stripe.refund.fetch", "stripe_fetch_refund"),
     ("GET", re.compile(r"^/checkout/([^/]+)$"), "stripe.checkout-page", "checkout_page"),
     ("POST", re.compile(r"^/_fake/razorpay/orders/([^/]+)/pay$"), "control", "razorpay_pay"),
     ("POST", re.compile(r"^/_fake/razorpay/sign$"), "control", "razorpay_sign"),
     ("POST", re.compile(r"^/_fake/razorpay/deliver$"), "control", "razorpay_deliver"),
+    ("POST", re.compile(r"^/_fake/razorpay/refunds/([^/]+)/settle$"), "control", "razorpay_settle"),
     ("POST", re.compile(r"^/_fake/stripe/sessions/([^/]+)/pay$"), "control", "stripe_pay"),
     ("POST", re.compile(r"^/_fake/stripe/sign$"), "control", "stripe_sign"),
     ("POST", re.compile(r"^/_fake/stripe/deliver$"), "control", "stripe_deliver"),
+    ("POST", re.compile(r"^/_fake/stripe/refunds/([^/]+)/settle$"), "control", "stripe_settle"),
     ("GET", re.compile(r"^/_fake/behaviour$"), "control", "get_behaviour"),
     ("POST", re.compile(r"^/_fake/behaviour$"), "control", "set_behaviour"),
     ("GET", re.compile(r"^/_fake/requests$"), "control", "list_requests"),
     ("DELETE", re.compile(r"^/_fake/requests$"), "control", "clear_requests"),
+    ("GET", re.compile(r"^/_fake/webhooks$"), "control", "list_webhooks"),
+    ("DELETE", re.compile(r"^/_fake/webhooks$"), "control", "clear_webhooks"),
 ]
 
 
@@ -634,12 +851,14 @@ class Handler(BaseHTTPRequestHandler):
         return deliver
 
     def misbehave(self, which, outage):
+        """Raises the outage or sleeps as the behaviour says; returns the behaviour."""
         with self.state.lock:
             mode, seconds = self.state.behaviour[which], self.state.behaviour["slow_seconds"]
         if mode == "error":
             raise outage
         if mode == "slow":
             time.sleep(seconds)
+        return mode
 
     # Razorpay.
 
@@ -659,18 +878,8 @@ class Handler(BaseHTTPRequestHandler):
     def razorpay_create_order(self, raw):
         self.require_razorpay_auth()
         self.misbehave("razorpay_orders", RAZORPAY_OUTAGE)
-        if self.headers.get_content_type() != "application/json":
-            raise razorpay_error(400, "The request must be JSON (Content-Type: application/json).")
-        try:
-            body = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            raise razorpay_error(400, "The request body is not valid JSON.")
-        if not isinstance(body, dict):
-            raise razorpay_error(400, "The request body must be a JSON object.")
-        body = {key: value for key, value in body.items() if value is not None}
-        for key in body:
-            if key not in RAZORPAY_ORDER_FIELDS:
-                raise razorpay_error(400, f"{key} is/are not required and should not be sent", key)
+        body = razorpay_json(self.headers, raw)
+        razorpay_fields(body, RAZORPAY_ORDER_FIELDS)
         currency = body.get("currency")
         if currency is None:
             raise razorpay_error(400, "The currency field is required.", "currency")
@@ -683,22 +892,7 @@ class Handler(BaseHTTPRequestHandler):
             raise razorpay_error(400, "The amount must be an integer.", "amount")
         if amount < 100:
             raise razorpay_error(400, f"The amount must be atleast {currency} 1.00", "amount")
-        receipt = body.get("receipt")
-        if receipt is not None:
-            if not isinstance(receipt, str):
-                raise razorpay_error(400, "The receipt must be a string.", "receipt")
-            if len(receipt) > 40:
-                raise razorpay_error(400, "The receipt may not be greater than 40 characters.", "receipt")
-        notes = body.get("notes", {})
-        if not isinstance(notes, dict):
-            raise razorpay_error(400, "The notes must be an object.", "notes")
-        if len(notes) > 15:
-            raise razorpay_error(400, "Number of notes cannot exceed 15.", "notes")
-        for key, value in notes.items():
-            if not isinstance(value, str):
-                raise razorpay_error(400, f"The notes.{key} must be a string.", "notes")
-            if len(value) > 256:
-                raise razorpay_error(400, f"The notes.{key} may not be greater than 256 characters.", "notes")
+        receipt, notes = razorpay_receipt_notes(body)
         partial_payment = body.get("partial_payment", False)
         if not isinstance(partial_payment, bool):
             raise razorpay_error(400, "The partial payment field must be true or false.", "partial_payment")
@@ -736,6 +930,14 @@ class Handler(BaseHTTPRequestHandler):
         }
         return {"event": event, "event_id": event_id, "headers": headers, "body": body, "status": None, "response": None}
 
+    def razorpay_event(self, event, contains, payload, now):
+        """A signed webhook {"entity": "event", ...} as Razorpay sends them (compact JSON)."""
+        document = {
+            "entity": "event", "account_id": RAZORPAY_ACCOUNT, "event": event, "contains": contains,
+            "payload": payload, "created_at": now,
+        }
+        return self.razorpay_webhook(json.dumps(document, separators=(",", ":"), ensure_ascii=False), event)
+
     def razorpay_pay(self, raw, order_id):
         options = self.control_json(raw, ("outcome", "events", "amount", "currency", "deliver"))
         outcome = options.get("outcome", "captured")
@@ -768,6 +970,7 @@ class Handler(BaseHTTPRequestHandler):
                 "error_code": None if captured else "BAD_REQUEST_ERROR",
                 "error_description": None if captured else "Payment failed", "created_at": now,
             }
+            self.state.payments[payment_id] = copy.deepcopy(payment)
             order["attempts"] += 1
             if captured:
                 order.update(status="paid", amount_paid=amount, amount_due=max(0, order["amount"] - amount))
@@ -783,11 +986,8 @@ class Handler(BaseHTTPRequestHandler):
             if event == "order.paid":
                 contains.append("order")
                 payload["order"] = {"entity": copy.deepcopy(order_snapshot)}
-            document = {
-                "entity": "event", "account_id": RAZORPAY_ACCOUNT, "event": event, "contains": contains,
-                "payload": payload, "created_at": now,
-            }
-            webhooks.append(self.razorpay_webhook(json.dumps(document, separators=(",", ":"), ensure_ascii=False), event))
+            webhooks.append(self.razorpay_event(event, contains, payload, now))
+        self.state.remember("razorpay", webhooks)
         if deliver:
             for webhook in webhooks:
                 self.state.deliver("razorpay", webhook)
@@ -798,6 +998,134 @@ class Handler(BaseHTTPRequestHandler):
                 "razorpay_signature": hex_hmac(self.options.razorpay_key_secret, f"{order_id}|{payment_id}"),
             }
         self.reply(200, {"checkout": checkout, "payment": payment, "order": order_snapshot, "webhooks": webhooks})
+
+    def razorpay_refund_key(self, payment_id, body):
+        """X-Refund-Idempotency: raises the replay (the refund as it is now) or the refusal;
+        otherwise marks the key in progress (razorpay_create_refund discards it) and returns it,
+        None without the header."""
+        key = self.headers.get("X-Refund-Idempotency")
+        if key is None:
+            return None
+        if not RAZORPAY_IDEMPOTENCY_KEY.match(key):
+            raise razorpay_error(400, "The idempotency key must be at least 10 characters long and contain only letters, "
+                                      "digits, hyphens and underscores.", validation=False)
+        with self.state.lock:
+            saved = self.state.refund_keys.get(key)
+            busy = key in self.state.refund_keys_in_progress
+            if saved is None and not busy:
+                self.state.refund_keys_in_progress.add(key)
+            refund = copy.deepcopy(self.state.razorpay_refunds[saved["refund_id"]]) if saved is not None else None
+        if saved is not None:
+            if saved["payment_id"] != payment_id or saved["body"] != body:
+                raise razorpay_error(400, "Different request with the same idempotency key has already been processed.",
+                                     validation=False)
+            with self.state.lock:
+                self.entry["replayed"] = True
+            raise Answer(200, refund)
+        if busy:
+            raise razorpay_error(409, "A request with the same idempotency key is being processed; retry it later.",
+                                 validation=False)
+        return key
+
+    def razorpay_refund_processed(self, refund):
+        """Applies a processed refund to its payment (the caller holds the lock); returns the payment."""
+        payment = self.state.payments[refund["payment_id"]]
+        payment["amount_refunded"] += refund["amount"]
+        full = payment["amount_refunded"] >= payment["amount"]
+        payment["refund_status"] = "full" if full else "partial"
+        if full:
+            payment["status"] = "refunded"
+        return payment
+
+    def razorpay_refund_event(self, event, refund, payment):
+        payload = {"refund": {"entity": copy.deepcopy(refund)}, "payment": {"entity": copy.deepcopy(payment)}}
+        return self.razorpay_event(event, ["refund", "payment"], payload, int(time.time()))
+
+    def razorpay_create_refund(self, raw, payment_id):
+        self.require_razorpay_auth()
+        body = razorpay_json(self.headers, raw, empty={})
+        key = self.razorpay_refund_key(payment_id, body)
+        refund_id = self.state.new_id("rfnd_", 14)
+        try:
+            mode = self.misbehave("razorpay_refunds", RAZORPAY_OUTAGE)
+            checked = razorpay_refund_request(body)
+            with self.state.lock:
+                payment = self.state.payments.get(payment_id)
+                if payment is None:
+                    raise razorpay_error(400, "The id provided does not exist", validation=False)
+                if not payment["captured"]:
+                    raise razorpay_error(400, "The payment has not been captured")
+                held = sum(refund["amount"] for refund in self.state.razorpay_refunds.values()
+                           if refund["payment_id"] == payment_id and refund["status"] == "pending")
+                left = payment["amount"] - payment["amount_refunded"] - held
+                amount = checked["amount"]
+                if amount is None and left <= 0:
+                    raise razorpay_error(400, "The payment has been fully refunded already")
+                if amount is None:
+                    amount = left
+                elif amount < 100:
+                    raise razorpay_error(400, f"The amount must be atleast {payment['currency']} 1.00", "amount")
+                if amount > left:
+                    raise razorpay_error(400, "The refund amount provided is greater than amount captured", "amount")
+                refund = {
+                    "id": refund_id, "entity": "refund", "amount": amount, "currency": payment["currency"],
+                    "payment_id": payment_id, "notes": dict(checked["notes"]) if checked["notes"] else [],
+                    "receipt": checked["receipt"], "acquirer_data": {"arn": None}, "created_at": int(time.time()),
+                    "batch_id": None, "status": "pending" if mode in ("pending", "fail") else "processed",
+                    "speed_processed": "normal", "speed_requested": checked["speed"],
+                }
+                self.state.razorpay_refunds[refund_id] = refund
+                answer = copy.deepcopy(refund)
+                payment_snapshot = None
+                if refund["status"] == "processed":
+                    payment_snapshot = copy.deepcopy(self.razorpay_refund_processed(refund))
+                if key is not None:
+                    self.state.refund_keys[key] = {"payment_id": payment_id, "body": body, "refund_id": refund_id}
+        finally:
+            if key is not None:
+                with self.state.lock:
+                    self.state.refund_keys_in_progress.discard(key)
+        webhooks = []
+        if payment_snapshot is not None:
+            webhooks.append(self.razorpay_refund_event("refund.processed", answer, payment_snapshot))
+        self.state.remember("razorpay", webhooks)
+        self.reply(200, answer)
+        self.state.send_later("razorpay", webhooks)
+
+    def razorpay_fetch_refund(self, raw, refund_id):
+        self.require_razorpay_auth()
+        self.misbehave("razorpay_refunds", RAZORPAY_OUTAGE)
+        with self.state.lock:
+            refund = copy.deepcopy(self.state.razorpay_refunds.get(refund_id))
+        if refund is None:
+            raise razorpay_error(404, "The id provided does not exist", validation=False)
+        self.reply(200, refund)
+
+    def razorpay_settle(self, raw, refund_id):
+        options = self.control_json(raw, ("outcome", "deliver"))
+        outcome = options.get("outcome", "processed")
+        if outcome not in ("processed", "failed"):
+            raise control_error(400, "outcome must be processed or failed")
+        deliver = self.deliver_option(options)
+        with self.state.lock:
+            refund = self.state.razorpay_refunds.get(refund_id)
+            if refund is None:
+                raise razorpay_error(404, "The id provided does not exist", validation=False)
+            if refund["status"] != "pending":
+                raise razorpay_error(400, f"The refund is {refund['status']}, not pending; to send its webhook again use "
+                                          "/_fake/razorpay/deliver.")
+            refund["status"] = outcome
+            if outcome == "processed":
+                payment = self.razorpay_refund_processed(refund)
+            else:
+                payment = self.state.payments[refund["payment_id"]]
+            answer, payment_snapshot = copy.deepcopy(refund), copy.deepcopy(payment)
+        webhooks = [self.razorpay_refund_event(f"refund.{outcome}", answer, payment_snapshot)]
+        self.state.remember("razorpay", webhooks)
+        if deliver:
+            for webhook in webhooks:
+                self.state.deliver("razorpay", webhook)
+        self.reply(200, {"refund": answer, "webhooks": webhooks})
 
     def raw_body_option(self, options):
         body = options.get("body")
@@ -850,32 +1178,8 @@ class Handler(BaseHTTPRequestHandler):
         if self.headers.get_content_type() != "application/x-www-form-urlencoded":
             raise stripe_error(400, "Stripe's API takes form-encoded bodies (Content-Type: application/x-www-form-urlencoded).")
         params = stripe_form(raw)
-        key = self.headers.get("Idempotency-Key")
         request_id = self.state.new_id("req_", 14)
-        if key is not None:
-            if not key.strip() or len(key) > 255:
-                raise stripe_error(400, "Idempotency-Key must be 1 to 255 characters.", kind="idempotency_error")
-            with self.state.lock:
-                saved = self.state.idempotency.get(key)
-                busy = key in self.state.in_progress
-                if saved is None and not busy:
-                    self.state.in_progress.add(key)
-            if saved is not None:
-                if saved["params"] != params:
-                    raise stripe_error(
-                        400, "Keys for idempotent requests can only be used with the same parameters they were first used "
-                             f"with. Try using a key other than '{key}' if you meant to execute a different request.",
-                        kind="idempotency_error")
-                with self.state.lock:
-                    self.entry["replayed"] = True
-                raise Answer(200, saved["response"], {
-                    "Idempotency-Key": key, "Idempotent-Replayed": "true", "Original-Request": saved["request_id"],
-                    "Request-Id": request_id})
-            if busy:
-                raise stripe_error(
-                    409, "There is currently another in-progress request using this Idempotency Key (that probably means "
-                         "you submitted twice, and the other request is still going through): " f"{key}. Please try again later.",
-                    kind="idempotency_error")
+        key = self.stripe_idempotency(params, request_id)
         try:
             self.misbehave("stripe_sessions", STRIPE_OUTAGE)
             now = int(time.time())
@@ -891,10 +1195,12 @@ class Handler(BaseHTTPRequestHandler):
                 "cancel_url": checked["cancel_url"], "created": now, "expires_at": checked["expires_at"], "livemode": False,
             }
             with self.state.lock:
-                self.state.sessions[session_id] = {"session": session, "items": checked["items"]}
+                self.state.sessions[session_id] = {
+                    "session": session, "items": checked["items"], "payment_intent_metadata": checked["payment_intent_metadata"]}
                 answer = copy.deepcopy(session)
                 if key is not None:
-                    self.state.idempotency[key] = {"params": params, "response": copy.deepcopy(session), "request_id": request_id}
+                    self.state.idempotency[key] = {
+                        "path": self.entry["path"], "params": params, "response": copy.deepcopy(session), "request_id": request_id}
         finally:
             if key is not None:
                 with self.state.lock:
@@ -903,6 +1209,43 @@ class Handler(BaseHTTPRequestHandler):
         if key is not None:
             headers["Idempotency-Key"] = key
         self.reply(200, answer, headers)
+
+    def stripe_idempotency(self, params, request_id):
+        """Idempotency-Key of a Stripe POST: raises the replay of the kept answer or the refusal;
+        otherwise marks the key in progress (the caller discards it from in_progress when done)
+        and returns it, None without the header. A key belongs to the endpoint it was first used on."""
+        key = self.headers.get("Idempotency-Key")
+        if key is None:
+            return None
+        if not key.strip() or len(key) > 255:
+            raise stripe_error(400, "Idempotency-Key must be 1 to 255 characters.", kind="idempotency_error")
+        with self.state.lock:
+            saved = self.state.idempotency.get(key)
+            busy = key in self.state.in_progress
+            if saved is None and not busy:
+                self.state.in_progress.add(key)
+        if saved is not None:
+            if saved["path"] != self.entry["path"]:
+                raise stripe_error(
+                    400, "Keys for idempotent requests can only be used for the same endpoint they were first used for "
+                         f"('{saved['path']}' vs '{self.entry['path']}'). Try using a key other than '{key}' if you meant to "
+                         "execute a different request.", kind="idempotency_error")
+            if saved["params"] != params:
+                raise stripe_error(
+                    400, "Keys for idempotent requests can only be used with the same parameters they were first used "
+                         f"with. Try using a key other than '{key}' if you meant to execute a different request.",
+                    kind="idempotency_error")
+            with self.state.lock:
+                self.entry["replayed"] = True
+            raise Answer(200, saved["response"], {
+                "Idempotency-Key": key, "Idempotent-Replayed": "true", "Original-Request": saved["request_id"],
+                "Request-Id": request_id})
+        if busy:
+            raise stripe_error(
+                409, "There is currently another in-progress request using this Idempotency Key (that probably means "
+                     "you submitted twice, and the other request is still going through): " f"{key}. Please try again later.",
+                kind="idempotency_error")
+        return key
 
     def stripe_missing(self, session_id):
         return stripe_error(404, f"No such checkout.session: '{session_id}'", "id", code="resource_missing")
@@ -947,6 +1290,17 @@ class Handler(BaseHTTPRequestHandler):
         headers = {"Content-Type": "application/json; charset=utf-8", "Stripe-Signature": header, "User-Agent": STRIPE_USER_AGENT}
         return {"event": event, "event_id": event_id, "headers": headers, "body": body, "status": None, "response": None}
 
+    def stripe_event(self, event, snapshot, timestamp=None, request_id=None, key=None):
+        """A signed webhook {"object": "event", ...} as Stripe sends them (pretty-printed JSON)."""
+        event_id = self.state.new_id("evt_", 24)
+        document = {
+            "id": event_id, "object": "event", "api_version": STRIPE_API_VERSION, "created": int(time.time()),
+            "data": {"object": snapshot}, "livemode": False, "pending_webhooks": 1,
+            "request": {"id": request_id, "idempotency_key": key}, "type": event,
+        }
+        body = json.dumps(document, indent=2, ensure_ascii=False)
+        return self.stripe_webhook(body, event, event_id, self.stripe_signature_header(body, timestamp))
+
     def stripe_pay(self, raw, session_id):
         options = self.control_json(raw, ("outcome", "amount_total", "currency", "timestamp", "deliver"))
         outcome = options.get("outcome", "paid")
@@ -959,6 +1313,7 @@ class Handler(BaseHTTPRequestHandler):
             raise control_error(400, "currency must be a string")
         deliver = self.deliver_option(options)
         payment_intent = self.state.new_id("pi_", 24)
+        charge_id = self.state.new_id("ch_", 24)
         snapshots = []
         with self.state.lock:
             stored = self.state.sessions.get(session_id)
@@ -983,21 +1338,137 @@ class Handler(BaseHTTPRequestHandler):
                     snapshots.append(("checkout.session.async_payment_succeeded", copy.deepcopy(session)))
                 elif outcome == "async_failed":
                     snapshots.append(("checkout.session.async_payment_failed", copy.deepcopy(session)))
+                paid = session["payment_status"] == "paid"
+                self.state.payment_intents[payment_intent] = {"session_id": session_id, "charge_id": charge_id if paid else None}
+                if paid:
+                    self.state.charges[charge_id] = {"charge": {
+                        "id": charge_id, "object": "charge", "amount": session["amount_total"],
+                        "amount_captured": session["amount_total"], "amount_refunded": 0,
+                        "currency": str(session["currency"]).lower(), "payment_intent": payment_intent, "refunded": False,
+                        "status": "succeeded", "metadata": copy.deepcopy(stored.get("payment_intent_metadata", {})),
+                    }, "refunds": []}
             answer = copy.deepcopy(session)
-        webhooks = []
-        for event, snapshot in snapshots:
-            event_id = self.state.new_id("evt_", 24)
-            document = {
-                "id": event_id, "object": "event", "api_version": STRIPE_API_VERSION, "created": int(time.time()),
-                "data": {"object": snapshot}, "livemode": False, "pending_webhooks": 1,
-                "request": {"id": None, "idempotency_key": None}, "type": event,
-            }
-            body = json.dumps(document, indent=2, ensure_ascii=False)
-            webhooks.append(self.stripe_webhook(body, event, event_id, self.stripe_signature_header(body, options.get("timestamp"))))
+        webhooks = [self.stripe_event(event, snapshot, options.get("timestamp")) for event, snapshot in snapshots]
+        self.state.remember("stripe", webhooks)
         if deliver:
             for webhook in webhooks:
                 self.state.deliver("stripe", webhook)
         self.reply(200, {"session": answer, "webhooks": webhooks})
+
+    def stripe_charge(self, charge_id):
+        """The charge with its refunds, newest first (the caller holds the lock)."""
+        stored = self.state.charges[charge_id]
+        refunds = [copy.deepcopy(self.state.stripe_refunds[refund_id]) for refund_id in reversed(stored["refunds"])]
+        charge = copy.deepcopy(stored["charge"])
+        charge["refunds"] = {"object": "list", "data": refunds, "has_more": False, "total_count": len(refunds)}
+        return charge
+
+    def stripe_refund_succeeded(self, refund):
+        """Applies a succeeded refund to its charge (the caller holds the lock); returns the charge."""
+        charge = self.state.charges[refund["charge"]]["charge"]
+        charge["amount_refunded"] += refund["amount"]
+        charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
+        return self.stripe_charge(refund["charge"])
+
+    def stripe_create_refund(self, raw):
+        self.require_stripe_auth()
+        if self.headers.get_content_type() != "application/x-www-form-urlencoded":
+            raise stripe_error(400, "Stripe's API takes form-encoded bodies (Content-Type: application/x-www-form-urlencoded).")
+        params = stripe_form(raw)
+        request_id = self.state.new_id("req_", 14)
+        key = self.stripe_idempotency(params, request_id)
+        refund_id, transaction = self.state.new_id("re_", 24), self.state.new_id("txn_", 24)
+        try:
+            mode = self.misbehave("stripe_refunds", STRIPE_OUTAGE)
+            checked = stripe_refund_request(params)
+            payment_intent = checked["payment_intent"]
+            with self.state.lock:
+                intent = self.state.payment_intents.get(payment_intent)
+                if intent is None:
+                    raise stripe_error(400, f"No such payment_intent: '{payment_intent}'", "payment_intent", code="resource_missing")
+                if intent["charge_id"] is None:
+                    raise stripe_error(400, f"This PaymentIntent ({payment_intent}) does not have a successful charge to refund.",
+                                       "payment_intent", code="charge_not_refundable")
+                charge = self.state.charges[intent["charge_id"]]
+                held = sum(self.state.stripe_refunds[other]["amount"] for other in charge["refunds"]
+                           if self.state.stripe_refunds[other]["status"] == "pending")
+                currency = charge["charge"]["currency"]
+                left = charge["charge"]["amount"] - charge["charge"]["amount_refunded"] - held
+                if left <= 0:
+                    raise stripe_error(400, f"Charge {charge['charge']['id']} has already been refunded.",
+                                       code="charge_already_refunded")
+                amount = left if checked["amount"] is None else checked["amount"]
+                if amount > left:
+                    raise stripe_error(
+                        400, f"Refund amount ({stripe_money(amount, currency)}) is greater than unrefunded amount on charge "
+                             f"({stripe_money(left, currency)})", "amount", code="amount_too_large")
+                refund = {
+                    "id": refund_id, "object": "refund", "amount": amount, "balance_transaction": transaction,
+                    "charge": charge["charge"]["id"], "created": int(time.time()), "currency": currency,
+                    "metadata": checked["metadata"], "payment_intent": payment_intent, "reason": checked["reason"],
+                    "status": "pending" if mode in ("pending", "fail") else "succeeded",
+                }
+                self.state.stripe_refunds[refund_id] = refund
+                charge["refunds"].append(refund_id)
+                answer = copy.deepcopy(refund)
+                snapshot = self.stripe_refund_succeeded(refund) if refund["status"] == "succeeded" else None
+                if key is not None:
+                    self.state.idempotency[key] = {
+                        "path": self.entry["path"], "params": params, "response": copy.deepcopy(refund), "request_id": request_id}
+        finally:
+            if key is not None:
+                with self.state.lock:
+                    self.state.in_progress.discard(key)
+        webhooks = []
+        if snapshot is not None:
+            webhooks.append(self.stripe_event("charge.refunded", snapshot, request_id=request_id, key=key))
+        self.state.remember("stripe", webhooks)
+        headers = {"Request-Id": request_id}
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        self.reply(200, answer, headers)
+        self.state.send_later("stripe", webhooks)
+
+    def stripe_refund_missing(self, refund_id):
+        return stripe_error(404, f"No such refund: '{refund_id}'", "id", code="resource_missing")
+
+    def stripe_fetch_refund(self, raw, refund_id):
+        self.require_stripe_auth()
+        self.misbehave("stripe_refunds", STRIPE_OUTAGE)
+        with self.state.lock:
+            refund = copy.deepcopy(self.state.stripe_refunds.get(refund_id))
+        if refund is None:
+            raise self.stripe_refund_missing(refund_id)
+        self.reply(200, refund, {"Request-Id": self.state.new_id("req_", 14)})
+
+    def stripe_settle(self, raw, refund_id):
+        options = self.control_json(raw, ("outcome", "timestamp", "deliver"))
+        outcome = options.get("outcome", "succeeded")
+        if outcome not in ("succeeded", "failed"):
+            raise control_error(400, "outcome must be succeeded or failed")
+        if "timestamp" in options and not is_int(options["timestamp"]):
+            raise control_error(400, "timestamp must be an integer")
+        deliver = self.deliver_option(options)
+        with self.state.lock:
+            refund = self.state.stripe_refunds.get(refund_id)
+            if refund is None:
+                raise self.stripe_refund_missing(refund_id)
+            if refund["status"] != "pending":
+                raise stripe_error(400, f"The refund is {refund['status']}, not pending; to send its webhook again use "
+                                        "/_fake/stripe/deliver.")
+            refund["status"] = outcome
+            if outcome == "succeeded":
+                event, snapshot = "charge.refunded", self.stripe_refund_succeeded(refund)
+            else:
+                refund["failure_reason"] = "unknown"
+                event, snapshot = "charge.refund.updated", copy.deepcopy(refund)
+            answer = copy.deepcopy(refund)
+        webhooks = [self.stripe_event(event, snapshot, options.get("timestamp"))]
+        self.state.remember("stripe", webhooks)
+        if deliver:
+            for webhook in webhooks:
+                self.state.deliver("stripe", webhook)
+        self.reply(200, {"refund": answer, "webhooks": webhooks})
 
     def stripe_sign(self, raw):
         options = self.control_json(raw, ("body", "timestamp"))
@@ -1033,10 +1504,12 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(200, behaviour)
 
     def set_behaviour(self, raw):
-        options = self.control_json(raw, ("razorpay_orders", "stripe_sessions", "slow_seconds"))
-        for name in ("razorpay_orders", "stripe_sessions"):
-            if name in options and options[name] not in BEHAVIOURS:
-                raise control_error(400, f"{name} must be one of {', '.join(BEHAVIOURS)}")
+        options = self.control_json(raw, ("razorpay_orders", "stripe_sessions", "razorpay_refunds", "stripe_refunds",
+                                          "slow_seconds"))
+        for name in ("razorpay_orders", "stripe_sessions", "razorpay_refunds", "stripe_refunds"):
+            allowed = REFUND_BEHAVIOURS if name.endswith("_refunds") else BEHAVIOURS
+            if name in options and options[name] not in allowed:
+                raise control_error(400, f"{name} must be one of {', '.join(allowed)}")
         seconds = options.get("slow_seconds")
         if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= 600):
             raise control_error(400, "slow_seconds must be a number from 0 to 600")
@@ -1055,9 +1528,20 @@ class Handler(BaseHTTPRequestHandler):
             self.state.requests.clear()
         self.reply(200, [])
 
+    def list_webhooks(self, raw):
+        with self.state.lock:
+            webhooks = [dict(provider=provider, **copy.deepcopy(webhook)) for provider, webhook in self.state.webhooks]
+        self.reply(200, webhooks)
+
+    def clear_webhooks(self, raw):
+        with self.state.lock:
+            self.state.webhooks.clear()
+        self.reply(200, [])
+
 
 def main():
-    parser = service.arguments("Fake Razorpay Orders and Stripe Checkout Sessions APIs with signed webhooks, for tests.")
+    parser = service.arguments("Fake Razorpay Orders and Refunds and Stripe Checkout Sessions and Refunds APIs with signed "
+                               "webhooks, for tests.")
     parser.add_argument("--razorpay-key-id", default="rzp_test_fake", help="Basic auth user (default: rzp_test_fake)")
     parser.add_argument("--razorpay-key-secret", default="fake_razorpay_secret",
                         help="Basic auth password, and the key of checkout signatures (default: fake_razorpay_secret)")
