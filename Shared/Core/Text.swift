@@ -67,3 +67,54 @@ private func hexValue(_ byte: UInt8) -> UInt8? {
     default: return nil
     }
 }
+
+/// `2026-12-31T23:59Z`, `2026-12-31T23:59:00.5+05:30`: an RFC 3339 time (seconds optional), with
+/// a real calendar date and a year from 2000 to 2999, so PostgreSQL never sees one it refuses.
+public func isTimestamp(_ text: String) -> Bool {
+    let b = Array(text.utf8)
+    func digits(_ start: Int, _ count: Int) -> Int? {
+        guard start + count <= b.count else { return nil }
+        var value = 0
+        for byte in b[start..<start + count] {
+            guard (48...57).contains(byte) else { return nil }
+            value = value * 10 + Int(byte - 48)
+        }
+        return value
+    }
+    guard b.count >= 17, let year = digits(0, 4), b[4] == UInt8(ascii: "-"), let month = digits(5, 2), b[7] == UInt8(ascii: "-"),
+        let day = digits(8, 2), b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t") || b[10] == UInt8(ascii: " "),
+        let hour = digits(11, 2), b[13] == UInt8(ascii: ":"), let minute = digits(14, 2),
+        (2000...2999).contains(year), (1...12).contains(month), hour < 24, minute < 60
+    else { return false }
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+    guard (1...[31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]).contains(day) else { return false }
+    var index = 16
+    if index < b.count, b[index] == UInt8(ascii: ":") {
+        guard let second = digits(index + 1, 2), second < 60 else { return false }
+        index += 3
+        if index < b.count, b[index] == UInt8(ascii: ".") {
+            index += 1
+            let start = index
+            while index < b.count, (48...57).contains(b[index]) { index += 1 }
+            guard index > start, index - start <= 6 else { return false }
+        }
+    }
+    guard index < b.count else { return false }
+    if b[index] == UInt8(ascii: "Z") || b[index] == UInt8(ascii: "z") { return index + 1 == b.count }
+    guard b[index] == UInt8(ascii: "+") || b[index] == UInt8(ascii: "-"), index + 6 == b.count, let zoneHour = digits(index + 1, 2),
+        b[index + 3] == UInt8(ascii: ":"), let zoneMinute = digits(index + 4, 2)
+    else { return false }
+    return zoneHour < 15 && zoneMinute < 60
+}
+
+/// CSV for spreadsheets (reports and exports).
+public enum CSV {
+    /// A field: quoted when needed; a leading `=`, `+`, `-` or `@` is defused so a spreadsheet
+    /// never runs a learner's name as a formula.
+    public static func cell(_ value: String) -> String {
+        var text = value
+        if let first = text.unicodeScalars.first, "=+-@".unicodeScalars.contains(first) { text = "'" + text }
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "'" }) else { return text }
+        return "\"" + text.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
+    }
+}

@@ -60,7 +60,7 @@ public enum ListCourseLearners {
                     learner.userId, learner.name, learner.email, learner.enrolledAt, String(learner.percent), String(learner.doneItems),
                     String(learner.requiredItems), learner.lastActivityAt, learner.completedAt ?? "",
                 ]
-                text += cells.map(csvCell).joined(separator: ",") + "\r\n"
+                text += cells.map(CSV.cell).joined(separator: ",") + "\r\n"
             }
             return Response(
                 status: 200,
@@ -75,15 +75,6 @@ public enum ListCourseLearners {
             next = CourseCursor.encode(time: try last.string("cursor_time"), id: try last.string("cursor_id"))
         }
         return .ok(Page(items: learners, nextCursor: next))
-    }
-
-    /// A CSV field: quoted when needed; a leading `=`, `+`, `-` or `@` is defused so a
-    /// spreadsheet never runs a learner's name as a formula.
-    static func csvCell(_ value: String) -> String {
-        var text = value
-        if let first = text.unicodeScalars.first, "=+-@".unicodeScalars.contains(first) { text = "'" + text }
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "'" }) else { return text }
-        return "\"" + text.replacingAll("\"", with: "\"\"") + "\""
     }
 
     struct Learner: Encodable, Sendable {
