@@ -18,6 +18,11 @@ struct CouponCheck: Equatable {
         -> CouponCheck
     {
         func refuse(_ message: String) -> APIError { APIError.invalid(field: "coupon", message) }
+        if lock {
+            // The lock first, in a statement of its own: the counts below then see every order that
+            // committed while this one waited (one statement's snapshot predates its lock wait).
+            _ = try db.query("SELECT id FROM coupons WHERE code = \(code.uppercased()) FOR UPDATE")
+        }
         guard
             let row = try db.query(
                 """
@@ -31,7 +36,6 @@ struct CouponCheck: Equatable {
                           AND o.created_at > now() - make_interval(mins => \(settings.couponHoldMinutes))) AS held_by_buyer,
                        (SELECT string_agg(course_id::text, ',') FROM coupon_courses WHERE coupon_id = c.id) AS courses
                 FROM coupons c WHERE c.code = \(code.uppercased())
-                \(fragment: lock ? "FOR UPDATE OF c" : "")
                 """
             ).first, try row.bool("active")
         else { throw refuse("is not a valid coupon") }

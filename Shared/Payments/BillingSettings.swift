@@ -30,8 +30,8 @@ public struct BillingSettings: Sendable {
         taxRateBasisPoints = Self.basisPoints(config["TAX_RATE_PERCENT"] ?? "18") ?? 1800
         taxInclusive = config.bool("TAX_INCLUSIVE", default: true)
         platformFeeBasisPoints = Self.basisPoints(config["PLATFORM_FEE_PERCENT"] ?? "30") ?? 3000
-        invoicePrefix = config["INVOICE_PREFIX"] ?? "INV"
-        creditNotePrefix = config["CREDIT_NOTE_PREFIX"] ?? "CN"
+        invoicePrefix = Self.prefix(config["INVOICE_PREFIX"]) ?? "INV"
+        creditNotePrefix = Self.prefix(config["CREDIT_NOTE_PREFIX"]) ?? "CN"
         fiscalYearStartMonth = min(max(config.int("FISCAL_YEAR_START_MONTH", default: 4), 1), 12)
         seller = [
             "name": config["SELLER_NAME"] ?? config["PRODUCT_NAME"] ?? "LMS", "email": config["SELLER_EMAIL"] ?? "",
@@ -41,6 +41,14 @@ public struct BillingSettings: Sendable {
         refundMaxProgressPercent = min(max(config.int("REFUND_MAX_PROGRESS_PERCENT", default: 30), 0), 100)
         refundAutoApprove = config.bool("REFUND_AUTO_APPROVE", default: false)
         couponHoldMinutes = min(max(config.int("COUPON_HOLD_MINUTES", default: 30), 1), 24 * 60)
+    }
+
+    /// A series prefix: 1–16 capitals, digits, `-` or `/` (anything else falls back to the default).
+    static func prefix(_ text: String?) -> String? {
+        guard let text, (1...16).contains(text.utf8.count), let first = text.utf8.first, first != 45, first != 47,
+            text.utf8.allSatisfy({ (65...90).contains($0) || (48...57).contains($0) || $0 == 45 || $0 == 47 })
+        else { return nil }
+        return text
     }
 
     /// "18" or "7.25" percent as basis points (1800, 725); nil for anything else or above 100%.

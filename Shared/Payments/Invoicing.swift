@@ -9,8 +9,8 @@ import Queue
 public enum Invoicing {
     public static let queue = "invoices"
 
-    /// The next number of `series` (`invoice`, `credit_note`) in the current financial year.
-    static func allocate(_ db: Connection, series: String, prefix: String, settings: BillingSettings) throws -> (
+    /// The next number of the series `prefix` in the current financial year.
+    static func allocate(_ db: Connection, prefix: String, settings: BillingSettings) throws -> (
         number: String, fiscalYear: String, sequence: Int
     ) {
         let now = try db.query(
@@ -19,8 +19,8 @@ public enum Invoicing {
         let fiscalYear = settings.fiscalYear(year: try now.int("year"), month: try now.int("month"))
         let sequence = try db.query(
             """
-            INSERT INTO billing_counters (series, fiscal_year, last_number) VALUES (\(series), \(fiscalYear), 1)
-            ON CONFLICT (series, fiscal_year) DO UPDATE SET last_number = billing_counters.last_number + 1
+            INSERT INTO billing_counters (prefix, fiscal_year, last_number) VALUES (\(prefix), \(fiscalYear), 1)
+            ON CONFLICT (prefix, fiscal_year) DO UPDATE SET last_number = billing_counters.last_number + 1
             RETURNING last_number
             """
         ).one().int("last_number")
@@ -95,7 +95,7 @@ public enum Invoicing {
                 ]))
         }
         let (number, fiscalYear, sequence) = try allocate(
-            db, series: kind, prefix: kind == "invoice" ? settings.invoicePrefix : settings.creditNotePrefix, settings: settings)
+            db, prefix: kind == "invoice" ? settings.invoicePrefix : settings.creditNotePrefix, settings: settings)
         func json(_ value: JSONValue) throws -> String { String(decoding: try encodeJSON(value), as: UTF8.self) }
         let id = try db.query(
             """

@@ -46,6 +46,13 @@ public final class FakePayments: @unchecked Sendable {
         return response.json
     }
 
+    /// Every webhook the fake has signed so far, delivered or not (`GET /_fake/webhooks`).
+    public func webhooks() throws -> [JSONValue] {
+        let response = try HTTPClient(baseURL).send("GET", "/_fake/webhooks")
+        guard case .array(let list) = response.json else { throw ProcessFailure("GET /_fake/webhooks: \(response.text)") }
+        return list
+    }
+
     /// The provider API requests received so far (`GET /_fake/requests`).
     public func requests() throws -> [JSONValue] {
         let response = try HTTPClient(baseURL).send("GET", "/_fake/requests")

@@ -119,11 +119,12 @@ CREATE UNIQUE INDEX refund_items_once ON refund_items (order_id, course_id) WHER
 -- allocated from a counter row under its lock in the transaction that pays (or refunds), so a
 -- rollback returns the number with everything else. A document never changes once issued; the
 -- worker only adds its PDF.
+-- A series is its prefix (INVOICE_PREFIX, CREDIT_NOTE_PREFIX): a new prefix starts at 1.
 CREATE TABLE billing_counters (
-    series      text NOT NULL CHECK (series IN ('invoice', 'credit_note')),
+    prefix      text NOT NULL CHECK (prefix ~ '^[A-Z0-9][A-Z0-9/-]{0,15}$'),
     fiscal_year text NOT NULL CHECK (fiscal_year ~ '^[0-9]{4}(-[0-9]{2})?$'),
     last_number integer NOT NULL CHECK (last_number >= 0),
-    PRIMARY KEY (series, fiscal_year)
+    PRIMARY KEY (prefix, fiscal_year)
 );
 
 CREATE TABLE invoices (
@@ -161,7 +162,6 @@ CREATE TABLE invoices (
     file_key          text CHECK (file_key LIKE 'private/invoices/%'),
     file_size         integer CHECK (file_size > 0),
     rendered_at       timestamptz,
-    UNIQUE (kind, fiscal_year, sequence),
     CHECK ((kind = 'credit_note') = (refund_id IS NOT NULL)),
     CHECK ((file_key IS NULL) = (rendered_at IS NULL))
 );
