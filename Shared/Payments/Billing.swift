@@ -249,8 +249,7 @@ public enum Billing {
                 try db.execute("UPDATE coupons SET used_count = used_count + 1, updated_at = now() WHERE id = \(coupon)::uuid")
             }
         }
-        try Ledger.recordSale(db, orderId: orderId, settings: settings)
-        let invoice = try Invoicing.issueInvoice(db, orderId: orderId, settings: settings)
+        let invoice = try bookSale(db, orderId: orderId, settings: settings)
         let items = try db.query(
             "SELECT title FROM order_items WHERE order_id = \(orderId) ORDER BY position"
         ).rows.map { try $0.string("title") }
@@ -264,6 +263,14 @@ public enum Billing {
                     "invoice_number": invoice ?? "",
                 ],
                 messageKey: "receipt:\(orderId)"))
+    }
+
+    /// The books of a paid order: its ledger rows and its invoice (numbered now, rendered by the
+    /// invoice worker). Returns the invoice number (nil when the order had one already).
+    @discardableResult
+    public static func bookSale(_ db: Connection, orderId: String, settings: BillingSettings) throws -> String? {
+        try Ledger.recordSale(db, orderId: orderId, settings: settings)
+        return try Invoicing.issueInvoice(db, orderId: orderId, settings: settings)
     }
 
     /// Tells every admin (and `PAYMENT_ALERT_EMAIL`) about an amount or currency that does not match its order.

@@ -2,6 +2,7 @@ import Auth
 import Core
 import Crypto
 import Database
+import Payments
 
 /// Demo data for a local stack: 5 instructors, 30 students, 12 published courses across
 /// categories, levels and languages, each with modules and lessons; one of them with a quiz, an
@@ -29,7 +30,7 @@ public enum DemoData {
         ("Machine Learning Foundations", "data-science", "advanced", "pt-BR", 299_900, ["machine learning", "python"]),
     ]
 
-    public static func load(_ db: Connection, password: String) throws -> Credentials {
+    public static func load(_ db: Connection, password: String, billing: BillingSettings) throws -> Credentials {
         let hash = Passwords.hash(password)
         var instructorIds: [String] = []
         var instructors: [String] = []
@@ -82,7 +83,7 @@ public enum DemoData {
             }
         }
         try db.transaction { tx in try DemoLearning.load(tx, instructorIds: instructorIds) }
-        try db.transaction { tx in try DemoPayments.load(tx, instructorIds: instructorIds) }
+        try db.transaction { tx in try DemoPayments.load(tx, instructorIds: instructorIds, settings: billing) }
         return Credentials(instructors: instructors, students: students, password: password)
     }
 

@@ -1,9 +1,12 @@
 import Core
 import Database
+import Payments
 
 /// The payments part of the demo data: student2 bought two courses in one Razorpay order,
 /// student3 one course through Stripe; both are enrolled (source `paid`) with a payment row per
-/// course, so `GET /users/me/purchases` shows something at once. Idempotent: skipped when a
+/// course, an invoice (rendered by the invoice worker) and ledger rows, so purchases, invoices
+/// and earnings show something at once; student2 has asked for one course back (an admin can
+/// approve it), and a site-wide coupon `WELCOME10` (10% off) exists. Idempotent: skipped when a
 /// demo student already has an order. (Buying more goes through the fake providers: README.)
 enum DemoPayments {
     static let purchases: [(student: String, provider: String, providerOrder: String, payment: String, titles: [String])] = [
@@ -17,7 +20,7 @@ enum DemoPayments {
         ),
     ]
 
-    static func load(_ db: Connection, instructorIds: [String]) throws {
+    static func load(_ db: Connection, instructorIds: [String], settings: BillingSettings) throws {
         let students = purchases.map(\.student)
         guard
             try db.query(
@@ -34,31 +37,34 @@ enum DemoPayments {
                 """
             ).rows
             guard courses.count == purchase.titles.count else { continue }
-            let total = try courses.reduce(0) { $0 + (try $1.int("price_minor")) }
+            let lines = Pricing.lines(
+                listPrices: try courses.map { try $0.int("price_minor") }, eligible: courses.map { _ in false }, coupon: nil,
+                taxBasisPoints: settings.taxRateBasisPoints, taxInclusive: settings.taxInclusive)
+            let total = lines.reduce(0) { $0 + $1.price }
             let order = try db.query(
                 """
                 INSERT INTO orders (id, user_id, provider, status, currency, amount_minor, provider_order_id, provider_payment_id, paid_via,
-                                    created_at, paid_at)
+                                    created_at, paid_at, tax_label, tax_rate_bp, tax_inclusive)
                 VALUES (gen_random_uuid(), \(user), \(purchase.provider), 'paid', \(try courses[0].string("currency")), \(total),
                         \(purchase.providerOrder), \(purchase.payment), 'webhook', now() - make_interval(days => \(3 + index)),
-                        now() - make_interval(days => \(3 + index)))
+                        now() - make_interval(days => \(3 + index)), \(settings.taxLabel), \(settings.taxRateBasisPoints), \(settings.taxInclusive))
                 RETURNING id
                 """
             ).one().string("id")
-            for (position, course) in courses.enumerated() {
+            for (position, (course, line)) in zip(courses, lines).enumerated() {
                 let courseId = try course.string("id")
                 try db.execute(
                     """
-                    INSERT INTO order_items (order_id, course_id, title, instructor_id, list_price_minor, price_minor, currency, position)
-                    VALUES (\(order), \(courseId), \(try course.string("title")), \(try course.string("instructor_id")),
-                            \(try course.int("price_minor")), \(try course.int("price_minor")), \(try course.string("currency")),
-                            \(position))
+                    INSERT INTO order_items (order_id, course_id, title, instructor_id, list_price_minor, tax_minor, price_minor, currency,
+                                             position)
+                    VALUES (\(order), \(courseId), \(try course.string("title")), \(try course.string("instructor_id")), \(line.listPrice),
+                            \(line.tax), \(line.price), \(try course.string("currency")), \(position))
                     """)
                 try db.execute(
                     """
                     INSERT INTO payments (order_id, user_id, course_id, amount_minor, currency, provider, provider_payment_id)
-                    VALUES (\(order), \(user), \(courseId), \(try course.int("price_minor")), \(try course.string("currency")),
-                            \(purchase.provider), \(purchase.payment))
+                    VALUES (\(order), \(user), \(courseId), \(line.price), \(try course.string("currency")), \(purchase.provider),
+                            \(purchase.payment))
                     """)
                 let enrolled = try db.execute(
                     """
@@ -67,6 +73,28 @@ enum DemoPayments {
                     """)
                 if enrolled == 1 { try db.execute("UPDATE courses SET enrollment_count = enrollment_count + 1 WHERE id = \(courseId)") }
             }
+            try Billing.bookSale(db, orderId: order, settings: settings)
+            if index == 0, let refunded = courses.last {
+                try db.execute(
+                    """
+                    WITH refund AS (
+                        INSERT INTO refunds (order_id, user_id, amount_minor, currency, reason)
+                        SELECT \(order), \(user), price_minor, currency, 'Bought it twice by mistake (demo)'
+                        FROM order_items WHERE order_id = \(order) AND course_id = \(try refunded.string("id"))
+                        RETURNING id
+                    )
+                    INSERT INTO refund_items (refund_id, order_id, course_id, amount_minor, tax_minor)
+                    SELECT refund.id, \(order), \(try refunded.string("id")), i.price_minor, i.tax_minor
+                    FROM refund, order_items i WHERE i.order_id = \(order) AND i.course_id = \(try refunded.string("id"))
+                    """)
+            }
+        }
+        if let admin = try db.query("SELECT id FROM users WHERE role = 'admin' ORDER BY created_at LIMIT 1").first {
+            try db.execute(
+                """
+                INSERT INTO coupons (code, owner_id, scope, kind, percent_off) VALUES ('WELCOME10', \(try admin.string("id")), 'site', 'percent', 10)
+                ON CONFLICT (code) DO NOTHING
+                """)
         }
     }
 }

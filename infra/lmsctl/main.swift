@@ -23,6 +23,7 @@ import Core
 import Crypto
 import Database
 import Media
+import Payments
 import Platform
 
 #if canImport(Glibc)
@@ -65,7 +66,7 @@ do {
         print("admin \(arguments[1]) ready (id \(id))")
     case "seed-demo":
         let password = config["LMS_DEMO_PASSWORD"] ?? "demo-password"
-        let demo = try DemoData.load(connect(), password: password)
+        let demo = try DemoData.load(connect(), password: password, billing: BillingSettings(config))
         let awards = try DemoAchievements.load(connect())
         print(
             "demo data ready: \(demo.instructors.count) instructors (\(demo.instructors[0]) ...), \(demo.students.count) students (\(demo.students[0]) ...), password \(demo.password); \(awards) XP awards, badges, a leaderboard, certificates queued"
