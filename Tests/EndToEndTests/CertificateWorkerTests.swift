@@ -59,7 +59,7 @@ import Testing
                 ])
         }
         let doomed = try worker()
-        #expect(try eventually(seconds: 30) { access(file, F_OK) == 0 })
+        #expect(eventually(seconds: 30) { access(file, F_OK) == 0 })
         usleep(300_000)
         #expect(try db.query("SELECT file_key FROM certificates WHERE id = \(id)").one().optionalString("file_key") == nil)
         doomed.signal(SIGKILL)

@@ -4,6 +4,10 @@ import Runtime
 import TestSupport
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Buying a course through the real proxy, in both modes, against the fake providers that
 /// `infra/test.sh` starts: order, the provider's "payment", its signed webhook (delivered by the
 /// fake itself to the CGI front end, or handed to the FastCGI one), the enrollment, the lesson.
@@ -92,5 +96,72 @@ import Testing
         let get = try client.send("GET", "/api/v1/webhooks/razorpay")
         #expect(get.status == 405)
         #expect(get.json["success"]?.bool == false)
+    }
+
+    /// The refund worker killed while the provider is still answering: the job runs again with
+    /// the same idempotency key, the provider answers with the same refund, and the refund
+    /// happens once (one provider refund, one credit note, the enrollment gone).
+    @Test func aRefundWorkerKilledMidCallRefundsOnce() throws {
+        let client = try Mode.cgi.client()
+        let provider = HTTPClient(try TestEnvironment.value("E2E_PAYMENTS_URL"))
+        let db = try TestEnvironment.connect()
+        let learner = try Factory.user(db)
+        let admin = try Factory.user(db, role: .admin)
+        let (course, _) = try paidCourse(db)
+        let created = try client.send("POST", "/api/v1/payments/order", json: #"{"course_ids":["\#(course)"]}"#, token: learner.accessToken)
+        let orderId = try #require(created.data["order"]?["id"]?.string)
+        let providerOrder = try #require(created.data["checkout"]?["order_id"]?.string)
+        #expect(try provider.send("POST", "/_fake/razorpay/orders/\(providerOrder)/pay", json: #"{"deliver":true}"#).status == 200)
+        #expect(
+            try eventually(seconds: 10) {
+                try db.query("SELECT status FROM orders WHERE id = \(orderId)::uuid").one().string("status") == "paid"
+            })
+
+        let refund = try client.send(
+            "POST", "/api/v1/orders/\(orderId)/refunds", json: #"{"course_ids":["\#(course)"]}"#, token: learner.accessToken)
+        let refundId = try #require(refund.data["id"]?.string)
+        #expect(try client.send("POST", "/api/v1/admin/refunds/\(refundId)/approve", token: admin.accessToken).status == 200)
+        // This test's own queue, so no other test's refund job reaches this worker.
+        let queue = "refunds-e2e-\(refundId.prefix(8))"
+        try db.execute("UPDATE jobs SET queue = \(queue) WHERE unique_key = \("refund:\(refundId):1")")
+        #expect(try provider.send("POST", "/_fake/behaviour", json: #"{"razorpay_refunds":"slow","slow_seconds":4}"#).status == 200)
+        defer { _ = try? provider.send("POST", "/_fake/behaviour", json: #"{"razorpay_refunds":"ok"}"#) }
+        func worker() throws -> ChildProcess {
+            let log = "/tmp/lms-worker-\(queue).log"
+            return try ChildProcess(
+                [try TestEnvironment.value("E2E_BIN_DIR") + "/worker-refund"], stdout: log, stderr: log,
+                environment: [
+                    "LMS_ENV_FILE": try TestEnvironment.value("E2E_ENV_FILE"), "DATABASE_URL": try TestEnvironment.databaseURL(),
+                    "REFUND_QUEUE": queue, "WORKER_LEASE_SECONDS": "2", "WORKER_POLL_MS": "200",
+                ])
+        }
+        func refundCalls() throws -> Int {
+            guard case .array(let list) = try provider.send("GET", "/_fake/requests").json else { return -1 }
+            return list.filter {
+                $0["kind"]?.string == "razorpay.refund.create"
+                    && $0["headers"]?["X-Refund-Idempotency"]?.string == "refund-\(refundId)-1"
+            }.count
+        }
+        let doomed = try worker()
+        // The call is in the provider's hands (it sleeps before answering): kill the worker now.
+        usleep(1_500_000)
+        doomed.signal(SIGKILL)
+        #expect(doomed.waitForExit())
+        _ = try provider.send("POST", "/_fake/behaviour", json: #"{"razorpay_refunds":"ok"}"#)
+        let survivor = try worker()
+        defer { survivor.stop() }
+        #expect(
+            try eventually(seconds: 40) {
+                try db.query("SELECT status FROM refunds WHERE id = \(refundId)::uuid").one().string("status") == "succeeded"
+            })
+        guard case .array(let refunds) = try provider.send("GET", "/_fake/webhooks").json else { return }
+        #expect(refunds.filter { $0["event"]?.string == "refund.processed" && ($0["body"]?.string ?? "").contains(refundId) }.count == 1)
+        #expect(try refundCalls() >= 1)
+        #expect(try db.query("SELECT count(*) AS n FROM invoices WHERE refund_id = \(refundId)::uuid").one().int("n") == 1)
+        #expect(
+            try db.query("SELECT count(*) AS n FROM enrollments WHERE user_id = \(learner.id) AND course_id = \(course)::uuid").one().int(
+                "n")
+                == 0)
+        #expect(try client.send("GET", "/api/v1/courses/\(course)/enrollment", token: learner.accessToken).data["enrolled"]?.bool == false)
     }
 }
