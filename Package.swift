@@ -122,7 +122,8 @@ var targets: [Target] = [
         path: "Shared/Delivery",
         swiftSettings: settings),
     .target(
-        name: "Platform", dependencies: ["Core", "Database", "Auth", "Crypto", "Achievements", "Queue", "Payments"], path: "Shared/Platform",
+        name: "Platform", dependencies: ["Core", "Database", "Auth", "Crypto", "Achievements", "Queue", "Payments"],
+        path: "Shared/Platform",
         swiftSettings: settings),
     .target(name: "Mail", dependencies: ["CCurl", "CCurlHelpers", "Core", "Crypto"], path: "Shared/Mail", swiftSettings: settings),
     // Files the server writes and reads in the media store itself (workers: links libcurl).
@@ -169,7 +170,8 @@ var targets: [Target] = [
 
     // Operator CLI: migrate, create-admin, nginx-config, routes.
     .executableTarget(
-        name: "lmsctl", dependencies: ["Core", "Platform", "Auth", "Crypto", "Media", "Payments"], path: "infra/lmsctl", swiftSettings: settings),
+        name: "lmsctl", dependencies: ["Core", "Platform", "Auth", "Crypto", "Media", "Payments"], path: "infra/lmsctl",
+        swiftSettings: settings),
 
     // The queue benchmark (infra/bench/queue.sh).
     .executableTarget(

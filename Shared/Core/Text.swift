@@ -109,11 +109,14 @@ public func isTimestamp(_ text: String) -> Bool {
 
 /// CSV for spreadsheets (reports and exports).
 public enum CSV {
-    /// A field: quoted when needed; a leading `=`, `+`, `-` or `@` is defused so a spreadsheet
-    /// never runs a learner's name as a formula.
+    /// A field: quoted when needed; a leading `=`, `+`, `-` or `@` is defused (except in a plain
+    /// number such as `-1499.00`) so a spreadsheet never runs a learner's name as a formula.
     public static func cell(_ value: String) -> String {
         var text = value
-        if let first = text.unicodeScalars.first, "=+-@".unicodeScalars.contains(first) { text = "'" + text }
+        // A plain number (a negative amount) stays a number; anything else that starts like a formula is defused.
+        let number =
+            text.utf8.allSatisfy { (48...57).contains($0) || $0 == 46 || $0 == 45 } && text.utf8.dropFirst().allSatisfy { $0 != 45 }
+        if !number, let first = text.unicodeScalars.first, "=+-@".unicodeScalars.contains(first) { text = "'" + text }
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "'" }) else { return text }
         return "\"" + text.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
     }

@@ -66,7 +66,6 @@ public enum ListCourseLearners {
                 status: 200,
                 headers: [
                     ("Content-Type", "text/csv; charset=utf-8"), ("Content-Disposition", "attachment; filename=\"learners.csv\""),
-                    ("Cache-Control", "private, no-store"),
                 ],
                 body: Array(text.utf8))
         }

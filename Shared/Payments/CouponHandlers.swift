@@ -175,6 +175,7 @@ public enum UpdateCoupon {
         let caller = try context.user()
         let id = try context.request.parameter("id")
         var fields = try Fields(context.request.json())
+        if fields.object["active"] == .null { fields.fail("active", "must be true or false") }
         let active = fields.has("active") ? fields.bool("active", default: true) : nil
         let endsAt = fields.patchString("ends_at", max: 40)
         if let value = endsAt.value, !isTimestamp(value) { fields.fail("ends_at", "must be a date and time such as 2026-12-31T23:59:00Z") }

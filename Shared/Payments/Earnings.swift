@@ -88,7 +88,6 @@ enum EarningsReport {
             status: 200,
             headers: [
                 ("Content-Type", "text/csv; charset=utf-8"), ("Content-Disposition", "attachment; filename=\"\(filename)\""),
-                ("Cache-Control", "private, no-store"),
             ],
             body: Array(text.utf8))
     }

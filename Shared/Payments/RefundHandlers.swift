@@ -67,7 +67,9 @@ public enum RequestRefund {
                     invalid.append(FieldError(field: field, message: "is not in this order"))
                     continue
                 }
-                if try line.bool("taken") {
+                if try line.int("price_minor") == 0 {
+                    invalid.append(FieldError(field: field, message: "cost nothing after the coupon: there is nothing to refund"))
+                } else if try line.bool("taken") {
                     conflicts.append(FieldError(field: field, message: "is already refunded or asked for"))
                 } else if try line.int("percent") > settings.refundMaxProgressPercent {
                     conflicts.append(
