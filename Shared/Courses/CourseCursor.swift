@@ -1,6 +1,7 @@
 import Auth
 import Core
 import Crypto
+import Database
 import Runtime
 
 /// The opaque cursor of course lists: the last row's (timestamp, id), base64url.
@@ -14,6 +15,20 @@ public enum CourseCursor {
             let bar = text.firstIndex(of: "|"), isUUID(String(text[text.index(after: bar)...])), isTimestamp(text[..<bar])
         else { throw APIError.badRequest("The cursor is not valid.", code: "bad_cursor") }
         return (String(text[..<bar]), String(text[text.index(after: bar)...]))
+    }
+
+    /// `limit` (1...100, default 20) and `cursor` of a list ordered by (time, id) descending.
+    public static func page(_ request: Request) throws -> (limit: Int, after: (time: String, id: String)?) {
+        let limit = Int(request.queryValue("limit") ?? "20") ?? 0
+        guard (1...100).contains(limit) else { throw APIError.invalid(field: "limit", "must be a whole number from 1 to 100") }
+        return (limit, try decode(request.queryValue("cursor")))
+    }
+
+    /// The cursor after the last of `limit` rows shown (their `cursor_time` and `id` columns),
+    /// when the query found one more (it asks for `limit + 1`); nil at the end.
+    public static func next(_ rows: [Row], limit: Int, id: String = "id") throws -> String? {
+        guard rows.count > limit, let last = rows.prefix(limit).last else { return nil }
+        return encode(time: try last.string("cursor_time"), id: try last.string(id))
     }
 
     /// PostgreSQL's text form of a UTC `timestamptz` (`2024-05-01 12:34:56.123456+00`), down to

@@ -11,9 +11,7 @@ struct ListedCourse: Encodable, Sendable {
 
 /// `limit` (1...100, default 20) and `cursor` of a learner's list.
 func pageParameters(_ request: Request) throws -> (limit: Int, after: (time: String, id: String)?) {
-    let limit = Int(request.queryValue("limit") ?? "20") ?? 0
-    guard (1...100).contains(limit) else { throw APIError.invalid(field: "limit", "must be a whole number from 1 to 100") }
-    return (limit, try CourseCursor.decode(request.queryValue("cursor")))
+    try CourseCursor.page(request)
 }
 
 /// A published course, or 404.

@@ -140,9 +140,7 @@ public enum ListCoupons {
 
     public static func handle(_ context: Context) throws -> Response {
         let caller = try context.user()
-        let limit = Int(context.request.queryValue("limit") ?? "20") ?? 0
-        guard (1...100).contains(limit) else { throw APIError.invalid(field: "limit", "must be a whole number from 1 to 100") }
-        let after = try CourseCursor.decode(context.request.queryValue("cursor"))
+        let (limit, after) = try CourseCursor.page(context.request)
         let owner: String? = caller.role == .admin ? nil : caller.id
         let rows = try context.db().query(
             """
@@ -152,10 +150,7 @@ public enum ListCoupons {
             ORDER BY c.created_at DESC, c.id DESC LIMIT \(limit + 1)
             """
         ).rows
-        var next: String?
-        if rows.count > limit, let last = rows.prefix(limit).last {
-            next = CourseCursor.encode(time: try last.string("cursor_time"), id: try last.string("id"))
-        }
+        let next = try CourseCursor.next(rows, limit: limit)
         return .ok(Page(coupons: try rows.prefix(limit).map(CouponView.init), nextCursor: next))
     }
 

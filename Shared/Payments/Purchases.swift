@@ -10,9 +10,7 @@ public enum ListPurchases {
 
     public static func handle(_ context: Context) throws -> Response {
         let caller = try context.user()
-        let limit = Int(context.request.queryValue("limit") ?? "20") ?? 0
-        guard (1...100).contains(limit) else { throw APIError.invalid(field: "limit", "must be a whole number from 1 to 100") }
-        let after = try CourseCursor.decode(context.request.queryValue("cursor"))
+        let (limit, after) = try CourseCursor.page(context.request)
         let db = try context.db()
         let rows = try db.query(
             """
@@ -23,10 +21,7 @@ public enum ListPurchases {
             """
         ).rows
         let orders = try OrderView.load(db, rows: Array(rows.prefix(limit)))
-        var next: String?
-        if rows.count > limit, let last = rows.prefix(limit).last {
-            next = CourseCursor.encode(time: try last.string("cursor_time"), id: try last.string("id"))
-        }
+        let next = try CourseCursor.next(rows, limit: limit)
         return .ok(Page(orders: orders, nextCursor: next))
     }
 

@@ -130,9 +130,7 @@ public enum ListRefunds {
         if let status, !statuses.contains(status) {
             throw APIError.invalid(field: "status", "must be one of: " + statuses.joined(separator: ", "))
         }
-        let limit = Int(request.queryValue("limit") ?? "20") ?? 0
-        guard (1...100).contains(limit) else { throw APIError.invalid(field: "limit", "must be a whole number from 1 to 100") }
-        let after = try CourseCursor.decode(request.queryValue("cursor"))
+        let (limit, after) = try CourseCursor.page(context.request)
         let db = try context.db()
         let rows = try db.query(
             """
@@ -142,10 +140,7 @@ public enum ListRefunds {
             ORDER BY r.created_at DESC, r.id DESC LIMIT \(limit + 1)
             """
         ).rows
-        var next: String?
-        if rows.count > limit, let last = rows.prefix(limit).last {
-            next = CourseCursor.encode(time: try last.string("cursor_time"), id: try last.string("id"))
-        }
+        let next = try CourseCursor.next(rows, limit: limit)
         return .ok(Page(refunds: try RefundView.load(db, rows: Array(rows.prefix(limit))), nextCursor: next))
     }
 

@@ -323,6 +323,27 @@ import Testing
             try count(
                 db, "SELECT count(*) FROM jobs WHERE kind = 'email.payment_alert' AND payload->'data'->>'order_id' = \(orderId)") >= 1)
         #expect(try count(db, "SELECT count(*) FROM payment_events WHERE order_id = \(orderId)::uuid AND outcome = 'mismatch'") == 1)
+        // Admins see it in the event list; nobody else does.
+        let admin = try Factory.user(db, role: .admin)
+        let listed = try call(
+            ListPaymentEvents.endpoint, "GET", "/api/v1/admin/payment-events?outcome=mismatch&limit=200", token: admin.accessToken)
+        guard case .array(let events)? = listed.data["events"] else {
+            Issue.record("no events: \(listed.text)")
+            return
+        }
+        #expect(events.contains { $0["order_id"]?.string == orderId && $0["detail"]?.string?.contains("100") == true })
+        #expect(events.allSatisfy { $0["outcome"]?.string == "mismatch" })
+        #expect(try call(ListPaymentEvents.endpoint, "GET", "/api/v1/admin/payment-events", token: buyer.accessToken).status == 403)
+        #expect(
+            try call(ListPaymentEvents.endpoint, "GET", "/api/v1/admin/payment-events?outcome=odd", token: admin.accessToken).failedFields
+                == ["outcome"])
+        #expect(
+            try call(ListPaymentEvents.endpoint, "GET", "/api/v1/admin/payment-events?cursor=x", token: admin.accessToken).status == 400)
+        let first = try call(ListPaymentEvents.endpoint, "GET", "/api/v1/admin/payment-events?limit=1", token: admin.accessToken)
+        let cursor = try #require(first.data["next_cursor"]?.string)
+        let second = try call(
+            ListPaymentEvents.endpoint, "GET", "/api/v1/admin/payment-events?limit=1&cursor=\(cursor)", token: admin.accessToken)
+        #expect((second.data["events"]?[0]?["id"]?.number ?? 0) < (first.data["events"]?[0]?["id"]?.number ?? 0))
     }
 
     @Test func aWebhookDeliveredTenTimesAndAgainAfterAFailureIsProcessedOnce() throws {

@@ -1,0 +1,4 @@
+import Payments
+import Runtime
+
+Function.run(ListPaymentEvents.endpoint)
