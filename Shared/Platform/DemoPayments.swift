@@ -5,9 +5,9 @@ import Payments
 /// The payments part of the demo data: student2 bought two courses in one Razorpay order,
 /// student3 one course through Stripe; both are enrolled (source `paid`) with a payment row per
 /// course, an invoice (rendered by the invoice worker) and ledger rows, so purchases, invoices
-/// and earnings show something at once; student2 has asked for one course back (an admin can
-/// approve it), and a site-wide coupon `WELCOME10` (10% off) exists. Idempotent: skipped when a
-/// demo student already has an order. (Buying more goes through the fake providers: README.)
+/// and earnings show something at once; a site-wide coupon `WELCOME10` (10% off) exists.
+/// Idempotent: skipped when a demo student already has an order. Buying and refunding more go
+/// through the fake providers (README), which know only the payments made through them.
 enum DemoPayments {
     static let purchases: [(student: String, provider: String, providerOrder: String, payment: String, titles: [String])] = [
         (
@@ -74,20 +74,6 @@ enum DemoPayments {
                 if enrolled == 1 { try db.execute("UPDATE courses SET enrollment_count = enrollment_count + 1 WHERE id = \(courseId)") }
             }
             try Billing.bookSale(db, orderId: order, settings: settings)
-            if index == 0, let refunded = courses.last {
-                try db.execute(
-                    """
-                    WITH refund AS (
-                        INSERT INTO refunds (order_id, user_id, amount_minor, currency, reason)
-                        SELECT \(order), \(user), price_minor, currency, 'Bought it twice by mistake (demo)'
-                        FROM order_items WHERE order_id = \(order) AND course_id = \(try refunded.string("id"))
-                        RETURNING id
-                    )
-                    INSERT INTO refund_items (refund_id, order_id, course_id, amount_minor, tax_minor)
-                    SELECT refund.id, \(order), \(try refunded.string("id")), i.price_minor, i.tax_minor
-                    FROM refund, order_items i WHERE i.order_id = \(order) AND i.course_id = \(try refunded.string("id"))
-                    """)
-            }
         }
         if let admin = try db.query("SELECT id FROM users WHERE role = 'admin' ORDER BY created_at LIMIT 1").first {
             try db.execute(

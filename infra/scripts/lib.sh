@@ -16,7 +16,7 @@ LMS_PACKAGES=(
   postgresql postgresql-contrib pgbouncer nginx-light fcgiwrap spawn-fcgi
   libpq-dev libssl-dev libargon2-dev libcurl4-openssl-dev libhpdf-dev pkg-config
   fonts-dejavu-core libqrencode-dev curl ca-certificates
-  poppler-utils zbar-tools python3-fonttools
+  poppler-utils zbar-tools python3-fonttools jq
 )
 
 # Installs the missing packages (apt-get update first: a new machine has stale lists).
