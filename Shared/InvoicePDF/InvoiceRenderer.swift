@@ -53,6 +53,9 @@ struct InvoiceLayout {
     let columns: [(title: String, amount: (InvoiceDocument.Line) -> Int)]
     var pages: [HPDF_Page] = []
     var page: HPDF_Page?
+    /// Each page's texts, written at the end in one text object per page (the rules and fills
+    /// are drawn as they come, under the text).
+    var runs: [[(text: String, x: Float, y: Float, size: Float, gray: Float)]] = []
     var y: Float = top
 
     init(writer: PDFWriter, document: InvoiceDocument) {
@@ -71,6 +74,7 @@ struct InvoiceLayout {
         try table()
         try totals()
         footers()
+        writeTexts()
         try writer.check("writing the document")
     }
 
@@ -112,7 +116,7 @@ struct InvoiceLayout {
 
     /// A party's name (when `name`), address lines, email and tax id from `y` down; returns the
     /// next free baseline.
-    func party(_ party: InvoiceDocument.Party, name: Bool, y start: Float, width: Float) -> Float {
+    mutating func party(_ party: InvoiceDocument.Party, name: Bool, y start: Float, width: Float) -> Float {
         var y = start
         if name, let value = nonEmpty(party.name) {
             for line in wrap(value, size: 11, width: width) {
@@ -227,11 +231,31 @@ struct InvoiceLayout {
     }
 
     /// "INV-… · Page 1 of 2" at the foot of every page, once the page count is known.
-    func footers() {
-        for (index, page) in pages.enumerated() {
+    mutating func footers() {
+        for index in pages.indices {
             let footer = "\(document.title) \(document.number) · Page \(index + 1) of \(pages.count)"
-            let size = writer.fitted(footer, size: 8, width: Self.right - Self.left)
-            draw(page, footer, x: (Self.pageWidth - writer.width(footer, size: size)) / 2, y: 34, size: size, gray: 0.45)
+            let (size, width) = fit(footer, size: 8, width: Self.right - Self.left)
+            runs[index].append((footer, (Self.pageWidth - width) / 2, 34, size, 0.45))
+        }
+    }
+
+    func writeTexts() {
+        for (page, texts) in zip(pages, runs) {
+            var size: Float = 0
+            var gray: Float = -1
+            HPDF_Page_BeginText(page)
+            for run in texts {
+                if run.size != size {
+                    size = run.size
+                    HPDF_Page_SetFontAndSize(page, writer.font, size)
+                }
+                if run.gray != gray {
+                    gray = run.gray
+                    HPDF_Page_SetGrayFill(page, gray)
+                }
+                HPDF_Page_TextOut(page, run.x, run.y, run.text)
+            }
+            HPDF_Page_EndText(page)
         }
     }
 
@@ -244,6 +268,7 @@ struct InvoiceLayout {
     mutating func newPage() throws {
         let page = try writer.addPage(HPDF_PAGE_PORTRAIT)
         pages.append(page)
+        runs.append([])
         self.page = page
         y = Self.top
     }
@@ -251,19 +276,18 @@ struct InvoiceLayout {
     // MARK: - Drawing
 
     /// One line of text; with a `width` it shrinks until it fits. Right-aligned text ends at `x`.
-    func text(_ text: String, x: Float, y: Float, size: Float, gray: Float = 0, align: Align = .left, width: Float? = nil) {
-        guard let page else { return }
-        let size = width.map { writer.fitted(text, size: size, width: $0) } ?? size
-        let start = align == .left ? x : x - writer.width(text, size: size)
-        draw(page, text, x: start, y: y, size: size, gray: gray)
+    mutating func text(_ text: String, x: Float, y: Float, size: Float, gray: Float = 0, align: Align = .left, width: Float? = nil) {
+        guard !runs.isEmpty else { return }
+        let (fitted, measured) = fit(text, size: size, width: width ?? .infinity)
+        runs[runs.count - 1].append((text, align == .left ? x : x - measured, y, fitted, gray))
     }
 
-    func draw(_ page: HPDF_Page, _ text: String, x: Float, y: Float, size: Float, gray: Float) {
-        HPDF_Page_BeginText(page)
-        HPDF_Page_SetGrayFill(page, gray)
-        HPDF_Page_SetFontAndSize(page, writer.font, size)
-        HPDF_Page_TextOut(page, x, y, text)
-        HPDF_Page_EndText(page)
+    /// The size at which `text` fits in `width` (at most `size`, never below 4 pt) and its width then.
+    func fit(_ text: String, size: Float, width: Float) -> (size: Float, width: Float) {
+        let natural = writer.width(text, size: size)
+        guard natural > width else { return (size, natural) }
+        let fitted = max(4, (size * width / natural * 100).rounded(.down) / 100)
+        return (fitted, natural * fitted / size)
     }
 
     func rule(_ y: Float, gray: Float, from x: Float = left) {
@@ -276,25 +300,35 @@ struct InvoiceLayout {
     }
 
     /// `text` in lines no wider than `width`: its own line breaks kept, words moved down, a word
-    /// longer than a line broken between characters.
+    /// longer than a line broken between characters. (libharu does not kern: a line's width is
+    /// the sum of its words' and spaces'.)
     func wrap(_ text: String, size: Float, width: Float) -> [String] {
+        let space = writer.width(" ", size: size)
         var lines: [String] = []
         for paragraph in text.split(whereSeparator: \.isNewline) {
             var line = ""
+            var used: Float = 0
             for word in paragraph.split(separator: " ", omittingEmptySubsequences: true) {
-                let candidate = line.isEmpty ? String(word) : line + " " + word
-                if writer.width(candidate, size: size) <= width {
-                    line = candidate
+                let wordWidth = writer.width(String(word), size: size)
+                if !line.isEmpty && used + space + wordWidth <= width {
+                    line += " " + word
+                    used += space + wordWidth
                     continue
                 }
                 if !line.isEmpty { lines.append(line) }
-                line = ""
+                if wordWidth <= width {
+                    (line, used) = (String(word), wordWidth)
+                    continue
+                }
+                (line, used) = ("", 0)
                 for character in word {
-                    if !line.isEmpty && writer.width(line + String(character), size: size) > width {
+                    let characterWidth = writer.width(String(character), size: size)
+                    if !line.isEmpty && used + characterWidth > width {
                         lines.append(line)
-                        line = ""
+                        (line, used) = ("", 0)
                     }
                     line.append(character)
+                    used += characterWidth
                 }
             }
             if !line.isEmpty { lines.append(line) }
