@@ -308,7 +308,7 @@ struct InvoiceLayout {
         for paragraph in text.split(whereSeparator: \.isNewline) {
             var line = ""
             var used: Float = 0
-            for word in paragraph.split(separator: " ", omittingEmptySubsequences: true) {
+            for word in paragraph.split(whereSeparator: { $0 == " " || $0 == "\t" }) {
                 let wordWidth = writer.width(String(word), size: size)
                 if !line.isEmpty && used + space + wordWidth <= width {
                     line += " " + word

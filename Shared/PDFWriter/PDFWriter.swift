@@ -140,11 +140,13 @@ public struct PDFFont: Sendable, Equatable {
             subsetPath: config["CERTIFICATE_SUBSET_FONT"].flatMap { $0.isEmpty ? nil : $0 })
     }
 
-    /// The font file for a document holding `texts` (line breaks aside).
+    /// The font file for a document holding `texts` (line breaks and tabs aside: never drawn).
     public func file(for texts: [String]) -> String {
         guard let subsetPath else { return path }
         let covered = texts.allSatisfy { text in
-            text.unicodeScalars.allSatisfy { scalar in scalar == "\n" || Self.subsetRanges.contains { $0.contains(scalar.value) } }
+            text.unicodeScalars.allSatisfy { scalar in
+                scalar == "\n" || scalar == "\r" || scalar == "\t" || Self.subsetRanges.contains { $0.contains(scalar.value) }
+            }
         }
         return covered ? subsetPath : path
     }
