@@ -128,12 +128,14 @@ var targets: [Target] = [
     .target(name: "Mail", dependencies: ["CCurl", "CCurlHelpers", "Core", "Crypto"], path: "Shared/Mail", swiftSettings: settings),
     // Files the server writes and reads in the media store itself (workers: links libcurl).
     .target(name: "MediaFiles", dependencies: ["Media", "HTTPClient", "Core"], path: "Shared/MediaFiles", swiftSettings: settings),
+    // Writing a PDF with libharu (error handler, UTF-8 font, bytes out): certificates and invoices.
+    .target(name: "PDFWriter", dependencies: ["CHaru", "Core"], path: "Shared/PDFWriter", swiftSettings: settings),
     // The certificate document (libharu, libqrencode) and its code: no database, no HTTP.
     // A certificate's public code (no C library: the endpoints link it, and they are static).
     .target(name: "CertificateCodes", dependencies: ["Core"], path: "Shared/CertificateCodes", swiftSettings: settings),
     .target(
-        name: "CertificatePDF", dependencies: ["CHaru", "CQREncode", "Core", "CertificateCodes"], path: "Shared/CertificatePDF",
-        swiftSettings: settings),
+        name: "CertificatePDF", dependencies: ["CHaru", "CQREncode", "Core", "CertificateCodes", "PDFWriter"],
+        path: "Shared/CertificatePDF", swiftSettings: settings),
     // The certificate worker's job.
     .target(
         name: "CertificateIssue",
@@ -144,6 +146,17 @@ var targets: [Target] = [
         name: "Certificates",
         dependencies: ["CertificateCodes", "Core", "Runtime", "Database", "Auth", "Queue", "Media"],
         path: "Shared/Certificates", swiftSettings: settings),
+    // Invoices and credit notes: the document (libharu; no database, no HTTP), the job the billing
+    // transaction enqueues (no C library: payment functions link it), the worker's job, and the
+    // download-link endpoints (no libharu, no libcurl).
+    .target(name: "InvoicePDF", dependencies: ["CHaru", "Core", "PDFWriter"], path: "Shared/InvoicePDF", swiftSettings: settings),
+    .target(name: "InvoiceJobs", dependencies: ["Core", "Database", "Queue"], path: "Shared/InvoiceJobs", swiftSettings: settings),
+    .target(
+        name: "InvoiceIssue",
+        dependencies: ["InvoicePDF", "InvoiceJobs", "PDFWriter", "MediaFiles", "Core", "Database", "Queue", "Worker", "Notifications"],
+        path: "Shared/InvoiceIssue", swiftSettings: settings),
+    .target(
+        name: "Invoices", dependencies: ["Core", "Runtime", "Database", "Auth", "Media"], path: "Shared/Invoices", swiftSettings: settings),
     // XP, badges and leaderboards: what the XP and leaderboard workers do (no HTTP).
     .target(
         name: "Achievements", dependencies: ["Core", "Database", "Queue", "Notifications"], path: "Shared/Achievements",
@@ -156,7 +169,8 @@ var targets: [Target] = [
     // Payments: the billing transaction every confirmation converges on, the signature
     // schemes, the webhook and order endpoints (no libcurl: these functions stay static).
     .target(
-        name: "Payments", dependencies: ["Core", "Runtime", "Database", "Auth", "Crypto", "Notifications", "Courses", "Queue"],
+        name: "Payments",
+        dependencies: ["Core", "Runtime", "Database", "Auth", "Crypto", "Notifications", "Courses", "Queue", "InvoiceJobs"],
         path: "Shared/Payments", swiftSettings: settings),
     // Creating an order calls Razorpay or Stripe (libcurl): only `payments-order` links it.
     .target(
@@ -177,10 +191,12 @@ var targets: [Target] = [
     .executableTarget(
         name: "queue-bench", dependencies: ["Queue", "Database", "Core"], path: "infra/bench/queue-bench", swiftSettings: settings),
 
-    // The certificate and leaderboard benchmark (infra/bench/achievements.sh).
+    // The certificate, invoice and leaderboard benchmark (infra/bench/achievements.sh, invoices.sh).
     .executableTarget(
         name: "achievements-bench",
-        dependencies: ["Achievements", "CertificatePDF", "CertificateCodes", "Auth", "Queue", "Database", "Core"],
+        dependencies: [
+            "Achievements", "CertificatePDF", "CertificateCodes", "InvoicePDF", "PDFWriter", "Auth", "Queue", "Database", "Core",
+        ],
         path: "infra/bench/achievements-bench", swiftSettings: settings),
 
     // Tests.
@@ -191,7 +207,7 @@ var targets: [Target] = [
         name: "UnitTests",
         dependencies: [
             "Core", "Runtime", "Database", "Auth", "Crypto", "Identity", "Platform", "HTTPClient", "Push", "Mail", "Media", "TestSupport",
-            "CertificatePDF", "CertificateCodes", "Achievements",
+            "CertificatePDF", "CertificateCodes", "Achievements", "PDFWriter", "InvoicePDF",
         ],
         path: "Tests/UnitTests", swiftSettings: settings),
     .testTarget(
@@ -203,13 +219,14 @@ var targets: [Target] = [
             "MediaFiles", "CertificatePDF", "CertificateCodes",
             "CertificateIssue",
             "Certificates", "Achievements", "Leaderboards", "Payments", "Checkout", "Crypto", "RefundProcessing",
+            "PDFWriter", "InvoicePDF", "InvoiceJobs", "InvoiceIssue", "Invoices",
         ],
         path: "Tests/HandlerTests", swiftSettings: settings),
     .testTarget(
         name: "EndToEndTests",
         dependencies: [
             "Core", "Runtime", "Database", "Auth", "Queue", "Notifications", "Platform", "Media", "TestSupport", "CertificatePDF",
-            "CertificateCodes",
+            "CertificateCodes", "InvoiceJobs",
         ],
         path: "Tests/EndToEndTests",
         swiftSettings: settings),
@@ -222,6 +239,7 @@ let workers: [(name: String, libraries: [String])] = [
     ("email", ["Worker", "Delivery", "Mail", "Media", "MediaFiles", "Core"]),
     ("media", ["Worker", "MediaCheck", "Media", "HTTPClient", "Core"]),
     ("certificate", ["Worker", "CertificateIssue", "CertificatePDF", "Media", "MediaFiles", "Core"]),
+    ("invoice", ["Worker", "InvoiceIssue", "InvoiceJobs", "InvoicePDF", "Media", "MediaFiles", "Core"]),
     ("xp", ["Worker", "Achievements", "Core"]),
     ("leaderboard", ["Worker", "Achievements", "Queue", "Core"]),
     ("refund", ["Worker", "RefundProcessing", "Payments", "Core"]),

@@ -12,21 +12,27 @@ public enum Money {
 
     /// `INR 1,499.00`, `JPY 1,500`, `-USD 5.00`.
     public static func format(minor: Int, currency: String) -> String {
+        (minor < 0 ? "-" : "") + currency.uppercased() + " " + digits(minor.magnitude, currency)
+    }
+
+    /// `1,499.00`, `1,500`, `-5.00`: the amount without its currency, for columns under a
+    /// heading that names it.
+    public static func amount(minor: Int, currency: String) -> String {
+        (minor < 0 ? "-" : "") + digits(minor.magnitude, currency)
+    }
+
+    static func digits(_ magnitude: UInt, _ currency: String) -> String {
         let digits = exponent(currency)
-        var scale = 1
+        var scale: UInt = 1
         for _ in 0..<digits { scale *= 10 }
-        let magnitude = minor.magnitude
-        let whole = String(magnitude / UInt(scale))
+        let whole = String(magnitude / scale)
         var grouped = ""
         for (index, character) in whole.enumerated() {
             if index > 0 && (whole.count - index) % 3 == 0 { grouped.append(",") }
             grouped.append(character)
         }
-        var text = "\(currency.uppercased()) \(grouped)"
-        if digits > 0 {
-            let fraction = String(magnitude % UInt(scale))
-            text += "." + String(repeating: "0", count: digits - fraction.count) + fraction
-        }
-        return minor < 0 ? "-" + text : text
+        guard digits > 0 else { return grouped }
+        let fraction = String(magnitude % scale)
+        return grouped + "." + String(repeating: "0", count: digits - fraction.count) + fraction
     }
 }

@@ -31,7 +31,7 @@ public enum EmailDelivery {
         let messageId = messageIdentifier(email.messageKey, sender: sender)
         var message = MailMessage(from: sender, to: [MailAddress(email.to, name: email.name)], content: content, messageId: messageId)
         if let key = email.data["attachment_key"] {
-            // A stored file (a certificate PDF) read from the media store at send time.
+            // A stored file (a certificate or invoice PDF) read from the media store at send time.
             guard let files else {
                 throw DeliveryError(description: "\(email.template) has an attachment but no media store is configured")
             }
@@ -103,6 +103,16 @@ public enum EmailDelivery {
                 creditNote: email.data["credit_note_number"].flatMap { $0.isEmpty ? nil : $0 })
         case "refund_rejected":
             return templates.refundRejected(name: email.name, orderId: try required("order_id"), note: email.data["note"] ?? "")
+        case "invoice_issued", "credit_note_issued":
+            let amount = Money.format(minor: Int(try required("total_minor")) ?? 0, currency: try required("currency"))
+            if email.template == "invoice_issued" {
+                return templates.invoiceIssued(
+                    name: email.name, number: try required("number"), amount: amount, issuedOn: try required("issued_on"),
+                    orderId: try required("order_id"))
+            }
+            return templates.creditNoteIssued(
+                name: email.name, number: try required("number"), amount: amount, invoiceNumber: try required("invoice_number"),
+                orderId: try required("order_id"))
         case "payment_alert":
             return templates.paymentAlert(name: email.name, orderId: try required("order_id"), detail: try required("detail"))
         default:

@@ -194,6 +194,33 @@ public struct EmailTemplates: Sendable {
             html: page([paragraph(greeting(name))] + lines.map(paragraph)))
     }
 
+    /// An invoice (the PDF is attached by the email worker).
+    public func invoiceIssued(name: String?, number: String, amount: String, issuedOn: String, orderId: String) -> Content {
+        let lines = [
+            "Thank you for your purchase on \(productName).",
+            "Your invoice \(number) of \(issuedOn) for \(amount) is attached to this email.",
+        ]
+        return document(name: name, subject: "Your \(productName) invoice \(number)", lines: lines, orderId: orderId)
+    }
+
+    /// A credit note for a refund (the PDF is attached by the email worker).
+    public func creditNoteIssued(name: String?, number: String, amount: String, invoiceNumber: String, orderId: String) -> Content {
+        let lines = [
+            "Your refund of \(amount) is confirmed.",
+            "Credit note \(number), which corrects invoice \(invoiceNumber), is attached to this email.",
+        ]
+        return document(name: name, subject: "Your \(productName) credit note \(number)", lines: lines, orderId: orderId)
+    }
+
+    /// An email that carries a billing document, with a link to its order.
+    func document(name: String?, subject: String, lines: [String], orderId: String) -> Content {
+        let link = "\(appURL)/orders/\(percentEncode(orderId))"
+        return Content(
+            subject: subject,
+            text: ([greeting(name)] + lines).joined(separator: "\n\n") + "\n\nYour order:\n\(link)\n",
+            html: page([paragraph(greeting(name))] + lines.map(paragraph) + [button("Open your order", link)]))
+    }
+
     /// For admins: a payment whose amount or currency does not match its order (nobody was enrolled).
     public func paymentAlert(name: String?, orderId: String, detail: String) -> Content {
         let intro =

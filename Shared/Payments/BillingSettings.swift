@@ -43,10 +43,11 @@ public struct BillingSettings: Sendable {
         couponHoldMinutes = min(max(config.int("COUPON_HOLD_MINUTES", default: 30), 1), 24 * 60)
     }
 
-    /// A series prefix: 1–16 capitals, digits, `-` or `/` (anything else falls back to the default).
+    /// A series prefix: 1–16 capitals, digits or `-` (numbers name the PDF files; anything else
+    /// falls back to the default).
     static func prefix(_ text: String?) -> String? {
-        guard let text, (1...16).contains(text.utf8.count), let first = text.utf8.first, first != 45, first != 47,
-            text.utf8.allSatisfy({ (65...90).contains($0) || (48...57).contains($0) || $0 == 45 || $0 == 47 })
+        guard let text, (1...16).contains(text.utf8.count), let first = text.utf8.first, first != 45,
+            text.utf8.allSatisfy({ (65...90).contains($0) || (48...57).contains($0) || $0 == 45 })
         else { return nil }
         return text
     }

@@ -1,14 +1,12 @@
 import Core
 import Database
-import Queue
+import InvoiceJobs
 
 /// Invoices and credit notes: numbered gaplessly per series and financial year from a counter
 /// row held under lock until the issuing transaction commits (a rollback gives the number back
 /// with everything else), written once with everything they show, and rendered by the invoice
 /// worker (`invoice.render` on queue `invoices`, once per document).
 public enum Invoicing {
-    public static let queue = "invoices"
-
     /// The next number of the series `prefix` in the current financial year.
     static func allocate(_ db: Connection, prefix: String, settings: BillingSettings) throws -> (
         number: String, fiscalYear: String, sequence: Int
@@ -112,9 +110,7 @@ public enum Invoicing {
             RETURNING id::text
             """
         ).one().string("id")
-        try Queue.enqueue(
-            db, kind: "invoice.render", payload: ["invoice_id": id],
-            options: .init(queue: queue, uniqueKey: "invoice:\(id)", maxAttempts: 10))
+        try InvoiceJobs.enqueue(db, invoiceId: id)
         return number
     }
 }

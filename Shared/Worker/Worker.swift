@@ -82,6 +82,17 @@ public enum Worker {
         }
     }
 
+    /// What a worker needs before it runs (its media store, its mail transport), made once at
+    /// start-up; when that fails the worker logs why and exits 1 (its supervisor tries again).
+    public static func prepare<Value>(_ name: String, _ make: () throws -> Value) -> Value {
+        do {
+            return try make()
+        } catch {
+            Logger(component: "worker-\(name)").error("cannot start", [("error", .string(String(describing: error)))])
+            exit(1)
+        }
+    }
+
     public static func run(name: String, options baseOptions: Options, handler: @escaping JobHandler) -> Never {
         signal(SIGPIPE, SIG_IGN)
         let config = Config.load()

@@ -34,13 +34,7 @@ import Testing
         ).one().string("id")
         // Another transaction holds the email job's unique key: the worker renders, stores the
         // file, and then waits on that key, before its commit.
-        let blocker = try TestEnvironment.connect()
-        try blocker.execute("BEGIN")
-        try blocker.execute(
-            """
-            INSERT INTO jobs (queue, kind, payload, unique_key) VALUES ('blocker', 'email.certificate_issued', '{}'::jsonb,
-                   \("email:certificate-issued:\(id)"))
-            """)
+        let blocker = try holdUniqueKey("email:certificate-issued:\(id)", kind: "email.certificate_issued")
         let queue = "certs-e2e-\(id.prefix(8))"
         try Queue.enqueue(
             db, kind: "certificate.issue", payload: ["user_id": learner.id, "course_id": courseId, "completed_at": "2026-11-30T12:00:00Z"],
@@ -49,23 +43,13 @@ import Testing
         defer { removeTemporaryDirectory(media) }
         let file = media + "/" + CertificateCode.fileKey(code)
         func worker() throws -> ChildProcess {
-            let log = "/tmp/lms-worker-\(queue).log"
-            return try ChildProcess(
-                [try TestEnvironment.value("E2E_BIN_DIR") + "/worker-certificate"], stdout: log, stderr: log,
-                environment: [
-                    "DATABASE_URL": try TestEnvironment.databaseURL(), "CERTIFICATE_QUEUE": queue, "WORKER_LEASE_SECONDS": "3",
-                    "WORKER_POLL_MS": "200", "LMS_ENV_FILE": "/nonexistent", "MEDIA_DIR": media,
-                    "MEDIA_SIGNING_SECRET": TestEnvironment.mediaSecret, "PUBLIC_APP_URL": "https://app.example.test",
-                ])
+            try workerProcess(
+                "certificate", queueVariable: "CERTIFICATE_QUEUE", queue: queue, media: media,
+                environment: ["PUBLIC_APP_URL": "https://app.example.test"])
         }
-        let doomed = try worker()
-        #expect(eventually(seconds: 30) { access(file, F_OK) == 0 })
-        usleep(300_000)
-        #expect(try db.query("SELECT file_key FROM certificates WHERE id = \(id)").one().optionalString("file_key") == nil)
-        doomed.signal(SIGKILL)
-        #expect(doomed.waitForExit())
-        try blocker.execute("ROLLBACK")
-        unlink(file)
+        try killAfterStoring(try worker(), file: file, blocker: blocker) {
+            try db.query("SELECT file_key FROM certificates WHERE id = \(id)").one().optionalString("file_key") != nil
+        }
 
         let survivor = try worker()
         defer { survivor.stop() }

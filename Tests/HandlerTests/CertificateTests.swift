@@ -60,11 +60,9 @@ struct CertificateFixture {
         Queue.Job(id: 1, queue: "certificates", kind: CertificateIssue.kind, payload: payload, attempt: 1, maxAttempts: 10)
     }
 
-    static func context(_ db: Connection) throws -> JobContext {
-        JobContext(db: db, config: try TestEnvironment.config(), log: Logger(component: "test"), worker: "test")
-    }
+    static func context(_ db: Connection) throws -> JobContext { try JobTesting.context(db) }
 
-    static func files() throws -> MediaFiles { try MediaFiles(store: try MediaStore.from(try TestEnvironment.config())) }
+    static func files() throws -> MediaFiles { try JobTesting.files() }
 
     static let settings = CertificateIssue.Settings(platformName: "LMS Academy", appURL: "https://app.example.test")
 
@@ -127,22 +125,9 @@ struct CertificateFixture {
             Issue.record("not issued")
             return
         }
-        let id = try fixture.row().string("id")
-        let row = try fixture.db.query(
-            "SELECT id, kind, payload::text AS p FROM jobs WHERE unique_key = \("email:certificate-issued:\(id)")"
-        ).one()
-        let job = Queue.Job(
-            id: Int64(try row.int("id")), queue: "email", kind: try row.string("kind"),
-            payload: try JSONValue.parse(Array(try row.string("p").utf8)), attempt: 1, maxAttempts: 8)
-        let folder = try makeTemporaryDirectory("certificate-mail")
-        defer { removeTemporaryDirectory(folder) }
-        try EmailDelivery.handle(
-            job, try CertificateFixture.context(fixture.db), transport: FileTransport(folder: folder),
-            templates: EmailTemplates(productName: "LMS Academy", appURL: "https://app.example.test"),
-            sender: MailAddress("no-reply@app.test"), files: try CertificateFixture.files())
-        let listing = String(decoding: try runCommand(["ls", folder]).output, as: UTF8.self)
-        let file = try #require(listing.split(separator: "\n").first)
-        let message = MIMEEntity(try readFileBytes("\(folder)/\(file)"))
+        let outbox = try EmailOutbox(fixture.db, messageKey: "certificate-issued:\(try fixture.row().string("id"))")
+        try outbox.deliver()
+        let message = try #require(try outbox.messages().first)
         #expect(message.header("To")?.contains(fixture.learner.email) == true)
         let attachment = try #require(message.parts.first { $0.mediaType == "application/pdf" })
         #expect(attachment.header("Content-Disposition")?.contains("certificate-\(code).pdf") == true)
@@ -151,11 +136,9 @@ struct CertificateFixture {
         let text = message.parts.first { $0.mediaType.hasPrefix("multipart/alternative") || $0.mediaType == "text/plain" }
         #expect(text != nil)
         // Sent once: a replay of the email job sends nothing more.
-        try EmailDelivery.handle(
-            job, try CertificateFixture.context(fixture.db), transport: FileTransport(folder: folder),
-            templates: EmailTemplates(), sender: MailAddress("no-reply@app.test"), files: try CertificateFixture.files())
-        #expect(String(decoding: try runCommand(["ls", folder]).output, as: UTF8.self).split(separator: "\n").count == 1)
-        try fixture.db.execute("DELETE FROM jobs WHERE id = \(Int(job.id))")
+        try outbox.deliver()
+        #expect(try outbox.messages().count == 1)
+        try outbox.remove()
     }
 
     @Test func withS3StorageThePDFIsAnObjectReplacedOnReissue() throws {
@@ -189,23 +172,11 @@ struct CertificateFixture {
     @Test func twoWorkersAtOnceMakeOneCertificate() async throws {
         let fixture = try CertificateFixture(learnerName: "Nguyễn Thị Minh Khai")
         let job = fixture.job()
-        let outcomes = await withTaskGroup(of: String.self) { group in
-            for _ in 0..<4 {
-                group.addTask {
-                    do {
-                        let db = try TestEnvironment.connect()
-                        let outcome = try CertificateIssue.handle(
-                            job, try CertificateFixture.context(db), renderer: CertificateRenderer(), files: try CertificateFixture.files(),
-                            settings: CertificateFixture.settings)
-                        return "\(outcome)"
-                    } catch {
-                        return "error: \(error)"
-                    }
-                }
-            }
-            var all: [String] = []
-            for await outcome in group { all.append(outcome) }
-            return all
+        let outcomes = await JobTesting.concurrently(4) { db in
+            let outcome = try CertificateIssue.handle(
+                job, try CertificateFixture.context(db), renderer: CertificateRenderer(), files: try CertificateFixture.files(),
+                settings: CertificateFixture.settings)
+            return "\(outcome)"
         }
         let row = try fixture.row()
         let code = try row.string("code")

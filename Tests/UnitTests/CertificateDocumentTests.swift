@@ -1,6 +1,7 @@
 import CertificateCodes
 import CertificatePDF
 import Core
+import PDFWriter
 import TestSupport
 import Testing
 
@@ -22,24 +23,11 @@ import Testing
             verificationURL: "https://app.example.test/certificates/\(code)")
     }
 
-    /// Writes the PDF to a temporary file and runs a poppler/zbar tool on it.
-    func read(_ pdf: [UInt8], _ tool: [String]) throws -> String {
-        let directory = try makeTemporaryDirectory()
-        defer { removeTemporaryDirectory(directory) }
-        let path = directory + "/certificate.pdf"
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        #expect(writeAll(fd: fd, pdf))
-        close(fd)
-        let result = try runCommand(tool + [path] + (tool.first == "pdftotext" ? ["-"] : []))
-        #expect(result.status == 0)
-        return String(decoding: result.output, as: UTF8.self)
-    }
-
     @Test(arguments: names)
     func namesInEveryScriptComeBackAsText(name: String) throws {
         let pdf = try CertificateRenderer().render(content(name: name))
         #expect(pdf.starts(with: Array("%PDF-".utf8)))
-        let text = try read(pdf, ["pdftotext", "-enc", "UTF-8"])
+        let text = try readPDF(pdf, ["pdftotext", "-enc", "UTF-8"])
         #expect(text.contains(name))
         #expect(text.contains("Swift on Linux: Servers"))
         #expect(text.contains("7KQ2-M9XD-4TBW-H1RZ"))
@@ -50,12 +38,12 @@ import Testing
 
     @Test func theFontIsEmbeddedAsASubsetAndThePageIsLandscape() throws {
         let pdf = try CertificateRenderer().render(content(name: "Zoë Ødegaard"))
-        let fonts = try read(pdf, ["pdffonts"])
+        let fonts = try readPDF(pdf, ["pdffonts"])
         let line = try #require(fonts.split(separator: "\n").first { $0.contains("DejaVuSans") })
         let columns = line.split(separator: " ", omittingEmptySubsequences: true)
         // name, type (2 words), encoding, emb, sub, uni, object, generation
         #expect(columns.suffix(5).prefix(2) == ["yes", "yes"])
-        let info = try read(pdf, ["pdfinfo"])
+        let info = try readPDF(pdf, ["pdfinfo"])
         #expect(info.split(separator: "\n").contains { $0.hasPrefix("Pages:") && $0.hasSuffix(" 1") })
         #expect(info.contains("841.89 x 595.276 pts"))  // A4 landscape
         #expect(pdf.count < 100 * 1024)
@@ -79,21 +67,12 @@ import Testing
         let long = String(repeating: "Maximilian Alexander Wolfgang ", count: 3) + "von Hohenzollern-Sigmaringen"
         let pdf = try CertificateRenderer().render(content(name: long, title: String(repeating: "Advanced Topics ", count: 7)))
         // -bbox gives every word's box: none may pass the page's printable width (margins 80 pt).
-        let boxes = try read(pdf, ["pdftotext", "-bbox"])
-        var checked = 0
-        for line in boxes.split(separator: "\n") where line.contains("<word ") {
-            func attribute(_ name: String) -> Double? {
-                // ... xMin="80.000000" ...
-                let parts = line.split(separator: " ").filter { $0.hasPrefix(name + "=") }
-                guard let part = parts.first else { return nil }
-                return Double(part.dropFirst(name.count + 2).prefix { $0 != "\"" })
-            }
-            guard let xMin = attribute("xMin"), let xMax = attribute("xMax") else { continue }
-            #expect(xMin >= 79 && xMax <= 842 - 79, "\(line)")
-            checked += 1
+        let words = try pdfWords(pdf)
+        for word in words {
+            #expect(word.xMin >= 79 && word.xMax <= 842 - 79, "\(word)")
         }
-        #expect(checked > 20)
-        let text = try read(pdf, ["pdftotext", "-enc", "UTF-8", "-nopgbrk"])
+        #expect(words.count > 20)
+        let text = try readPDF(pdf, ["pdftotext", "-enc", "UTF-8", "-nopgbrk"])
         #expect(text.contains("von Hohenzollern-Sigmaringen"))
     }
 
@@ -105,11 +84,11 @@ import Testing
         let renderer = CertificateRenderer(subsetFontPath: subset)
         for name in Self.names {
             #expect(renderer.font(for: content(name: name)) == subset, "\(name)")
-            #expect(try read(try renderer.render(content(name: name)), ["pdftotext", "-enc", "UTF-8"]).contains(name))
+            #expect(try readPDF(try renderer.render(content(name: name)), ["pdftotext", "-enc", "UTF-8"]).contains(name))
         }
         let armenian = content(name: "Արամ Խաչատրյան")
         #expect(renderer.font(for: armenian) == CertificateRenderer.defaultFont)
-        #expect(try read(try renderer.render(armenian), ["pdftotext", "-enc", "UTF-8"]).contains("Արամ Խաչատրյան"))
+        #expect(try readPDF(try renderer.render(armenian), ["pdftotext", "-enc", "UTF-8"]).contains("Արամ Խաչատրյան"))
         let small = try renderer.render(content(name: "Zoë Ødegaard"))
         #expect(small.count < 60 * 1024)
     }

@@ -450,11 +450,26 @@ extension MailTests {
                 templates.welcome(name: evil),
                 templates.courseDecision(name: evil, courseTitle: evil, decision: .approved),
                 templates.courseDecision(name: evil, courseTitle: evil, decision: .rejected(reason: evil)),
+                templates.invoiceIssued(name: evil, number: evil, amount: evil, issuedOn: evil, orderId: evil),
+                templates.creditNoteIssued(name: evil, number: evil, amount: evil, invoiceNumber: evil, orderId: evil),
             ]
             for content in contents {
                 #expect(!content.html.contains("<script>"))
                 #expect(!content.html.contains("'x'"))
             }
+        }
+
+        @Test func invoiceEmailsNameTheDocumentAndLinkTheOrder() {
+            let invoice = templates.invoiceIssued(
+                name: "Grace", number: "INV-2026-27-000123", amount: "INR 1,349.10", issuedOn: "30 November 2026", orderId: "o-1")
+            #expect(invoice.subject == "Your Acme <Learn> invoice INV-2026-27-000123")
+            #expect(invoice.text.contains("Your invoice INV-2026-27-000123 of 30 November 2026 for INR 1,349.10 is attached"))
+            #expect(invoice.text.contains("https://app.example.com/orders/o-1"))
+            let note = templates.creditNoteIssued(
+                name: "Grace", number: "CN-2026-27-000004", amount: "INR 1,349.10", invoiceNumber: "INV-2026-27-000123", orderId: "o-1")
+            #expect(note.subject == "Your Acme <Learn> credit note CN-2026-27-000004")
+            #expect(note.text.contains("Your refund of INR 1,349.10 is confirmed."))
+            #expect(note.text.contains("which corrects invoice INV-2026-27-000123"))
         }
 
         @Test func courseDecisionCarriesTheReason() {

@@ -8,18 +8,8 @@ import Media
 import MediaFiles
 import Worker
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 let config = Config.load()
-let store: MediaStore
-do {
-    store = try MediaStore.from(config)
-} catch {
-    Logger(component: "worker-certificate").error("cannot start", [("error", .string(String(describing: error)))])
-    exit(1)
-}
+let store = Worker.prepare("certificate") { try MediaStore.from(config) }
 let renderer = CertificateRenderer(config: config)
 let settings = CertificateIssue.Settings(config: config)
 let files = PerThread { try MediaFiles(store: store) }

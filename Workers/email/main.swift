@@ -8,22 +8,10 @@ import Media
 import MediaFiles
 import Worker
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 let config = Config.load()
-let transport: any MailTransport
-let sender: MailAddress
-do {
-    transport = try Mail.transport(config: config)
-    sender = try Mail.sender(config: config)
-} catch {
-    Logger(component: "worker-email").error("cannot start", [("error", .string(String(describing: error)))])
-    exit(1)
-}
+let (transport, sender) = Worker.prepare("email") { (try Mail.transport(config: config), try Mail.sender(config: config)) }
 let templates = EmailTemplates(config: config)
-// Attachments (certificate PDFs) are read from the media store when one is configured.
+// Attachments (certificate and invoice PDFs) are read from the media store when one is configured.
 let store = try? MediaStore.from(config)
 let files = PerThread { () throws -> MediaFiles? in try store.map { try MediaFiles(store: $0) } }
 

@@ -7,18 +7,8 @@ import Media
 import MediaCheck
 import Worker
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 let config = Config.load()
-let store: MediaStore
-do {
-    store = try MediaStore.from(config)
-} catch {
-    Logger(component: "worker-media").error("cannot start", [("error", .string(String(describing: error)))])
-    exit(1)
-}
+let store = Worker.prepare("media") { try MediaStore.from(config) }
 // Only the first bytes of a file are ever read: a small response limit.
 let clients = PerThread { try CurlClient(maxResponseBytes: 64 * 1024) }
 

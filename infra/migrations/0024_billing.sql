@@ -121,7 +121,7 @@ CREATE UNIQUE INDEX refund_items_once ON refund_items (order_id, course_id) WHER
 -- worker only adds its PDF.
 -- A series is its prefix (INVOICE_PREFIX, CREDIT_NOTE_PREFIX): a new prefix starts at 1.
 CREATE TABLE billing_counters (
-    prefix      text NOT NULL CHECK (prefix ~ '^[A-Z0-9][A-Z0-9/-]{0,15}$'),
+    prefix      text NOT NULL CHECK (prefix ~ '^[A-Z0-9][A-Z0-9-]{0,15}$'),
     fiscal_year text NOT NULL CHECK (fiscal_year ~ '^[0-9]{4}(-[0-9]{2})?$'),
     last_number integer NOT NULL CHECK (last_number >= 0),
     PRIMARY KEY (prefix, fiscal_year)

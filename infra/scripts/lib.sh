@@ -420,8 +420,8 @@ wait_for_socket() {
 }
 
 # write_env_file KEY=VALUE...: the stack's configuration, read by every function (LMS_ENV_FILE).
-# The certificate worker's fast font: Debian's DejaVu Sans cut down (fontTools) to the scripts
-# of CertificateRenderer.subsetRanges, so libharu parses and embeds a fifth of it per PDF; the
+# The certificate and invoice workers' fast font: Debian's DejaVu Sans cut down (fontTools) to the scripts
+# of PDFFont.subsetRanges, so libharu parses and embeds a fifth of it per PDF; the
 # renderer takes the whole font for any other character. Made once into .deps/fonts.
 CERTIFICATE_FONT_RANGES="U+0020-007E,U+00A0-052F,U+1E00-1FFF,U+2000-206F,U+20A0-20CF,U+2100-214F"
 certificate_font() {

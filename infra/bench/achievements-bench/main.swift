@@ -1,6 +1,8 @@
 // achievements-bench: the certificate and leaderboard benchmarks, run by
 // infra/bench/achievements.sh. Prints figures; asserts nothing.
 //   achievements-bench render --count 500          PDFs per second on one thread, file size
+//   achievements-bench invoices --count 500 --lines 20 [--save FILE]
+//                                                  the same for invoices of N lines (FILE: the last one)
 //   achievements-bench issue --samples 30          completion -> certificate downloadable, worker idle
 //   achievements-bench close                       closing last week's boards (snapshot with ranks)
 //   achievements-bench refresh                     re-ranking the current week's and month's boards
@@ -12,6 +14,8 @@ import CertificateCodes
 import CertificatePDF
 import Core
 import Database
+import InvoicePDF
+import PDFWriter
 import Queue
 
 #if canImport(Glibc)
@@ -66,6 +70,52 @@ func content(_ name: String, _ index: Int) -> CertificateContent {
         platformName: "LMS", learnerName: "\(name) \(index)", courseTitle: "Swift on the Server from Scratch",
         instructorName: "Demo Instructor 1", completedOn: "30 November 2026", code: code,
         verificationURL: "https://app.example.com/certificates/\(code)")
+}
+
+/// Invoice renders: a cart of `--lines` courses with an 18% GST included and a coupon, buyers
+/// in several scripts.
+@MainActor func invoices() throws {
+    let count = option("count", 500)
+    let lines = option("lines", 1)
+    let renderer = InvoiceRenderer(config: config)
+    let names = ["José Müller", "Zoë Ødegaard", "Nguyễn Thị Minh Khai", "Łukasz Żółć", "Ελένη", "Иван"]
+    func invoice(_ index: Int) -> InvoiceDocument {
+        let items = (0..<lines).map { line in
+            InvoiceDocument.Line(
+                description: "Swift on the Server from Scratch, volume \(line + 1)", listPriceMinor: 149_900, discountMinor: 14_990,
+                netMinor: 114_331, taxMinor: 20_579, totalMinor: 134_910)
+        }
+        return InvoiceDocument(
+            kind: .invoice, number: "INV-2026-27-\(100_000 + index)", issuedOn: "30 November 2026", currency: "INR",
+            seller: .init(
+                name: "LMS Academy Pvt Ltd", email: "billing@lms.example", address: "12 MG Road\nBengaluru 560001", taxId: "29ABCDE1234F1Z5"
+            ),
+            buyer: .init(
+                name: "\(names[index % names.count]) \(index)", email: "learner\(index)@example.com", address: "4 Rue de Rivoli\nParis"),
+            lines: items, couponCode: "WELCOME10", subtotalMinor: 149_900 * lines, discountMinor: 14_990 * lines,
+            netMinor: 114_331 * lines, taxMinor: 20_579 * lines, totalMinor: 134_910 * lines, taxLabel: "GST", taxRateBp: 1800,
+            taxInclusive: true, provider: "razorpay", paymentReference: "pay_NXk3A9bC2dE4fG")
+    }
+    var pdf = try renderer.render(invoice(0))  // warm the page cache for the font file
+    var bytes = 0
+    var largest = 0
+    let started = monotonicSeconds()
+    for index in 0..<count {
+        pdf = try renderer.render(invoice(index))
+        bytes += pdf.count
+        largest = max(largest, pdf.count)
+    }
+    let seconds = monotonicSeconds() - started
+    print(
+        "invoices of \(lines) line\(lines == 1 ? "" : "s"): \(count) PDFs in \(format(seconds)) s on one thread: "
+            + "\(format(Double(count) / seconds, 1)) PDFs/s, \(format(seconds * 1000 / Double(count))) ms each; "
+            + "size avg \(bytes / count / 1024) KiB, max \(largest / 1024) KiB "
+            + "(font \(renderer.font(for: invoice(0)).split(separator: "/").last ?? ""), embedded as a subset)")
+    if let index = arguments.firstIndex(of: "--save"), index + 1 < arguments.count {
+        let fd = open(arguments[index + 1], O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0, writeAll(fd: fd, pdf) else { fail("cannot write \(arguments[index + 1])") }
+        close(fd)
+    }
 }
 
 /// Completion -> downloadable: a `certificate.issue` job enqueued as issue 10 does, until the
@@ -143,11 +193,15 @@ if arguments.first == "render" {
     try render()
     exit(0)
 }
+if arguments.first == "invoices" {
+    try invoices()
+    exit(0)
+}
 guard let url = config["DATABASE_URL"] else { fail("DATABASE_URL must be set") }
 switch arguments.first {
 case "issue": try issue(try Connection(url: url))
 case "close": try close(try Connection(url: url))
 case "refresh": try refresh(try Connection(url: url))
 case "token": try token(try Connection(url: url))
-default: fail("usage: achievements-bench render|issue|close|refresh|token [--count N] [--samples N]")
+default: fail("usage: achievements-bench render|invoices|issue|close|refresh|token [--count N] [--lines N] [--samples N]")
 }

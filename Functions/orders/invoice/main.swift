@@ -1,0 +1,4 @@
+import Invoices
+import Runtime
+
+Function.run(OrderInvoiceDownload.endpoint)
