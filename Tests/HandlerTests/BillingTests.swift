@@ -3,6 +3,9 @@ import Checkout
 import Core
 import Crypto
 import Database
+import InvoiceIssue
+import InvoiceJobs
+import InvoicePDF
 import Payments
 import Queue
 import RefundProcessing
@@ -137,6 +140,30 @@ import Worker
         #expect(try ledger.int("tax") == 20_593)
         #expect(try ledger.int("fee") == 2_700)  // the fake's 2% fee, shared over the lines
         #expect(try ledger.int("gross") == ledger.int("tax") + ledger.int("fee") + ledger.int("platform") + ledger.int("share"))
+        // The invoice worker renders what the billing transaction wrote.
+        let text = try renderedText(db, orderId: orderId, kind: "invoice")
+        #expect(text.contains(try invoice.string("number")))
+        #expect(text.contains("Tax invoice"))
+        #expect(text.contains(Money.format(minor: 135_000, currency: "INR")))
+        #expect(text.contains(code))
+        #expect(text.contains("GST"))
+        #expect(text.contains(buyer.name))
+    }
+
+    /// Renders the order's invoice or credit note with the invoice worker's job, in-process, and
+    /// reads the PDF back as text; removes the email job it queued (no worker takes it here).
+    func renderedText(_ db: Connection, orderId: String, kind: String) throws -> String {
+        let row = try db.query(
+            "SELECT id::text, number FROM invoices WHERE order_id = \(orderId)::uuid AND kind = \(kind) ORDER BY issued_at DESC LIMIT 1"
+        ).one()
+        let id = try row.string("id")
+        let job = Queue.Job(
+            id: 0, queue: InvoiceJobs.queue, kind: InvoiceJobs.kind, payload: .object(["invoice_id": .string(id)]), attempt: 1,
+            maxAttempts: 10)
+        _ = try InvoiceIssue.handle(job, try JobTesting.context(db), renderer: InvoiceRenderer(), files: try JobTesting.files())
+        try db.execute("DELETE FROM jobs WHERE unique_key = \("email:invoice:" + id)")
+        let file = TestEnvironment.mediaDirectory + "/" + InvoiceJobs.fileKey(number: try row.string("number"))
+        return try readPDF(try readFileBytes(file), ["pdftotext", "-enc", "UTF-8"])
     }
 
     @Test func taxAddedAtCheckoutWhenPricesExcludeIt() throws {
@@ -394,6 +421,9 @@ import Worker
         #expect(try count(db, "SELECT count(*) FROM payments WHERE order_id = \(orderId)::uuid AND status = 'refunded'") == 1)
         #expect(try count(db, "SELECT count(*) FROM invoices WHERE refund_id = \(refundId)::uuid AND kind = 'credit_note'") == 1)
         #expect(try count(db, "SELECT count(*) FROM jobs WHERE unique_key = \("email:refund:" + refundId)") == 1)
+        let creditNote = try renderedText(db, orderId: orderId, kind: "credit_note")
+        #expect(creditNote.contains("Credit note"))
+        #expect(creditNote.contains(Money.format(minor: 20_000, currency: "INR")))
 
         // The provider's webhook about the same refund, delivered twice: nothing happens again.
         let refundEvents = try fake.webhooks().filter { $0["event"]?.string == "refund.processed" }
