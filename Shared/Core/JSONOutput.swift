@@ -350,27 +350,28 @@ public struct RawJSON: Encodable, Sendable {
     /// `bytes` must be valid JSON; the whitespace between tokens (PostgreSQL writes `{"a" : 1, "b" : 2}`)
     /// is dropped, so the output is what `encodeJSON` writes for the same value when the keys come sorted.
     public init(compacting bytes: [UInt8]) {
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var inString = false
-        var escaped = false
-        for byte in bytes {
-            if inString {
-                if escaped {
-                    escaped = false
-                } else if byte == UInt8(ascii: "\\") {
-                    escaped = true
+        self.bytes = [UInt8](unsafeUninitializedCapacity: bytes.count) { out, count in
+            var inString = false
+            var escaped = false
+            count = 0
+            for byte in bytes {
+                if inString {
+                    if escaped {
+                        escaped = false
+                    } else if byte == UInt8(ascii: "\\") {
+                        escaped = true
+                    } else if byte == UInt8(ascii: "\"") {
+                        inString = false
+                    }
+                } else if byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 {
+                    continue
                 } else if byte == UInt8(ascii: "\"") {
-                    inString = false
+                    inString = true
                 }
-            } else if byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 {
-                continue
-            } else if byte == UInt8(ascii: "\"") {
-                inString = true
+                out[count] = byte
+                count += 1
             }
-            out.append(byte)
         }
-        self.bytes = out
     }
 
     public func encode(to encoder: Encoder) throws {
