@@ -48,8 +48,12 @@ public enum JWT {
             let payloadBytes = Base64URL.decode(parts[1]),
             let signature = Base64URL.decode(parts[2])
         else { throw .malformed }
-        guard let header = try? JSONDecoder().decode(Header.self, from: Data(headerBytes)) else { throw .malformed }
-        guard header.alg == "HS256" else { throw .badAlgorithm }
+        // The header `sign` writes says HS256; only another header is parsed (JSONDecoder was a
+        // tenth of a small request's CPU, run twice per token).
+        if parts[0] != headerSegment {
+            guard let header = try? JSONDecoder().decode(Header.self, from: Data(headerBytes)) else { throw .malformed }
+            guard header.alg == "HS256" else { throw .badAlgorithm }
+        }
         let signingInput = Array(token.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))
         guard Crypto.constantTimeEquals(Crypto.hmacSHA256(key: secret, data: signingInput), signature) else {
             throw .badSignature

@@ -340,3 +340,44 @@ struct SingleContainer: SingleValueEncodingContainer {
         node.kind = built.kind
     }
 }
+
+/// JSON that is already written, such as a document a SQL statement built with `json_build_object`,
+/// placed as it is wherever an `Encodable` value goes (`Response.ok(RawJSON(compacting: bytes))`):
+/// the handler hands it through without decoding it. Only `encodeJSON` can write it.
+public struct RawJSON: Encodable, Sendable {
+    public let bytes: [UInt8]
+
+    /// `bytes` must be valid JSON; the whitespace between tokens (PostgreSQL writes `{"a" : 1, "b" : 2}`)
+    /// is dropped, so the output is what `encodeJSON` writes for the same value when the keys come sorted.
+    public init(compacting bytes: [UInt8]) {
+        self.bytes = [UInt8](unsafeUninitializedCapacity: bytes.count) { out, count in
+            var inString = false
+            var escaped = false
+            count = 0
+            for byte in bytes {
+                if inString {
+                    if escaped {
+                        escaped = false
+                    } else if byte == UInt8(ascii: "\\") {
+                        escaped = true
+                    } else if byte == UInt8(ascii: "\"") {
+                        inString = false
+                    }
+                } else if byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 {
+                    continue
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = true
+                }
+                out[count] = byte
+                count += 1
+            }
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        guard let encoder = encoder as? TreeEncoder else {
+            throw EncodingError.invalidValue(self, .init(codingPath: encoder.codingPath, debugDescription: "RawJSON needs encodeJSON"))
+        }
+        encoder.root.kind = .scalar(bytes)
+    }
+}

@@ -73,6 +73,14 @@ public struct Row: Sendable {
     }
 }
 
+extension SQL {
+    /// A `timestamptz` expression as the text `Row.timestamp` makes of it (RFC 3339, UTC,
+    /// milliseconds kept as stored), for JSON that a statement builds; NULL stays NULL.
+    public static func timestamp(_ expression: SQL) -> SQL {
+        "left(left(replace((\(fragment: expression))::text, ' ', 'T'), -3), 23) || 'Z'"
+    }
+}
+
 /// The rows a statement returned plus the count of affected rows.
 public struct QueryResult: Sendable {
     public var rows: [Row]

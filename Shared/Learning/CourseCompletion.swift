@@ -12,9 +12,12 @@ import Runtime
 public enum CourseCompletion {
     /// The completion time when this call completed the course, nil otherwise (not complete yet,
     /// or completed before).
+    /// Most checks find nothing to do: one read, outside a transaction, says so (it runs after the
+    /// caller's commit, as the insert would); only a completion opens the transaction.
     @discardableResult
     public static func check(_ context: Context, userId: String, courseId: String) throws -> String? {
-        try context.transaction { db in try check(db, userId: userId, courseId: courseId) }
+        guard try context.db().query("SELECT 1 \(fragment: due(userId: userId, courseId: courseId))").first != nil else { return nil }
+        return try context.transaction { db in try check(db, userId: userId, courseId: courseId) }
     }
 
     /// The same inside a transaction the caller opened.
@@ -23,11 +26,7 @@ public enum CourseCompletion {
         let row = try db.query(
             """
             INSERT INTO course_completions (user_id, course_id)
-            SELECT \(userId), \(courseId)
-            FROM learner_progress(\(userId)::uuid, \(courseId)::uuid) p
-            WHERE p.required > 0 AND p.done >= p.required
-              AND EXISTS (SELECT 1 FROM enrollments WHERE user_id = \(userId) AND course_id = \(courseId))
-              AND NOT EXISTS (SELECT 1 FROM course_completions WHERE user_id = \(userId) AND course_id = \(courseId))
+            SELECT \(userId), \(courseId) \(fragment: due(userId: userId, courseId: courseId))
             ON CONFLICT (user_id, course_id) DO NOTHING
             RETURNING \(fragment: isoTime("completed_at")) AS completed_at
             """
@@ -49,5 +48,15 @@ public enum CourseCompletion {
                 data: ["course_title": try learner.string("title"), "course_id": courseId],
                 messageKey: "course_completed:\(userId):\(courseId)"))
         return completedAt
+    }
+
+    /// `FROM ... WHERE ...`: one row when the learner has met the rule and has no completion yet.
+    static func due(userId: String, courseId: String) -> SQL {
+        """
+        FROM learner_progress(\(userId)::uuid, \(courseId)::uuid) p
+        WHERE p.required > 0 AND p.done >= p.required
+          AND EXISTS (SELECT 1 FROM enrollments WHERE user_id = \(userId) AND course_id = \(courseId))
+          AND NOT EXISTS (SELECT 1 FROM course_completions WHERE user_id = \(userId) AND course_id = \(courseId))
+        """
     }
 }

@@ -48,6 +48,15 @@ public enum LearnerAccess {
         throw enrollmentRequired
     }
 
+    /// SQL: whether `user` is enrolled in `course` and the course is in a state its learners
+    /// keep, for a statement that checks access along with its work (`enrolled` explains a refusal).
+    public static func learns(user: String, course: String) -> SQL {
+        """
+        EXISTS (SELECT 1 FROM enrollments e JOIN courses c ON c.id = e.course_id AND c.status IN ('published', 'unpublished', 'archived')
+                WHERE e.user_id = \(user) AND e.course_id = \(course))
+        """
+    }
+
     /// The course of `courseId` for its instructor or an admin; 404 for everyone else.
     public static func authored(_ db: Connection, courseId: String, caller: Caller, lock: Bool = false) throws -> LearnerCourse {
         guard isUUID(courseId) else { throw APIError.notFound("Course") }

@@ -73,12 +73,25 @@ enum AttemptScoring {
         return byId
     }
 
-    static func answers(_ db: Connection, attemptId: String) throws -> [String: JSONValue] {
+    /// The questions (as `questions`) and the answers saved in one attempt, in one statement.
+    static func questionsAndAnswers(_ db: Connection, quizId: String, attemptId: String) throws
+        -> (questions: [String: QuizQuestion], answers: [String: JSONValue])
+    {
+        var questions: [String: QuizQuestion] = [:]
         var answers: [String: JSONValue] = [:]
-        for row in try db.query("SELECT question_id, answer::text AS answer FROM quiz_answers WHERE attempt_id = \(attemptId)").rows {
-            answers[try row.string("question_id")] = try StoredJSON.parse(try row.string("answer"))
+        let rows = try db.query(
+            """
+            SELECT \(fragment: QuizQuestion.columns), qa.answer::text AS answer
+            FROM quiz_questions qq LEFT JOIN quiz_answers qa ON qa.question_id = qq.id AND qa.attempt_id = \(attemptId)
+            WHERE qq.quiz_id = \(quizId)
+            """
+        ).rows
+        for row in rows {
+            let question = try QuizQuestion(row)
+            questions[question.id] = question
+            if let answer = try row.optionalString("answer") { answers[question.id] = try StoredJSON.parse(answer) }
         }
-        return answers
+        return (questions, answers)
     }
 
     /// A scored attempt, as the result needs it.
@@ -91,14 +104,12 @@ enum AttemptScoring {
         var answers: [String: JSONValue]
     }
 
-    /// Scores an unsubmitted attempt (with the quiz's questions when the caller has them). An
-    /// attempt past its deadline is dated at its deadline. A first pass emits its XP event.
+    /// Scores an unsubmitted attempt from its questions and saved answers (`questionsAndAnswers`).
+    /// An attempt past its deadline is dated at its deadline. A first pass emits its XP event.
     @discardableResult
-    static func score(_ db: Connection, _ attempt: AttemptRow, quiz: QuizSettings, questions known: [String: QuizQuestion]? = nil) throws
-        -> Scored
-    {
-        let questions = try known ?? questions(db, quizId: quiz.id)
-        let answers = try answers(db, attemptId: attempt.id)
+    static func score(
+        _ db: Connection, _ attempt: AttemptRow, quiz: QuizSettings, questions: [String: QuizQuestion], answers: [String: JSONValue]
+    ) throws -> Scored {
         var ids: [String] = []
         var marks: [String] = []
         var points: [String] = []
@@ -116,18 +127,16 @@ enum AttemptScoring {
                 points.append(String(correct ? question.points : 0))
             }
         }
-        if !ids.isEmpty {
-            try db.execute(
-                """
+        let percent = total == 0 ? 100 : earned * 100 / total
+        let passed = percent >= quiz.passPercent
+        // The marks and the score in one statement.
+        let row = try db.query(
+            """
+            WITH marked AS (
                 UPDATE quiz_answers SET is_correct = t.correct::boolean, points = t.points::int
                 FROM unnest(\(TextArray(ids))::text[], \(TextArray(marks))::text[], \(TextArray(points))::text[]) AS t (question, correct, points)
                 WHERE attempt_id = \(attempt.id) AND question_id = t.question::uuid
-                """)
-        }
-        let percent = total == 0 ? 100 : earned * 100 / total
-        let passed = percent >= quiz.passPercent
-        let row = try db.query(
-            """
+            )
             UPDATE quiz_attempts SET submitted_at = CASE WHEN \(attempt.expired) THEN deadline ELSE now() END,
                 score_points = \(earned), max_points = \(total), score_percent = \(percent), passed = \(passed)
             WHERE id = \(attempt.id)
@@ -157,7 +166,11 @@ enum AttemptScoring {
             FOR UPDATE
             """
         ).rows
-        for row in rows where try score(db, try AttemptRow(row), quiz: quiz).passed { passed = true }
+        for row in rows {
+            let attempt = try AttemptRow(row)
+            let (questions, answers) = try questionsAndAnswers(db, quizId: quiz.id, attemptId: attempt.id)
+            if try score(db, attempt, quiz: quiz, questions: questions, answers: answers).passed { passed = true }
+        }
         return passed
     }
 }
@@ -191,7 +204,7 @@ struct LearnerAttempt: Encodable, Sendable {
     }
 
     static func build(_ db: Connection, _ attempt: AttemptRow, quiz: QuizSettings) throws -> LearnerAttempt {
-        let questions = try AttemptScoring.questions(db, quizId: quiz.id)
+        let (questions, answers) = try AttemptScoring.questionsAndAnswers(db, quizId: quiz.id, attemptId: attempt.id)
         return LearnerAttempt(
             id: attempt.id, quizId: quiz.id, number: attempt.number, startedAt: attempt.startedAt, deadline: attempt.deadline,
             timeLimitSeconds: quiz.timeLimitSeconds, graceSeconds: QuizTiming.graceSeconds,
@@ -203,7 +216,7 @@ struct LearnerAttempt: Encodable, Sendable {
                         question.options.indices.contains(index) ? Option(id: index, text: question.options[index]) : nil
                     })
             },
-            answers: try AttemptScoring.answers(db, attemptId: attempt.id))
+            answers: answers)
     }
 }
 
@@ -240,11 +253,11 @@ struct AttemptResult: Encodable, Sendable {
             FROM quiz_attempts a WHERE a.id = \(attemptId)
             """
         ).one()
+        let (questions, answers) = try AttemptScoring.questionsAndAnswers(db, quizId: quiz.id, attemptId: attemptId)
         let scored = AttemptScoring.Scored(
             submittedAt: try row.timestamp("submitted_at"), earned: try row.int("score_points"), total: try row.int("max_points"),
-            percent: try row.int("score_percent"), passed: try row.bool("passed"),
-            answers: try AttemptScoring.answers(db, attemptId: attemptId))
-        return make(try AttemptRow(row), quiz: quiz, questions: try AttemptScoring.questions(db, quizId: quiz.id), scored: scored)
+            percent: try row.int("score_percent"), passed: try row.bool("passed"), answers: answers)
+        return make(try AttemptRow(row), quiz: quiz, questions: questions, scored: scored)
     }
 
     static func make(_ attempt: AttemptRow, quiz: QuizSettings, questions: [String: QuizQuestion], scored: AttemptScoring.Scored)
@@ -463,15 +476,19 @@ public enum SubmitQuizAttempt {
         let body = try context.request.optionalJSON()
         let (result, passedNow, courseId): (AttemptResult, Bool, String) = try context.transaction { db in
             let attempt = try AttemptRow.load(db, id: id, caller: caller, lock: true)
-            _ = try LearnerAccess.enrolled(db, courseId: attempt.courseId, caller: caller)
-            let quiz = try QuizSettings.load(db, id: attempt.quizId)
+            let quiz = try QuizSettings.load(db, id: attempt.quizId, learner: caller, courseId: attempt.courseId)
             if attempt.submittedAt != nil {
                 return (try AttemptResult.load(db, attemptId: id, quiz: quiz), false, attempt.courseId)
             }
-            let questions = try AttemptScoring.questions(db, quizId: quiz.id)
-            let answers = try answerInput(body, attempt: attempt, questions: questions, required: false)
-            if !attempt.expired { try saveAnswers(db, attemptId: id, answers) }
-            let scored = try AttemptScoring.score(db, attempt, quiz: quiz, questions: questions)
+            let (questions, saved) = try AttemptScoring.questionsAndAnswers(db, quizId: quiz.id, attemptId: id)
+            var answers = saved
+            let sent = try answerInput(body, attempt: attempt, questions: questions, required: false)
+            if !attempt.expired && !sent.isEmpty {
+                try saveAnswers(db, attemptId: id, sent)
+                // Scored as saved: a null clears an answer.
+                for (question, answer) in sent { answers[question] = answer == .null ? nil : answer }
+            }
+            let scored = try AttemptScoring.score(db, attempt, quiz: quiz, questions: questions, answers: answers)
             return (AttemptResult.make(attempt, quiz: quiz, questions: questions, scored: scored), scored.passed, attempt.courseId)
         }
         if passedNow { try CourseCompletion.check(context, userId: caller.id, courseId: courseId) }

@@ -51,6 +51,22 @@ struct QuizSettings: Encodable, Sendable {
         }
         return try QuizSettings(row)
     }
+
+    /// The quiz of an attempt for its learner, read with the enrollment check in one statement
+    /// (a submit's path); refused as `LearnerAccess.enrolled` refuses.
+    static func load(_ db: Connection, id: String, learner caller: Caller, courseId: String) throws -> QuizSettings {
+        let row = try db.query(
+            """
+            SELECT \(fragment: columns), \(fragment: LearnerAccess.learns(user: caller.id, course: courseId)) AS learns
+            FROM quizzes q WHERE q.id = \(id)
+            """
+        ).first
+        guard let row, try row.bool("learns") else {
+            _ = try LearnerAccess.enrolled(db, courseId: courseId, caller: caller)
+            throw row == nil ? APIError.notFound("Quiz") : LearnerAccess.enrollmentRequired
+        }
+        return try QuizSettings(row)
+    }
 }
 
 /// A quiz as its authors see it: settings and questions with their answer keys.

@@ -85,4 +85,10 @@ extension JSONValue {
         if case .array(let items) = self { return items }
         return []
     }
+
+    /// An object's keys, sorted (the shape of a response object).
+    var objectKeys: [String] {
+        if case .object(let fields) = self { return fields.keys.sorted() }
+        return []
+    }
 }

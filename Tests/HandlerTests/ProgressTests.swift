@@ -165,6 +165,158 @@ import Testing
         #expect(page.data["completed_at"]?.string != nil)
     }
 
+    @Test func theProgressPageShowsEveryItemWithItsState() throws {
+        let db = try TestEnvironment.connect()
+        let course = try LearningCourse.make(db, modules: 3, lessonsPerModule: 2)
+        let lessons = course.lessons
+        let modules = course.modules
+        // Module 3 has no lessons left; lesson 2 is optional; a title that JSON must escape.
+        try db.execute("DELETE FROM lessons WHERE module_id = \(modules[2])")
+        let title = "Quote \" back \\ tab \t new\nline \u{1} é 🎓 </x>"
+        try db.execute("UPDATE lessons SET title = \(title), kind = 'article', duration_seconds = 0 WHERE id = \(lessons[0])")
+        try db.execute("UPDATE lessons SET is_required = false WHERE id = \(lessons[1])")
+        let student = try course.learner(db)
+        #expect(try complete(lessons[0], student.accessToken).status == 201)
+        try db.execute("UPDATE lesson_progress SET completed_at = '2030-01-01 00:00:00+00' WHERE lesson_id = \(lessons[0])")
+        _ = try position(lessons[1], #"{"seconds":30}"#, student.accessToken)
+        _ = try position(lessons[2], #"{"seconds":40}"#, student.accessToken)
+        try db.execute("UPDATE lesson_progress SET updated_at = now() - interval '1 minute' WHERE lesson_id = \(lessons[1])")
+        // Quizzes: passed before the reset (no longer counts), untried and optional, passed after it.
+        func quiz(_ module: String, _ title: String, required: Bool = true, after: String? = nil, max: Int? = nil) throws -> String {
+            try db.query(
+                """
+                INSERT INTO quizzes (module_id, course_id, title, after_lesson_id, max_attempts, is_required, created_at)
+                VALUES (\(module), \(course.id), \(title), \(after)::uuid, \(max), \(required), clock_timestamp()) RETURNING id
+                """
+            ).one().string("id")
+        }
+        func attempt(_ quiz: String, _ number: Int, percent: Int?, submitted: String = "now") throws {
+            try db.execute(
+                """
+                INSERT INTO quiz_attempts (quiz_id, user_id, course_id, number, layout, submitted_at, score_percent, passed)
+                VALUES (\(quiz), \(student.id), \(course.id), \(number), '[]', CASE WHEN \(percent)::int IS NULL THEN NULL ELSE \(submitted)::timestamptz END,
+                        \(percent), \(percent)::int >= 60)
+                """)
+        }
+        let before = try quiz(modules[0], "Before", after: lessons[0], max: 3)
+        try attempt(before, 1, percent: 40, submitted: "2020-01-01")
+        try attempt(before, 2, percent: 80, submitted: "2020-01-02")
+        try db.execute("UPDATE enrollments SET progress_reset_at = '2021-01-01' WHERE user_id = \(student.id) AND course_id = \(course.id)")
+        let untried = try quiz(modules[1], "Untried", required: false)
+        try attempt(untried, 1, percent: nil)
+        let after = try quiz(modules[0], "After")
+        try attempt(after, 1, percent: 100)
+        // Assignments: graded and passed, submitted, optional and untouched, graded below the pass mark, superseded only.
+        func assignment(_ module: String, _ title: String, required: Bool = true, due: String? = nil) throws -> String {
+            try db.query(
+                """
+                INSERT INTO assignments (module_id, course_id, title, due_at, max_points, pass_points, is_required, created_at)
+                VALUES (\(module), \(course.id), \(title), \(due)::timestamptz, 20, 12, \(required), clock_timestamp()) RETURNING id
+                """
+            ).one().string("id")
+        }
+        func submission(_ assignment: String, _ status: String, points: Int? = nil) throws {
+            try db.execute(
+                """
+                INSERT INTO assignment_submissions (assignment_id, user_id, course_id, is_late, status, points, graded_at)
+                VALUES (\(assignment), \(student.id), \(course.id), false, \(status), \(points), CASE WHEN \(status) = 'graded' THEN now() END)
+                """)
+        }
+        try submission(try assignment(modules[0], "Graded", due: "2030-01-02 03:04:05.5+00"), "graded", points: 15)
+        try submission(try assignment(modules[1], "Submitted"), "submitted")
+        _ = try assignment(modules[1], "Optional", required: false)
+        try submission(try assignment(modules[1], "Low"), "graded", points: 11)
+        try submission(try assignment(modules[1], "Superseded"), "superseded")
+        try db.execute(
+            "INSERT INTO course_completions (user_id, course_id, completed_at) VALUES (\(student.id), \(course.id), '2031-05-06 07:08:09.123456+00')"
+        )
+
+        let page = try progress(course.id, student.accessToken)
+        #expect(page.status == 200)
+        #expect(page.header("cache-control")?.contains("no-store") == true)
+        let data = page.data
+        #expect(data.objectKeys == ["completed_at", "course_id", "done_items", "modules", "percent", "required_items", "resume"])
+        #expect(data["course_id"]?.string == course.id)
+        #expect(data["completed_at"]?.string == "2031-05-06T07:08:09.123Z")
+        // Lessons 1 and 3 (not 2: optional), quizzes Before and After, the four required assignments.
+        #expect(data["required_items"] == .number(9))
+        #expect(data["done_items"] == .number(3))
+        #expect(data["percent"] == .number(33))
+        #expect(data["resume"] == .object(["lesson_id": .string(lessons[2]), "position_seconds": .number(40)]))
+        let pageModules = data["modules"]?.array ?? []
+        #expect(pageModules.compactMap { $0["id"]?.string } == modules)
+        #expect(pageModules.map(\.objectKeys) == Array(repeating: ["assignments", "id", "lessons", "quizzes", "title"], count: 3))
+        #expect(pageModules[2]["lessons"] == .array([]))
+        #expect(pageModules[2]["quizzes"] == .array([]))
+        let first = pageModules[0]["lessons"]?.array ?? []
+        #expect(
+            first.first
+                == .object([
+                    "completed_at": .string("2030-01-01T00:00:00Z"), "done": .bool(true), "duration_seconds": .number(0),
+                    "id": .string(lessons[0]),
+                    "is_required": .bool(true), "kind": .string("article"), "position_seconds": .number(0), "title": .string(title),
+                ]))
+        #expect(page.text.contains(String(decoding: try encodeJSON(title), as: UTF8.self)))
+        #expect(first.last?["done"]?.bool == false)
+        #expect(first.last?["completed_at"] == .null)
+        #expect(first.last?["is_required"]?.bool == false)
+        #expect(first.last?["position_seconds"] == .number(30))
+        let quizzes = pageModules[0]["quizzes"]?.array ?? []
+        #expect(
+            quizzes.first
+                == .object([
+                    "after_lesson_id": .string(lessons[0]), "attempts": .number(2), "best_score": .number(80), "id": .string(before),
+                    "is_required": .bool(true), "max_attempts": .number(3), "pass_percent": .number(60), "passed": .bool(false),
+                    "title": .string("Before"),
+                ]))
+        #expect(quizzes.last?["id"]?.string == after)
+        #expect(quizzes.last?["passed"]?.bool == true)
+        let untriedPage = pageModules[1]["quizzes"]?.array.first
+        #expect(untriedPage?["attempts"] == .number(1))
+        #expect(untriedPage?["best_score"] == .null)
+        #expect(untriedPage?["max_attempts"] == .null)
+        #expect(untriedPage?["after_lesson_id"] == .null)
+        let graded = pageModules[0]["assignments"]?.array.first
+        #expect(
+            graded?.objectKeys == ["due_at", "id", "is_required", "max_points", "pass_points", "passed", "points", "status", "title"])
+        #expect(graded?["due_at"]?.string == "2030-01-02T03:04:05.5Z")
+        #expect(graded?["status"]?.string == "graded")
+        #expect(graded?["points"] == .number(15))
+        #expect(graded?["passed"]?.bool == true)
+        let others = pageModules[1]["assignments"]?.array ?? []
+        #expect(others.compactMap { $0["title"]?.string } == ["Submitted", "Optional", "Low", "Superseded"])
+        #expect(others.compactMap { $0["status"]?.string } == ["submitted", "not_submitted", "graded", "not_submitted"])
+        #expect(others.map { $0["points"] } == [.null, .null, .number(11), .null])
+        #expect(others.compactMap { $0["passed"]?.bool } == [false, false, false, false])
+        #expect(others[1]["due_at"] == .null)
+
+        // Someone who has done nothing resumes at the first lesson; once every lesson is done, nowhere.
+        let other = try course.learner(db)
+        let fresh = try progress(course.id, other.accessToken)
+        #expect(fresh.data["resume"] == .object(["lesson_id": .string(lessons[0]), "position_seconds": .number(0)]))
+        #expect(fresh.data["completed_at"] == .null)
+        #expect(fresh.data["done_items"] == .number(0))
+        for lesson in lessons.prefix(4) { _ = try complete(lesson, other.accessToken) }
+        #expect(try progress(course.id, other.accessToken).data["resume"] == .null)
+        // A course emptied of its modules: nothing to count.
+        try db.execute("DELETE FROM modules WHERE course_id = \(course.id)")
+        let empty = try progress(course.id, other.accessToken).data
+        #expect(empty["modules"] == .array([]))
+        #expect(empty["required_items"] == .number(0))
+        #expect(empty["percent"] == .number(0))
+        #expect(empty["resume"] == .null)
+    }
+
+    /// The page's times are written by SQL (`SQL.timestamp`) exactly as `Row.timestamp` reads them elsewhere.
+    @Test func timestampsWrittenInSQLMatchTheOnesReadInSwift() throws {
+        let db = try TestEnvironment.connect()
+        for text in ["2026-11-23 09:16:53.123456+00", "2026-11-23 09:16:53+00", "2026-11-23 09:16:53.5+00", "1999-12-31 23:59:59.9999+00"] {
+            let row = try db.query("SELECT \(text)::timestamptz AS t, \(fragment: .timestamp("\(text)::timestamptz")) AS sql").one()
+            #expect(try row.string("sql") == row.timestamp("t"))
+        }
+        #expect(try db.query("SELECT \(fragment: .timestamp("NULL::timestamptz")) AS sql").one().optionalString("sql") == nil)
+    }
+
     @Test func resetStartsOverButKeepsHistory() throws {
         let db = try TestEnvironment.connect()
         let course = try LearningCourse.make(db)

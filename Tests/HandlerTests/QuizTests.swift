@@ -227,6 +227,43 @@ import Testing
         #expect(try course.jobs(db, kind: "xp.award", user: student).isEmpty)
     }
 
+    @Test func aSubmitScoresTheAnswersSentWithItAsSavedAndASecondSubmitReadsTheSame() throws {
+        let db = try TestEnvironment.connect()
+        let course = try LearningCourse.make(db)
+        let quizId = try #require(try createQuiz(course).data["quiz"]?["id"]?.string)
+        let student = try course.learner(db)
+        let started = try start(quizId, student.accessToken)
+        let attemptId = try #require(started.data["id"]?.string)
+        _ = try call(
+            SaveQuizAnswers.endpoint, "PUT", "/api/v1/attempts/\(attemptId)/answers", json: answers(started, right: true),
+            token: student.accessToken)
+        // With the submit: the single choice (4 points) cleared, the true/false (2 points) made wrong.
+        let questions = started.data["questions"]?.array ?? []
+        let single = try #require(questions.first { $0["kind"]?.string == "single_choice" }?["id"]?.string)
+        let flag = try #require(questions.first { $0["kind"]?.string == "true_false" }?["id"]?.string)
+        let result = try submit(attemptId, #"{"answers":{"\#(single)":null,"\#(flag)":false}}"#, student.accessToken)
+        #expect(result.status == 200)
+        #expect(result.data["score_points"] == .number(4))
+        #expect(result.data["score_percent"] == .number(40))
+        let marks = Dictionary(
+            uniqueKeysWithValues: (result.data["questions"]?.array ?? []).compactMap { item in
+                item["question_id"]?.string.map { ($0, item) }
+            })
+        #expect(marks[single]?["answer"] == .null)
+        #expect(marks[single]?["is_correct"]?.bool == false)
+        #expect(marks[flag]?["answer"] == .bool(false))
+        #expect(marks[flag]?["points_awarded"] == .number(0))
+        let saved = try db.query(
+            "SELECT count(*)::int AS n, count(*) FILTER (WHERE is_correct)::int AS correct FROM quiz_answers WHERE attempt_id = \(attemptId)"
+        ).one()
+        #expect(try saved.int("n") == 3)
+        #expect(try saved.int("correct") == 2)
+        // Read back from what was stored, the result is the same document.
+        let again = try submit(attemptId, nil, student.accessToken)
+        #expect(again.status == 200)
+        #expect(again.body == result.body)
+    }
+
     @Test func theAttemptLimitIsEnforced() throws {
         let db = try TestEnvironment.connect()
         let course = try LearningCourse.make(db)

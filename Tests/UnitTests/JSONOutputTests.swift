@@ -62,4 +62,19 @@ import Testing
         #expect(text.hasSuffix(#","message":"Fine","success":true}"#))
         #expect(throws: (any Error).self) { try encodeJSON(Double.nan) }
     }
+
+    struct Holder: Encodable {
+        var count = 2
+        var page: RawJSON
+    }
+
+    /// JSON a statement wrote (PostgreSQL's spacing) goes out as it is, without the spaces between tokens.
+    @Test func rawJSONIsPlacedAsItIsWithoutItsWhitespace() throws {
+        let raw = RawJSON(compacting: Array(#"{"a" : [1, 2], "b" : "x \" y \\", "c" : {"d" : null, "e" : "  two  spaces\t"}}"#.utf8))
+        let compact = #"{"a":[1,2],"b":"x \" y \\","c":{"d":null,"e":"  two  spaces\t"}}"#
+        #expect(String(decoding: raw.bytes, as: UTF8.self) == compact)
+        #expect(try ours(Holder(page: raw)) == #"{"count":2,"page":"# + compact + "}")
+        #expect(String(decoding: Response.ok(raw).body, as: UTF8.self) == #"{"data":"# + compact + #","message":"OK","success":true}"#)
+        #expect(throws: (any Error).self) { try JSONEncoder().encode(raw) }
+    }
 }
