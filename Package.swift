@@ -182,6 +182,11 @@ var targets: [Target] = [
         name: "RefundProcessing", dependencies: ["Payments", "HTTPClient", "Worker", "Queue", "Database", "Core", "Crypto"],
         path: "Shared/RefundProcessing", swiftSettings: settings),
 
+    // The reconciliation worker's job: asks the providers about orders whose confirmation never came.
+    .target(
+        name: "Reconciliation", dependencies: ["Payments", "HTTPClient", "Worker", "Queue", "Database", "Core", "Crypto"],
+        path: "Shared/Reconciliation", swiftSettings: settings),
+
     // Operator CLI: migrate, create-admin, nginx-config, routes.
     .executableTarget(
         name: "lmsctl", dependencies: ["Core", "Platform", "Auth", "Crypto", "Media", "Payments"], path: "infra/lmsctl",
@@ -218,7 +223,7 @@ var targets: [Target] = [
             "Courses", "Media", "MediaCheck", "HTTPClient", "TestSupport", "Learning", "Quizzes", "Assignments",
             "MediaFiles", "CertificatePDF", "CertificateCodes",
             "CertificateIssue",
-            "Certificates", "Achievements", "Leaderboards", "Payments", "Checkout", "Crypto", "RefundProcessing",
+            "Certificates", "Achievements", "Leaderboards", "Payments", "Checkout", "Crypto", "RefundProcessing", "Reconciliation",
             "PDFWriter", "InvoicePDF", "InvoiceJobs", "InvoiceIssue", "Invoices",
         ],
         path: "Tests/HandlerTests", swiftSettings: settings),
@@ -243,6 +248,7 @@ let workers: [(name: String, libraries: [String])] = [
     ("xp", ["Worker", "Achievements", "Core"]),
     ("leaderboard", ["Worker", "Achievements", "Queue", "Core"]),
     ("refund", ["Worker", "RefundProcessing", "Payments", "Core"]),
+    ("reconcile", ["Worker", "Reconciliation", "Payments", "Queue", "Core"]),
 ]
 for worker in workers {
     targets.append(

@@ -4,6 +4,7 @@ import Core
 import Crypto
 import Database
 import Payments
+import Reconciliation
 import Runtime
 import TestSupport
 import Testing
@@ -418,6 +419,38 @@ import Testing
         #expect(try count(db, "SELECT count(*) FROM payment_events WHERE order_id = \(orderId)::uuid AND outcome = 'fulfilled'") == 1)
         let enrolled = try db.query("SELECT enrollment_count FROM courses WHERE id = \(courses[0])::uuid").one().int("enrollment_count")
         #expect(enrolled == 1)
+    }
+
+    /// Payments whose webhooks never came (and no checkout handler ran) are found by asking the
+    /// providers; a late webhook then finds the order paid.
+    @Test func ordersWhoseConfirmationNeverCameAreReconciled() throws {
+        let db = try TestEnvironment.connect()
+        let fake = try FakePayments()
+        let buyer = try Factory.user(db)
+        let razorpay = try order(fake, buyer.accessToken, [try course(db)])
+        let stripe = try order(fake, buyer.accessToken, [try course(db, price: 1_500, currency: "USD")], provider: "stripe")
+        let unpaid = try order(fake, buyer.accessToken, [try course(db)])
+        let ids = try [razorpay, stripe, unpaid].map { try #require($0.data["order"]?["id"]?.string) }
+        let providerOrder = try #require(razorpay.data["checkout"]?["order_id"]?.string)
+        let session = try #require(stripe.data["checkout"]?["session_id"]?.string)
+        let lost = try fake.control("/_fake/razorpay/orders/\(providerOrder)/pay", #"{"deliver":false}"#)
+        try fake.control("/_fake/stripe/sessions/\(session)/pay", #"{"deliver":false}"#)
+        let settings = PaymentSettings(try TestEnvironment.config(fake.config))
+        // Too recent to be asked about yet.
+        #expect(try Reconciliation.run(db, settings: settings, log: Logger(component: "test")).isEmpty)
+        try db.execute("UPDATE orders SET created_at = now() - interval '15 minutes' WHERE id = ANY(\(TextArray(ids))::uuid[])")
+        let outcomes = try Reconciliation.run(db, settings: settings, log: Logger(component: "test"))
+        #expect(outcomes.map(\.rawValue) == ["fulfilled", "fulfilled"])
+        let statuses = try db.query("SELECT status, paid_via FROM orders WHERE id = ANY(\(TextArray(ids))::uuid[]) ORDER BY created_at, id")
+            .rows
+        #expect(try statuses.filter { try $0.string("status") == "paid" && $0.optionalString("paid_via") == "reconcile" }.count == 2)
+        #expect(try count(db, "SELECT count(*) FROM orders WHERE id = \(ids[2])::uuid AND status = 'pending'") == 1)
+        #expect(try count(db, "SELECT count(*) FROM enrollments WHERE user_id = \(buyer.id) AND source = 'paid'") == 2)
+        #expect(try Reconciliation.run(db, settings: settings, log: Logger(component: "test")).isEmpty)
+        // The lost webhook arrives after all: nothing more happens.
+        let late = try deliver(try #require(webhooks(lost).first), fake)
+        #expect(late.data["outcome"]?.string == "already_paid")
+        #expect(try count(db, "SELECT count(*) FROM payments WHERE order_id = \(ids[0])::uuid") == 1)
     }
 
     @Test func failedAndExpiredCheckoutsAreRecorded() throws {

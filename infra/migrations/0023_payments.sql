@@ -24,7 +24,7 @@ CREATE TABLE orders (
     checkout_url        text,
     -- Razorpay's payment id or Stripe's payment intent, once paid.
     provider_payment_id text,
-    paid_via            text CHECK (paid_via IN ('verify', 'webhook')),
+    paid_via            text CHECK (paid_via IN ('verify', 'webhook', 'reconcile')),
     failure_reason      text,
     created_at          timestamptz NOT NULL DEFAULT now(),
     updated_at          timestamptz NOT NULL DEFAULT now(),
@@ -74,8 +74,9 @@ CREATE INDEX payments_course_idx ON payments (course_id);
 CREATE TABLE payment_events (
     id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     provider       text NOT NULL CHECK (provider IN ('razorpay', 'stripe')),
-    -- `webhook`, or `verify` for Razorpay's checkout handler (event id `verify:<payment id>`).
-    source         text NOT NULL CHECK (source IN ('webhook', 'verify')),
+    -- `webhook`, `verify` for Razorpay's checkout handler (event id `verify:<payment id>`), or
+    -- `reconcile` when we asked the provider about an order still pending (`reconcile:<...>`).
+    source         text NOT NULL CHECK (source IN ('webhook', 'verify', 'reconcile')),
     event_id       text CHECK (char_length(event_id) <= 200),
     event_type     text CHECK (char_length(event_type) <= 100),
     outcome        text NOT NULL CHECK (outcome IN (

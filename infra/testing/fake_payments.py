@@ -17,6 +17,9 @@ POST /v1/orders
     200: the order {"id": "order_<14 alnum>", "entity": "order", "amount", "amount_paid": 0,
     "amount_due", "currency", "receipt", "offer_id": null, "status": "created", "attempts": 0,
     "notes": {...} or [] when empty (as Razorpay), "created_at"}.
+GET /v1/orders/<id>/payments
+    The order's payments made by the pay control, oldest first: {"entity": "collection",
+    "count", "items": [payment entities]} (our reconciliation job reads it). Unknown order: 404.
 GET /v1/orders/<id>
     The order as it is now: "paid" (amount_paid, amount_due updated) after a captured payment,
     "attempted" after only failed ones; attempts counts payments. Unknown id: 404
@@ -679,6 +682,7 @@ class State:
 ROUTES = [
     ("POST", re.compile(r"^/v1/orders$"), "razorpay.order.create", "razorpay_create_order"),
     ("GET", re.compile(r"^/v1/orders/([^/]+)$"), "razorpay.order.fetch", "razorpay_fetch_order"),
+    ("GET", re.compile(r"^/v1/orders/([^/]+)/payments$"), "razorpay.order.payments", "razorpay_order_payments"),
     ("POST", re.compile(r"^/v1/payments/([^/]+)/refund$"), "razorpay.refund.create", "razorpay_create_refund"),
     ("GET", re.compile(r"^/v1/refunds/(rfnd_[^/]*)$"), "razorpay.refund.fetch", "razorpay_fetch_refund"),
     ("POST", re.compile(r"^/v1/checkout/sessions$"), "stripe.session.create", "stripe_create_session"),
@@ -919,6 +923,17 @@ class Handler(BaseHTTPRequestHandler):
         if order is None:
             raise razorpay_error(404, "The id provided does not exist", validation=False)
         self.reply(200, order)
+
+    def razorpay_order_payments(self, raw, order_id):
+        """The order's payments, oldest first, as Razorpay's `GET /v1/orders/:id/payments`."""
+        self.require_razorpay_auth()
+        self.misbehave("razorpay_orders", RAZORPAY_OUTAGE)
+        with self.state.lock:
+            if order_id not in self.state.orders:
+                raise razorpay_error(404, "The id provided does not exist", validation=False)
+            items = [copy.deepcopy(p) for p in self.state.payments.values() if p.get("order_id") == order_id]
+        items.sort(key=lambda p: p.get("created_at", 0))
+        self.reply(200, {"entity": "collection", "count": len(items), "items": items})
 
     def razorpay_webhook(self, body, event, event_id=None, signature=None):
         event_id = event_id or self.state.new_id("evt_", 14)
