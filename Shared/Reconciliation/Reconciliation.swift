@@ -46,6 +46,9 @@ public enum Reconciliation {
             } catch let error as HTTPError {
                 // The provider is unreachable: the next run asks again.
                 log.warning("reconciliation skipped an order", [("order", .string(orderId)), ("error", .string(error.kind.description))])
+            } catch let error as APIError where error.code == "payments_unavailable" {
+                // This provider has no keys here (only the other one is used): nothing to ask.
+                log.warning("reconciliation skipped an order", [("order", .string(orderId)), ("error", .string(error.code))])
             }
         }
         return outcomes
