@@ -179,12 +179,12 @@ var targets: [Target] = [
 
     // The refund worker's job: the providers' refund APIs through libcurl.
     .target(
-        name: "RefundProcessing", dependencies: ["Payments", "HTTPClient", "Worker", "Queue", "Database", "Core", "Crypto"],
+        name: "RefundProcessing", dependencies: ["Payments", "HTTPClient", "Worker", "Queue", "Database", "Core"],
         path: "Shared/RefundProcessing", swiftSettings: settings),
 
     // The reconciliation worker's job: asks the providers about orders whose confirmation never came.
     .target(
-        name: "Reconciliation", dependencies: ["Payments", "HTTPClient", "Worker", "Queue", "Database", "Core", "Crypto"],
+        name: "Reconciliation", dependencies: ["Payments", "HTTPClient", "Worker", "Queue", "Database", "Core"],
         path: "Shared/Reconciliation", swiftSettings: settings),
 
     // Operator CLI: migrate, create-admin, nginx-config, routes.

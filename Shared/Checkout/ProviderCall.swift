@@ -1,5 +1,6 @@
 import Core
 import HTTPClient
+import Payments
 
 /// A call to a payment provider's API, with the errors a learner may see: 503 when the
 /// provider cannot be reached in time (try again later), 502 when it answered with an error.
@@ -23,22 +24,18 @@ struct ProviderCall {
         }
         guard (200...299).contains(response.status), let json = try? JSONValue.parse(response.body) else {
             // The provider's own error code and text help the operator; they hold no secret of ours.
-            let detail = (try? JSONValue.parse(response.body))?["error"]
+            let answer = try? JSONValue.parse(response.body)
+            let detail = answer?["error"]
             log.error(
                 "payment provider refused",
                 [
                     ("provider", .string(provider)), ("status", .int(response.status)),
-                    ("code", .string(text(detail?["code"]) ?? text(detail?["type"]) ?? "")),
-                    ("detail", .string(String((text(detail?["description"]) ?? text(detail?["message"]) ?? "").prefix(200)))),
+                    ("code", .string(ProviderAPI.text(detail?["code"]) ?? ProviderAPI.text(detail?["type"]) ?? "")),
+                    ("detail", .string(String((ProviderAPI.errorMessage(answer) ?? "").prefix(200)))),
                 ])
             throw APIError(
                 status: 502, code: "provider_error", message: "The payment provider could not start this payment. Nothing was charged.")
         }
         return json
-    }
-
-    func text(_ value: JSONValue?) -> String? {
-        if case .string(let text)? = value { return text }
-        return nil
     }
 }

@@ -1,5 +1,4 @@
 import Core
-import Crypto
 import Payments
 
 /// Razorpay's Orders API: `POST /v1/orders` with Basic auth (key id, key secret), the amount in
@@ -7,7 +6,6 @@ import Payments
 /// our order id (webhooks bring them back).
 enum RazorpayOrders {
     static func create(_ call: ProviderCall, settings: PaymentSettings, orderId: String, userId: String, quote: Quote) throws -> String {
-        let credentials = try settings.razorpayKeyId() + ":" + settings.razorpayKeySecret()
         let body: JSONValue = .object([
             "amount": .number(Double(quote.amount)), "currency": .string(quote.currency),
             // "order_" and the UUID's 32 hex digits: 38 characters.
@@ -16,7 +14,7 @@ enum RazorpayOrders {
         ])
         let answer = try call.send(
             url: settings.razorpayAPI + "/v1/orders",
-            headers: ["Authorization": "Basic " + Base64.encode(Array(credentials.utf8)), "Content-Type": "application/json"],
+            headers: ["Authorization": try ProviderAPI.razorpayAuthorization(settings), "Content-Type": "application/json"],
             body: try encodeJSON(body))
         guard case .string(let id)? = answer["id"], id.hasPrefix("order_"), id.utf8.count <= 100 else {
             throw APIError(

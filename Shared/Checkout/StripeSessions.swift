@@ -32,10 +32,10 @@ enum StripeSessions {
         let answer = try call.send(
             url: settings.stripeAPI + "/v1/checkout/sessions",
             headers: [
-                "Authorization": "Bearer " + (try settings.stripeSecretKey()), "Content-Type": "application/x-www-form-urlencoded",
+                "Authorization": try ProviderAPI.stripeAuthorization(settings), "Content-Type": "application/x-www-form-urlencoded",
                 "Idempotency-Key": "order-" + orderId,
             ],
-            body: Array(formEncode(form).utf8))
+            body: Array(ProviderAPI.formEncode(form).utf8))
         guard case .string(let id)? = answer["id"], id.hasPrefix("cs_"), id.utf8.count <= 200, case .string(let url)? = answer["url"],
             isWebURL(url)
         else {
@@ -43,11 +43,5 @@ enum StripeSessions {
                 status: 502, code: "provider_error", message: "The payment provider could not start this payment. Nothing was charged.")
         }
         return (id, url)
-    }
-
-    /// `application/x-www-form-urlencoded` with the one encoder of the code base (brackets
-    /// percent-encoded, as Stripe's libraries send them).
-    static func formEncode(_ pairs: [(String, String)]) -> String {
-        pairs.map { percentEncode($0.0) + "=" + percentEncode($0.1) }.joined(separator: "&")
     }
 }

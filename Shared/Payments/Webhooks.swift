@@ -47,8 +47,5 @@ enum Webhooks {
     }
 
     /// A whole number of minor units, else nil.
-    static func amount(_ value: JSONValue?) -> Int? {
-        guard case .number(let number)? = value, number.rounded() == number, number >= 0, number < 1e15 else { return nil }
-        return Int(number)
-    }
+    static func amount(_ value: JSONValue?) -> Int? { ProviderAPI.amount(value) }
 }

@@ -1,5 +1,4 @@
 import Core
-import Crypto
 import Database
 import HTTPClient
 import Payments
@@ -58,17 +57,18 @@ public enum Reconciliation {
     static func razorpay(_ client: CurlClient, providerOrderId: String, orderId: String, settings: PaymentSettings) throws
         -> Billing.Notice?
     {
-        let credentials = try settings.razorpayKeyId() + ":" + settings.razorpayKeySecret()
         let answer = try get(
             client, settings.razorpayAPI + "/v1/orders/\(percentEncode(providerOrderId))/payments",
-            authorization: "Basic " + Base64.encode(Array(credentials.utf8)), settings: settings)
+            authorization: try ProviderAPI.razorpayAuthorization(settings), settings: settings)
         guard case .array(let items)? = answer?["items"],
-            let payment = items.first(where: { text($0["status"]) == "captured" }), let paymentId = text(payment["id"])
+            let payment = items.first(where: { ProviderAPI.text($0["status"]) == "captured" }),
+            let paymentId = ProviderAPI.text(payment["id"])
         else { return nil }
         return Billing.Notice(
             provider: .razorpay, source: "reconcile", eventId: "reconcile:\(paymentId)", eventType: "reconcile.payment.captured",
-            kind: .paid, providerOrderId: providerOrderId, orderId: orderId, paymentId: paymentId, amountMinor: amount(payment["amount"]),
-            currency: text(payment["currency"]), feeMinor: amount(payment["fee"]), remoteAddress: "")
+            kind: .paid, providerOrderId: providerOrderId, orderId: orderId, paymentId: paymentId,
+            amountMinor: ProviderAPI.amount(payment["amount"]),
+            currency: ProviderAPI.text(payment["currency"]), feeMinor: ProviderAPI.amount(payment["fee"]), remoteAddress: "")
     }
 
     /// Stripe: a session paid pays the order; one expired ends it.
@@ -76,10 +76,10 @@ public enum Reconciliation {
         guard
             let session = try get(
                 client, settings.stripeAPI + "/v1/checkout/sessions/\(percentEncode(sessionId))",
-                authorization: "Bearer " + (try settings.stripeSecretKey()), settings: settings)
+                authorization: try ProviderAPI.stripeAuthorization(settings), settings: settings)
         else { return nil }
         let kind: Billing.Notice.Kind
-        switch (text(session["payment_status"]), text(session["status"])) {
+        switch (ProviderAPI.text(session["payment_status"]), ProviderAPI.text(session["status"])) {
         case ("paid", _): kind = .paid
         case (_, "expired"): kind = .expired
         default: return nil
@@ -87,7 +87,8 @@ public enum Reconciliation {
         return Billing.Notice(
             provider: .stripe, source: "reconcile", eventId: "reconcile:\(sessionId):\(kind == .paid ? "paid" : "expired")",
             eventType: "reconcile.checkout.session", kind: kind, providerOrderId: sessionId, orderId: orderId,
-            paymentId: text(session["payment_intent"]), amountMinor: amount(session["amount_total"]), currency: text(session["currency"]),
+            paymentId: ProviderAPI.text(session["payment_intent"]), amountMinor: ProviderAPI.amount(session["amount_total"]),
+            currency: ProviderAPI.text(session["currency"]),
             remoteAddress: "")
     }
 
@@ -97,15 +98,5 @@ public enum Reconciliation {
             method: "GET", url: url, headers: ["Authorization": authorization], timeoutSeconds: settings.timeoutSeconds)
         guard (200...299).contains(response.status) else { return nil }
         return try? JSONValue.parse(response.body)
-    }
-
-    static func text(_ value: JSONValue?) -> String? {
-        if case .string(let text)? = value { return text }
-        return nil
-    }
-
-    static func amount(_ value: JSONValue?) -> Int? {
-        guard case .number(let number)? = value, number.rounded() == number, number >= 0 else { return nil }
-        return Int(number)
     }
 }

@@ -1,5 +1,4 @@
 import Core
-import Crypto
 import Database
 import HTTPClient
 import Payments
@@ -40,7 +39,6 @@ public enum RefundProcessing {
         do {
             let client = try CurlClient(maxResponseBytes: 1 << 20)
             if provider == "razorpay" {
-                let credentials = try settings.razorpayKeyId() + ":" + settings.razorpayKeySecret()
                 let body: JSONValue = .object([
                     "amount": .number(Double(amount)), "speed": .string("normal"),
                     "receipt": .string("refund_" + refundId.replacingAll("-", with: "")),
@@ -49,19 +47,20 @@ public enum RefundProcessing {
                 response = try client.request(
                     method: "POST", url: settings.razorpayAPI + "/v1/payments/\(percentEncode(paymentId))/refund",
                     headers: [
-                        "Authorization": "Basic " + Base64.encode(Array(credentials.utf8)), "Content-Type": "application/json",
+                        "Authorization": try ProviderAPI.razorpayAuthorization(settings), "Content-Type": "application/json",
                         "X-Refund-Idempotency": key,
                     ],
                     body: try encodeJSON(body), timeoutSeconds: settings.timeoutSeconds)
             } else {
-                let form = [
+                let fields = [
                     ("payment_intent", paymentId), ("amount", String(amount)), ("reason", "requested_by_customer"),
                     ("metadata[refund_id]", refundId), ("metadata[order_id]", orderId),
-                ].map { percentEncode($0.0) + "=" + percentEncode($0.1) }.joined(separator: "&")
+                ]
+                let form = ProviderAPI.formEncode(fields)
                 response = try client.request(
                     method: "POST", url: settings.stripeAPI + "/v1/refunds",
                     headers: [
-                        "Authorization": "Bearer " + (try settings.stripeSecretKey()), "Content-Type": "application/x-www-form-urlencoded",
+                        "Authorization": try ProviderAPI.stripeAuthorization(settings), "Content-Type": "application/x-www-form-urlencoded",
                         "Idempotency-Key": key,
                     ],
                     body: Array(form.utf8), timeoutSeconds: settings.timeoutSeconds)
@@ -73,10 +72,10 @@ public enum RefundProcessing {
         let answer = (try? JSONValue.parse(response.body)) ?? .null
         switch response.status {
         case 200...299:
-            guard case .string(let providerRefundId)? = answer["id"] else {
+            guard let providerRefundId = ProviderAPI.text(answer["id"]) else {
                 throw PermanentJobError("the provider's answer has no refund id")
             }
-            let status = (answer["status"].flatMap { if case .string(let s) = $0 { s } else { nil } }) ?? ""
+            let status = ProviderAPI.text(answer["status"]) ?? ""
             switch status {
             case "processed", "succeeded":
                 try Refunds.succeed(db, refundId: refundId, providerRefundId: providerRefundId, settings: settings.billing)
@@ -94,12 +93,7 @@ public enum RefundProcessing {
             try giveUpIfLast(job, db, refundId: refundId, reason: "the provider answered \(response.status)")
             throw TransientAnswer(status: response.status)
         default:
-            let detail = answer["error"]
-            let reason =
-                [detail?["description"], detail?["message"]].compactMap { value -> String? in
-                    if case .string(let text)? = value { return text }
-                    return nil
-                }.first ?? "the provider refused the refund (HTTP \(response.status))"
+            let reason = ProviderAPI.errorMessage(answer) ?? "the provider refused the refund (HTTP \(response.status))"
             try Refunds.fail(db, refundId: refundId, reason: reason)
             context.log.warning(
                 "refund refused", [("refund", .string(refundId)), ("provider", .string(provider)), ("status", .int(response.status))])

@@ -60,13 +60,12 @@ bench refresh
 TOKEN="$(bench token)"
 start_instance main 18096 manifest AUTH_RATE_LIMIT=100000r/s RATE_LIMIT_EXEMPT=127.0.0.1
 BASE="http://127.0.0.1:18096"
-field() { printf '%s\n' "$1" | awk -v key="$2" '$1 == key {print $2}'; }
 WRK=(wrk -t2 -c16 -d"${DURATION}s" --timeout 10s --latency)
 run() {
   local name="$1" out; shift
   out=$("${WRK[@]}" "$@")
   printf '%-48s %9s req/s  p50 %8s  p99 %8s%s\n' "$name" "$(printf '%s\n' "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}')" \
-    "$(field "$out" 50%)" "$(field "$out" 99%)" "$(printf '%s\n' "$out" | awk '/Non-2xx/ {printf "  %s non-2xx", $NF}')"
+    "$(wrk_field "$out" 50%)" "$(wrk_field "$out" 99%)" "$(printf '%s\n' "$out" | awk '/Non-2xx/ {printf "  %s non-2xx", $NF}')"
 }
 curl -fsS -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/leaderboards?period=week&limit=10" | head -c 400
 echo

@@ -134,11 +134,6 @@ curl -fsS "$BASE/api/v1/courses/$COURSE_ID" >/dev/null || die "details failed: $
 
 # --- The table ------------------------------------------------------------------------------
 WRK=(wrk -t2 -d"${DURATION}s" --timeout 10s --latency) # a 10 s timeout: slow shapes are measured, not dropped
-field() { printf '%s\n' "$1" | awk -v key="$2" '$1 == key {print $2}'; }
-# problems WRK_OUTPUT: non-2xx responses and socket errors, if any.
-problems() {
-  printf '%s\n' "$1" | awk '/Non-2xx/ {printf " %s non-2xx", $NF} /Socket errors/ {gsub(",", ""); printf " errors: %s", $0}'
-}
 # stats on|off: pg_stat_statements tracks statements (and their planning) or not.
 stats() {
   local track=none planning=off
@@ -171,8 +166,8 @@ row() {
                 FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' AND query NOT LIKE 'SELECT CASE left(language%'")
   stats off
   printf '| %-38s | %-58s | %11s | %9s | %9s | %9s | %9s | %14s |%s\n' "$name" "${shown//%20/ }" "$matched" \
-    "$(printf '%s\n' "$out16" | awk '/Requests\/sec/ {printf "%.0f", $2}')" "$(field "$out16" 50%)" "$(field "$out16" 99%)" \
-    "$(field "$out4" 99%)" "$cost" "$(problems "$out16")$(problems "$out4")"
+    "$(printf '%s\n' "$out16" | awk '/Requests\/sec/ {printf "%.0f", $2}')" "$(wrk_field "$out16" 50%)" "$(wrk_field "$out16" 99%)" \
+    "$(wrk_field "$out4" 99%)" "$cost" "$(wrk_problems "$out16")$(wrk_problems "$out4")"
 }
 
 S="/api/v1/courses?"

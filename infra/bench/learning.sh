@@ -135,16 +135,12 @@ wrk.headers["Authorization"] = "Bearer $TOKEN"
 LUA
 
 WRK=(wrk -t2 -c16 -d"${DURATION}s" --timeout 10s --latency)
-field() { printf '%s\n' "$1" | awk -v key="$2" '$1 == key {print $2}'; }
-problems() {
-  printf '%s\n' "$1" | awk '/Non-2xx/ {printf " %s non-2xx", $NF} /Socket errors/ {gsub(",", ""); printf " errors: %s", $0}'
-}
 row() {
   local name="$1" out
   shift
   out=$("${WRK[@]}" "$@")
   printf '| %-52s | %9s | %9s | %9s |%s\n' "$name" "$(printf '%s\n' "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}')" \
-    "$(field "$out" 50%)" "$(field "$out" 99%)" "$(problems "$out")"
+    "$(wrk_field "$out" 50%)" "$(wrk_field "$out" 99%)" "$(wrk_problems "$out")"
 }
 echo
 echo "== through nginx, FastCGI, wrk -t2 -c16 ${DURATION}s per run ($(nproc) cores shared by everything)"

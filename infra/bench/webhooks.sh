@@ -164,16 +164,12 @@ function request()
 end
 LUA
 
-field() { printf '%s\n' "$1" | awk -v key="$2" '$1 == key {print $2}'; }
-problems() {
-  printf '%s\n' "$1" | awk '/Non-2xx/ {printf " %s non-2xx", $NF} /Socket errors/ {gsub(",", ""); printf " errors: %s", $0}'
-}
 row() {
   local name="$1" connections="$2" out
   shift 2
   out=$(wrk -t2 -c"$connections" -d"${DURATION}s" --timeout 10s --latency "$@")
   printf '| %-44s | %5s | %9s | %9s | %9s |%s\n' "$name" "$connections" \
-    "$(printf '%s\n' "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}')" "$(field "$out" 50%)" "$(field "$out" 99%)" "$(problems "$out")"
+    "$(printf '%s\n' "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}')" "$(wrk_field "$out" 50%)" "$(wrk_field "$out" 99%)" "$(wrk_problems "$out")"
 }
 events_before=$(psql_ "SELECT count(*) FROM payment_events")
 echo

@@ -342,6 +342,13 @@ stop_workers() {
   pkill -KILL -f -- "^$STACK/bin/worker-|$supervisors" 2>/dev/null || true
 }
 
+# What the benchmarks read from wrk's --latency output: wrk_field OUTPUT 50% (a percentile's
+# latency), wrk_problems OUTPUT (non-2xx answers and socket errors, to print beside a row).
+wrk_field() { printf '%s\n' "$1" | awk -v key="$2" '$1 == key {print $2}'; }
+wrk_problems() {
+  printf '%s\n' "$1" | awk '/Non-2xx/ {printf " %s non-2xx", $NF} /Socket errors/ {gsub(",", ""); printf " errors: %s", $0}'
+}
+
 # fake_payments_env: the keys of the local fake payment providers, made once per stack
 # ($STACK/payments.env), as KEY=value lines for write_env_file.
 fake_payments_env() {
