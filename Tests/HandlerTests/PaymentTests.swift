@@ -340,6 +340,13 @@ import Testing
                 == ["outcome"])
         #expect(
             try call(ListPaymentEvents.endpoint, "GET", "/api/v1/admin/payment-events?cursor=x", token: admin.accessToken).status == 400)
+        // Paging needs two events whatever else ran first: a forged delivery leaves a `refused` audit row.
+        #expect(
+            try call(
+                RazorpayWebhook.endpoint, "POST", "/api/v1/webhooks/razorpay", body: Array("{}".utf8),
+                headers: ["x-razorpay-signature": "forged", "x-razorpay-event-id": "evt_paging"],
+                config: TestEnvironment.config(fake.config), remoteAddress: "198.51.100.8"
+            ).status == 401)
         let first = try call(ListPaymentEvents.endpoint, "GET", "/api/v1/admin/payment-events?limit=1", token: admin.accessToken)
         let cursor = try #require(first.data["next_cursor"]?.string)
         let second = try call(
