@@ -99,9 +99,11 @@ write_env_file "${payment_keys[@]}" "RAZORPAY_API_URL=http://127.0.0.1:$PAYMENTS
   "MEDIA_SIGNING_SECRET=$MEDIA_SECRET_VALUE" "PUBLIC_BASE_URL=http://127.0.0.1:$CGI_PORT"
 install_binaries
 
-# Strict auth rate limit for the rate-limit test, which sends from 127.0.0.2; the rest of the
-# suite sends from 127.0.0.1, which the test instances exempt.
-limits=(AUTH_RATE_LIMIT=2r/s AUTH_RATE_BURST=5 RATE_LIMIT_EXEMPT=127.0.0.1 CORS_ORIGINS=https://app.example.test)
+# Strict auth and lookup limits for the rate-limit tests, which send from 127.0.0.2 and
+# 127.0.0.3; the rest of the suite sends from 127.0.0.1, which the test instances exempt. The
+# buckets refill slowly (one request in 10 s), so the limit is reached however slow a machine is.
+limits=(AUTH_RATE_LIMIT=6r/m AUTH_RATE_BURST=5 LOOKUP_RATE_LIMIT=6r/m RATE_LIMIT_EXEMPT=127.0.0.1
+  CORS_ORIGINS=https://app.example.test)
 log "starting nginx: all-CGI on :$CGI_PORT, all-FastCGI on :$FASTCGI_PORT"
 start_instance cgi "$CGI_PORT" cgi "${limits[@]}"
 start_instance fastcgi "$FASTCGI_PORT" fastcgi "${limits[@]}"
@@ -126,8 +128,11 @@ run_tests() {
 
 # Suites that run after the rest, each alone: DeliveryFlowTests starts email and push workers on
 # the shared queues (they would take the jobs other tests inspect); DatabaseRestartTests
-# restarts PostgreSQL. Arguments (`--filter X`) select within both phases.
-SERIAL_SUITES=(DeliveryFlowTests DatabaseRestartTests)
+# restarts PostgreSQL; the FastCGI protocol and supervision tests and DeployTests kill and
+# replace FastCGI servers that other suites' requests would be in flight on; CatalogBandTests
+# measures the whole catalog and builds an index on it. Arguments (`--filter X`) select within
+# both phases.
+SERIAL_SUITES=(DeliveryFlowTests DatabaseRestartTests FastCGIProtocolTests FastCGISupervisionTests DeployTests CatalogBandTests)
 log "running tests"
 run_tests "$@" --skip "$(IFS='|'; echo "${SERIAL_SUITES[*]}")"
 for suite in "${SERIAL_SUITES[@]}"; do

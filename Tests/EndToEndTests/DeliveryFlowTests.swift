@@ -15,6 +15,13 @@ import Testing
 /// capture server or the fake FCM server. Each test starts its own worker on the shared
 /// `email`/`push` queue, so these run one at a time, in infra/test.sh's second phase (alone).
 @Suite(.serialized) struct DeliveryFlowTests {
+    /// Before each test: the emails and pushes the parallel phase left queued (receipts,
+    /// verifications, badges: hundreds) would be sent before this test's own, and the capture's
+    /// first (failed) delivery would be one of theirs. The suite runs alone, so they can go.
+    init() throws {
+        try TestEnvironment.connect().execute("DELETE FROM jobs WHERE queue IN ('email', 'push') AND state <> 'running'")
+    }
+
     func emailWorker(_ capture: SMTPCapture) throws -> ChildProcess {
         let log = "/tmp/lms-worker-email-\(getpid()).log"
         return try ChildProcess(

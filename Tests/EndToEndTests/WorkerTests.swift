@@ -75,7 +75,7 @@ import Testing
     @Test func sigtermFinishesRunningJobsAndClaimsNoMore() throws {
         let (db, queue) = try setUp()
         try Queue.enqueueMany(
-            db, kind: "probe.effect", payloads: (0..<6).map { ["key": .string("\(queue)-\($0)"), "sleep_ms": JSONValue.number(1500)] },
+            db, kind: "probe.effect", payloads: (0..<6).map { ["key": .string("\(queue)-\($0)"), "sleep_ms": JSONValue.number(5000)] },
             options: .init(queue: queue))
         let process = try worker(queue, ["WORKER_CONCURRENCY": "2"])
         #expect(

@@ -491,8 +491,13 @@ import Worker
         let failed = try fake.control("/_fake/razorpay/refunds/\(pending)/settle", #"{"outcome":"failed","deliver":false}"#)
         let failure = try #require(payments.webhooks(failed).first)
         #expect(try payments.deliver(failure, fake).data["outcome"]?.string == "refund_failed")
-        let listed = try call(ListRefunds.endpoint, "GET", "/api/v1/admin/refunds?status=failed", token: admin.accessToken)
-        #expect(listed.data["refunds"]?[0]?["id"]?.string == refundId)
+        let listed = try call(ListRefunds.endpoint, "GET", "/api/v1/admin/refunds?status=failed&limit=100", token: admin.accessToken)
+        guard case .array(let failedRefunds)? = listed.data["refunds"] else {
+            Issue.record("no refunds: \(listed.text)")
+            return
+        }
+        #expect(failedRefunds.contains { $0["id"]?.string == refundId })
+        #expect(failedRefunds.allSatisfy { $0["status"]?.string == "failed" })
         #expect(try call(ListRefunds.endpoint, "GET", "/api/v1/admin/refunds", token: buyer.accessToken).status == 403)
         try fake.control("/_fake/behaviour", #"{"razorpay_refunds":"ok"}"#)
         let retried = try call(ApproveRefund.endpoint, "POST", "/api/v1/admin/refunds/\(refundId)/approve", token: admin.accessToken)

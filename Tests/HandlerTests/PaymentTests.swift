@@ -445,7 +445,9 @@ import Testing
         let settings = PaymentSettings(try TestEnvironment.config(fake.config))
         // Too recent to be asked about yet.
         #expect(try Reconciliation.run(db, settings: settings, log: Logger(component: "test")).isEmpty)
-        try db.execute("UPDATE orders SET created_at = now() - interval '15 minutes' WHERE id = ANY(\(TextArray(ids))::uuid[])")
+        // The oldest pending orders inside the 2-day window, so a run takes them first whatever
+        // other tests left pending (a run looks at 100).
+        try db.execute("UPDATE orders SET created_at = now() - interval '47 hours' WHERE id = ANY(\(TextArray(ids))::uuid[])")
         let outcomes = try Reconciliation.run(db, settings: settings, log: Logger(component: "test"))
         #expect(outcomes.map(\.rawValue) == ["fulfilled", "fulfilled"])
         let statuses = try db.query("SELECT status, paid_via FROM orders WHERE id = ANY(\(TextArray(ids))::uuid[]) ORDER BY created_at, id")

@@ -121,12 +121,20 @@ import Worker
         let second = try readyCourse(db)
         _ = try post(SubmitCourse.endpoint, "/api/v1/courses/\(first.id)/submit", token: first.owner.accessToken)
         _ = try post(SubmitCourse.endpoint, "/api/v1/courses/\(second.id)/submit", token: second.owner.accessToken)
-        let page = try call(ListCoursesForReview.endpoint, "GET", "/api/v1/admin/courses?limit=100", token: admin.accessToken)
-        guard case .array(let courses)? = page.data["courses"] else {
-            Issue.record("no courses")
-            return
-        }
-        let ids = courses.compactMap { $0["id"]?.string }
+        // The queue is everyone's, oldest first: read on until both are in it (other tests submit too).
+        var ids: [String] = []
+        var cursor: String?
+        repeat {
+            let page = try call(
+                ListCoursesForReview.endpoint, "GET", "/api/v1/admin/courses?limit=100" + (cursor.map { "&cursor=\($0)" } ?? ""),
+                token: admin.accessToken)
+            guard case .array(let courses)? = page.data["courses"] else {
+                Issue.record("no courses: \(page.text)")
+                return
+            }
+            ids += courses.compactMap { $0["id"]?.string }
+            cursor = page.data["next_cursor"]?.string
+        } while cursor != nil && !(ids.contains(first.id) && ids.contains(second.id))
         let a = try #require(ids.firstIndex(of: first.id))
         let b = try #require(ids.firstIndex(of: second.id))
         #expect(a < b)

@@ -178,7 +178,9 @@ datestyle = 'iso, ymd'
 log_min_duration_statement = 500
 CONF
     if [ "${1:-}" = "fast" ]; then
-      printf 'fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n' >>"$STACK/pg/postgresql.conf"
+      # Room for the tests' bursts (100 concurrent confirmations, 50 carts) overlapping on a
+      # many-core runner, where swift-testing runs more tests at once.
+      printf 'fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 600\n' >>"$STACK/pg/postgresql.conf"
     fi
   fi
   if ! as_service "$bin/pg_ctl" -D "$STACK/pg" status >/dev/null 2>&1; then
