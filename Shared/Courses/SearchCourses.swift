@@ -42,7 +42,18 @@ public enum SearchCourses {
 
     static let sorts = ["relevance", "newest", "popular", "rating", "price_asc", "price_desc"]
 
+    /// The answer is the same for every caller, so a process keeps each for
+    /// `CATALOG_CACHE_SECONDS` (default 5; 0: off): popular queries and the browsing pages are
+    /// made once per process every few seconds, and a change shows within that time.
+    static let cache = ResponseCache()
+
     public static func handle(_ context: Context) throws -> Response {
+        try cache.response(context.request.rawQuery, seconds: context.config.int("CATALOG_CACHE_SECONDS", default: 5)) {
+            try search(context)
+        }
+    }
+
+    static func search(_ context: Context) throws -> Response {
         let request = context.request
         var errors: [FieldError] = []
         func fail(_ field: String, _ message: String) { errors.append(FieldError(field: field, message: message)) }

@@ -24,6 +24,53 @@ import Testing
         return (response.status, items.compactMap { $0["id"]?.string }, response)
     }
 
+    /// With `CATALOG_CACHE_SECONDS`, a process answers the same query from memory until the
+    /// answer is that old: a course published meanwhile shows after it; refusals are never kept.
+    @Test func aProcessKeepsEachCatalogAnswerForTheConfiguredSeconds() throws {
+        let db = try TestEnvironment.connect()
+        let owner = try Factory.user(db, role: .instructor)
+        let letters = Array("bcdfghjklmnpqrstvwxz")
+        let tag = "cach" + String(Crypto.randomBytes(6).map { letters[Int($0) % letters.count] })
+        let first = try published(db, owner, #""title":"Caching \#(tag)","level":"beginner""#)
+        func cached(_ query: String, seconds: String = "60") throws -> TestResponse {
+            try call(
+                SearchCourses.endpoint, "GET", "/api/v1/courses?\(query)",
+                config: TestEnvironment.config(["CATALOG_CACHE_SECONDS": seconds]))
+        }
+        func ids(_ response: TestResponse) -> [String] {
+            guard case .array(let items)? = response.data["items"] else { return [] }
+            return items.compactMap { $0["id"]?.string }
+        }
+        #expect(ids(try cached("q=\(tag)")) == [first])
+        let second = try published(db, owner, #""title":"Caching \#(tag) again","level":"beginner""#)
+        #expect(ids(try cached("q=\(tag)")) == [first])  // kept
+        #expect(Set(ids(try cached("q=\(tag)&limit=5"))) == [first, second])  // another query, its own answer
+        #expect(Set(try search("q=\(tag)").ids) == [first, second])  // the cache off
+        #expect(Set(ids(try cached("q=\(tag)", seconds: "0"))) == [first, second])
+        // A refusal is made again each time, never kept.
+        #expect(try cached("q=\(tag)&limit=0").status == 422)
+        #expect(try cached("q=\(tag)&limit=0").status == 422)
+
+        // The oldest answers go first once the cache is full.
+        let small = ResponseCache(capacity: 2)
+        var made = 0
+        func answer(_ key: String) -> Response {
+            small.response(key, seconds: 60) {
+                made += 1
+                return Response.ok(["key": key])
+            }
+        }
+        _ = answer("a")
+        _ = answer("b")
+        _ = answer("a")
+        #expect(made == 2)
+        _ = answer("c")  // "a", the oldest, goes
+        _ = answer("b")
+        #expect(made == 3)
+        _ = answer("a")
+        #expect(made == 4)
+    }
+
     /// A one-word typo in a long title shares too few trigrams with the title; word by word,
     /// the typed word is corrected to the indexed words one or two edits away.
     @Test func correctsTyposWordByWord() throws {
@@ -312,34 +359,6 @@ import Testing
         #expect(try walk("q=\(word)", pages: 5) == Array(broad.prefix(250)))
         #expect(try walk("q=\(word)&limit=7", pages: 3) == Array(broad.prefix(21)))
     }
-
-    /// `lmsctl catalog-band` makes the band's index for the most enrolled tenth, keeps it while
-    /// that threshold holds, and removes it when the catalog is too small for one.
-    @Test func catalogBandIsMadeKeptAndRemoved() throws {
-        let db = try TestEnvironment.connect()
-        defer {
-            _ = try? db.execute("DELETE FROM catalog_band")
-            _ = try? db.runScript("DROP INDEX IF EXISTS courses_search_band_idx")
-        }
-        let owner = try Factory.user(db, role: .instructor)
-        try db.execute(
-            """
-            INSERT INTO courses (instructor_id, title, status, published_at, enrollment_count)
-            SELECT \(owner.id), 'Band course ' || n, 'published', now(), 100000 + n FROM generate_series(1, 20) AS n
-            """)
-        func index() throws -> String? {
-            try db.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'courses_search_band_idx'").first?.string("indexdef")
-        }
-        let made = try CatalogBand.refresh(db, minimumCourses: 1)
-        #expect(made.hasPrefix("band made"), "\(made)")
-        let threshold = try db.query("SELECT min_enrollments FROM catalog_band").one().int("min_enrollments")
-        #expect(try index()?.contains("enrollment_count >= \(threshold)") == true)
-        #expect(try CatalogBand.refresh(db, minimumCourses: 1).hasPrefix("band unchanged"))
-        #expect(try CatalogBand.refresh(db, minimumCourses: 100_000_000).hasPrefix("no band"))
-        #expect(try index() == nil)
-        #expect(try db.query("SELECT count(*)::int AS n FROM catalog_band").one().int("n") == 0)
-    }
-
     @Test func refusesInvalidParameters() throws {
         let invalid = try search("sort=cheapest&level=expert&price=gratis&price_min=-1&min_rating=9&limit=500&language=klingon")
         #expect(invalid.status == 422)

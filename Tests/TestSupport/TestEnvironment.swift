@@ -39,6 +39,8 @@ public enum TestEnvironment {
         var values = [
             "JWT_SECRET": try jwtSecret(), "COOKIE_SECURE": "false", "LMS_ENV": "test", "LOG_REQUESTS": "false",
             "MEDIA_SIGNING_SECRET": mediaSecret, "MEDIA_DIR": mediaDirectory, "PUBLIC_BASE_URL": "http://127.0.0.1:18081",
+            // Tests publish and search at once; CatalogSearchTests turns the catalog's cache on where it tests it.
+            "CATALOG_CACHE_SECONDS": "0",
         ]
         for (key, value) in extra { values[key] = value }
         return Config(values)

@@ -5,7 +5,8 @@
 # frequent word, words in ~50%, ~5.5% and ~0.75% of courses, two and four words together, a
 # prefix, a typo, pages 2 and 50 (following next_cursor), browsing without text under every
 # sort, the old narrow query (two narrow words + level + language), one word + two filters;
-# and course details. One row per shape: the query string, its matches, req/s, p50 and p99 at
+# and course details, each with the function's answer cache off (every request a query the
+# process has not seen). One row per shape: the query string, its matches, req/s, p50 and p99 at
 # 16 connections, p99 at 4, and what one request costs PostgreSQL (pg_stat_statements: the
 # statements it runs and their planning + execution time). Then, for a few shapes, the plans
 # of the very statements the handler ran (auto_explain: EXPLAIN ANALYZE with buffers, logged
@@ -49,7 +50,9 @@ log "generating $USERS users and $COURSES courses"
 start=$(date +%s)
 lmsctl seed-scale "$USERS" "$COURSES"
 echo "generated in $(( $(date +%s) - start )) s"
-write_env_file "LMS_ENV=production" "JWT_SECRET=$(head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n')" "LOG_REQUESTS=false"
+JWT_SECRET_VALUE="$(head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+# The table and the plans: every request a query the process has not seen (its answer cache off).
+write_env_file "LMS_ENV=production" "JWT_SECRET=$JWT_SECRET_VALUE" "LOG_REQUESTS=false" "CATALOG_CACHE_SECONDS=0"
 install_binaries
 start_instance main 18095 manifest AUTH_RATE_LIMIT=100000r/s RATE_LIMIT_EXEMPT=127.0.0.1
 BASE="http://127.0.0.1:18095"
@@ -227,3 +230,49 @@ explain_request "narrow: 2 words + level + language" "$S$NARROW"
 explain_request "typo ($TYPO)" "$S$(q "$TYPO")"
 explain_request "mid word, sort=newest" "$S$(q "$MID")&sort=newest"
 explain_request "browse: category + price_max, popular" "${S}category=$CATEGORY&price_max=$PRICE_MAX&sort=popular"
+
+# --- With the answer cache (CATALOG_CACHE_SECONDS, default 5) --------------------------------
+# Each FastCGI process keeps an answer for 5 s. Two cases: one query again and again (a popular
+# word, the front page), and a mix of 5,000 distinct queries (every drawn word, each alone and
+# with a filter or a sort) asked with Zipf-like popularity (the k-th most asked, 1/k), so most
+# requests are of the few popular queries and the long tail is computed afresh.
+log "restarting the functions with the answer cache on (5 s)"
+stop_instance main
+write_env_file "LMS_ENV=production" "JWT_SECRET=$JWT_SECRET_VALUE" "LOG_REQUESTS=false" "CATALOG_CACHE_SECONDS=5"
+start_instance main 18095 manifest AUTH_RATE_LIMIT=100000r/s RATE_LIMIT_EXEMPT=127.0.0.1
+MIX="$BENCH/queries.txt"
+psql_ "SELECT '/api/v1/courses?q=' || word || (ARRAY['', '&sort=newest', '&level=beginner', '&sort=popular', '&language=en'])[1 + (n % 5)]
+       FROM (SELECT word, row_number() OVER (ORDER BY md5(word)) AS n FROM bench_words) w ORDER BY md5(word || n) LIMIT 5000" >"$MIX"
+cat >"$BENCH/zipf.lua" <<LUA
+local paths, weights, total = {}, {}, 0
+for line in io.lines("$MIX") do
+  paths[#paths + 1] = line
+  total = total + 1 / #paths
+  weights[#paths] = total
+end
+math.randomseed(os.time() + math.floor(os.clock() * 1000000))
+request = function()
+  local x, lo, hi = math.random() * total, 1, #paths
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    if weights[mid] < x then lo = mid + 1 else hi = mid end
+  end
+  return wrk.format("GET", paths[lo])
+end
+LUA
+cached() {
+  local name="$1" out16 out4
+  shift
+  out16=$("${WRK[@]}" -c16 "$@")
+  out4=$("${WRK[@]}" -c4 "$@")
+  printf '| %-44s | %9s | %9s | %9s | %9s |%s\n' "$name" "$(printf '%s\n' "$out16" | awk '/Requests\/sec/ {printf "%.0f", $2}')" \
+    "$(wrk_field "$out16" 50%)" "$(wrk_field "$out16" 99%)" "$(wrk_field "$out4" 99%)" "$(wrk_problems "$out16")$(wrk_problems "$out4")"
+}
+echo
+echo "== with the answer cache (5 s per process), wrk -t2 ${DURATION}s per run"
+printf '| %-44s | %9s | %9s | %9s | %9s |\n' "requests" "req/s @16" "p50 @16" "p99 @16" "p99 @4"
+printf '|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..46})" "$(printf -- '-%.0s' {1..11})" "$(printf -- '-%.0s' {1..11})" \
+  "$(printf -- '-%.0s' {1..11})" "$(printf -- '-%.0s' {1..11})"
+cached "the same query: rare word" "$BASE$S$(q "$RARE")"
+cached "the same query: browse category, popular" "$BASE${S}category=$CATEGORY&price_max=$PRICE_MAX&sort=popular"
+cached "$(wc -l <"$MIX") distinct queries, Zipf popularity" -s "$BENCH/zipf.lua" "$BASE"
