@@ -12,7 +12,7 @@ import Runtime
 /// out, and suspended or deleted ones, never appear. A course board is visible when the course
 /// is published (or to its instructor and admins).
 public enum GetLeaderboard {
-    public static let endpoint = Endpoint(.get, "/api/v1/leaderboards", access: .anyone, mode: .fastcgi, processes: 4, handle)
+    public static let endpoint = Endpoint(.get, "/api/v1/leaderboards", access: .anyone, mode: .fastcgi, processes: 2, handle)
 
     struct Me: Encodable, Sendable {
         @Nullable var rank: Int?
