@@ -113,3 +113,6 @@ run "week top 100 + own rank (signed in)" -H "Authorization: Bearer $TOKEN" "$BA
 run "last week's snapshot + own rank (signed in)" -H "Authorization: Bearer $TOKEN" \
   "$BASE/api/v1/leaderboards?period=week&at=$(bench_week=$(date -u -d '7 days ago' +%G-W%V); echo "$bench_week")&limit=10"
 run "month top 10 (anonymous)" "$BASE/api/v1/leaderboards?period=month&limit=10"
+# What this machine's load leaves of the latency anyway: the same function refusing a bad
+# parameter (422) without reaching PostgreSQL.
+run "floor: a 422 without PostgreSQL" "$BASE/api/v1/leaderboards?period=day"
