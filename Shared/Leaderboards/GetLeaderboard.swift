@@ -14,18 +14,6 @@ import Runtime
 public enum GetLeaderboard {
     public static let endpoint = Endpoint(.get, "/api/v1/leaderboards", access: .anyone, mode: .fastcgi, processes: 2, handle)
 
-    struct Entry: Encodable, Sendable {
-        var rank: Int
-        var points: Int
-        var user: User
-    }
-
-    struct User: Encodable, Sendable {
-        var id: String
-        var name: String
-        @Nullable var avatarUrl: String?
-    }
-
     struct Me: Encodable, Sendable {
         @Nullable var rank: Int?
         var points: Int
@@ -41,7 +29,7 @@ public enum GetLeaderboard {
         var closed: Bool
         @Nullable var rankedAt: String?
         var participants: Int
-        var entries: [Entry]
+        var entries: RawJSON
         @Nullable var nextCursor: String?
         @Nullable var me: Me?
     }
@@ -70,11 +58,12 @@ public enum GetLeaderboard {
                 errors.append(FieldError(field: "limit", message: "must be a number from 1 to 100"))
             }
         }
-        var after: (rank: Int, user: String)?
+        // `p<points>_<user id>`: the last entry shown (rank order is points descending, then user id).
+        var after: (points: Int, user: String)?
         if let cursor = request.queryValue("cursor") {
             let parts = cursor.split(separator: "_", maxSplits: 1).map(String.init)
-            if parts.count == 2, let rank = Int(parts[0]), rank >= 1, isUUID(parts[1]) {
-                after = (rank, parts[1])
+            if parts.count == 2, parts[0].hasPrefix("p"), let points = Int(parts[0].dropFirst()), points >= 1, isUUID(parts[1]) {
+                after = (points, parts[1])
             } else {
                 errors.append(FieldError(field: "cursor", message: "is not a cursor from this list"))
             }
@@ -83,86 +72,125 @@ public enum GetLeaderboard {
 
         let caller = try context.optionalCaller()
         let db = try context.db()
-        let board = course ?? globalBoard
-        if let course {
-            let row = try db.query("SELECT status, instructor_id FROM courses WHERE id = \(course)").first
-            guard let row else { throw APIError.notFound("Course") }
+        let optedOut = try caller?.row.bool("leaderboard_opt_out") ?? false
+        let row = try db.query(
+            page(
+                period: period, board: course ?? globalBoard, course: course, limit: limit, after: after,
+                me: optedOut ? nil : caller?.id)
+        ).one()
+        if course != nil {
+            guard try row.optionalString("course_status") != nil else { throw APIError.notFound("Course") }
             let visible =
-                try row.string("status") == "published" || caller?.role == .admin || (try caller?.id == row.string("instructor_id"))
+                try row.string("course_status") == "published" || caller?.role == .admin
+                || (try caller?.id == row.string("course_instructor"))
             guard visible else { throw APIError.notFound("Course") }
         }
-        let kindText = period.kind.rawValue
-        let start = period.startDate
-        let state = try db.query(
-            """
-            SELECT b.entries, b.ranked_at, b.closed_at FROM leaderboard_boards b
-            WHERE b.period = \(kindText) AND b.period_start = \(start)::date AND b.course_id = \(board)::uuid
-            """
-        ).first
-        let closed = try state?.optionalString("closed_at") != nil
-        let rows = try db.query(
-            """
-            SELECT r.rank, r.points, r.user_id, u.name, u.avatar_url
-            FROM leaderboard_ranks r JOIN users u ON u.id = r.user_id
-            WHERE r.period = \(kindText) AND r.period_start = \(start)::date AND r.course_id = \(board)::uuid
-              AND (\(after?.rank)::int IS NULL OR (r.rank, r.user_id) > (\(after?.rank)::int, \(after?.user)::uuid))
-              AND u.status = 'active' AND NOT u.leaderboard_opt_out
-            ORDER BY r.rank, r.user_id
-            LIMIT \(limit + 1)
-            """
-        ).rows
-        var entries: [Entry] = []
-        for row in rows.prefix(limit) {
-            entries.append(
-                Entry(
-                    rank: try row.int("rank"), points: try row.int("points"),
-                    user: User(id: try row.string("user_id"), name: try row.string("name"), avatarUrl: try row.optionalString("avatar_url"))
-                ))
-        }
-        let nextCursor = rows.count > limit ? entries.last.map { "\($0.rank)_\($0.user.id)" } : nil
+        let closed = try row.bool("closed")
+        let participants = try row.int("participants")
         var me: Me?
-        if let caller {
-            me = try ownRank(db, caller: caller, period: period, board: board, closed: closed, entries: try state?.int("entries") ?? 0)
+        if caller != nil {
+            if optedOut {
+                me = Me(rank: nil, points: 0, optedOut: true)
+            } else if closed {
+                me = Me(rank: try row.optionalInt("my_rank"), points: try row.optionalInt("my_points") ?? 0, optedOut: false)
+            } else {
+                // Live points placed among the last ranking; above none of it: after everyone.
+                let points = try row.optionalInt("my_points") ?? 0
+                me = Me(rank: points > 0 ? try row.optionalInt("my_rank") ?? participants + 1 : nil, points: points, optedOut: false)
+            }
         }
         return .ok(
             Board(
-                period: kindText, at: period.label, startsAt: period.startsAt, endsAt: period.endsAt, courseId: course, closed: closed,
-                rankedAt: try state?.optionalTimestamp("ranked_at"), participants: try state?.int("entries") ?? 0, entries: entries,
-                nextCursor: nextCursor, me: me))
+                period: period.kind.rawValue, at: period.label, startsAt: period.startsAt, endsAt: period.endsAt, courseId: course,
+                closed: closed, rankedAt: try row.optionalString("ranked_at"), participants: participants,
+                entries: RawJSON(compacting: Array(try row.string("entries").utf8)), nextCursor: try row.optionalString("next_cursor"),
+                me: me))
     }
 
+    /// The whole board in one statement: the board's state, the page of entries as JSON (keys
+    /// sorted, as `encodeJSON` writes them), the next cursor, the caller's own rank and points
+    /// (`me`: nil for anonymous or opted-out callers) and, for a course board, the course's
+    /// status and instructor (whether the caller may see it, decided by the handler).
+    ///
+    /// Each shape (cursor or not, caller or not, course or not) is its own statement text, and
+    /// every part is an index look-up whatever the values, so the generic plan a FastCGI process
+    /// caches is right and is used: the entries are read with a constant `LIMIT 101` (the largest
+    /// page and one more; a LIMIT parameter is estimated at a tenth of the board, which made
+    /// PostgreSQL plan each execution again, or choose a parallel scan), lazily, so only the
+    /// rows the page takes are read; their users one at a time by id (a subquery the planner
+    /// cannot flatten into a join that reads every user).
+    ///
     /// The caller's place: from the frozen ranks once closed; while open, their live points
     /// placed among the last ranking (the rank of the first entry with no more points than
     /// theirs): two index look-ups however large the board.
-    static func ownRank(_ db: Connection, caller: Caller, period: Period, board: String, closed: Bool, entries: Int) throws -> Me {
-        let optedOut = try caller.row.bool("leaderboard_opt_out")
+    static func page(
+        period: Period, board: String, course: String?, limit: Int, after: (points: Int, user: String)?, me: String?
+    ) -> SQL {
         let kind = period.kind.rawValue
         let start = period.startDate
-        if optedOut { return Me(rank: nil, points: 0, optedOut: true) }
-        if closed {
-            let row = try db.query(
-                """
-                SELECT rank, points FROM leaderboard_ranks
-                WHERE period = \(kind) AND period_start = \(start)::date AND course_id = \(board)::uuid AND user_id = \(caller.id)
-                """
-            ).first
-            return Me(rank: try row?.int("rank"), points: try row?.int("points") ?? 0, optedOut: false)
-        }
-        let points =
-            try db.query(
-                """
-                SELECT points FROM leaderboard_scores
-                WHERE period = \(kind) AND period_start = \(start)::date AND course_id = \(board)::uuid AND user_id = \(caller.id)
-                """
-            ).first?.int("points") ?? 0
-        guard points > 0 else { return Me(rank: nil, points: 0, optedOut: false) }
-        let place = try db.query(
+        let ranking: SQL = "r.ranking = (SELECT ranking FROM board)"
+        // The board's entries that may appear, in rank order: points descending, then user id.
+        let visible: SQL = """
+            SELECT r.rank, r.points, r.user_id, u.name, u.avatar_url
+            FROM leaderboard_ranks r
+            CROSS JOIN LATERAL (
+                SELECT u.name, u.avatar_url FROM users u
+                WHERE u.id = r.user_id AND u.status = 'active' AND NOT u.leaderboard_opt_out OFFSET 0) u
+            WHERE \(fragment: ranking)
             """
-            SELECT rank FROM leaderboard_ranks
-            WHERE period = \(kind) AND period_start = \(start)::date AND course_id = \(board)::uuid AND points <= \(points)
-            ORDER BY points DESC LIMIT 1
+        // After the cursor's entry: the rest of its tie by user id, then fewer points; each part
+        // one range of the order index, read in order (UNION ALL reads the first part first).
+        let ordered: SQL =
+            after.map {
+                """
+                (\(fragment: visible) AND r.points = \($0.points)::bigint AND r.user_id > \($0.user)::uuid ORDER BY r.user_id LIMIT 101)
+                UNION ALL
+                (\(fragment: visible) AND r.points < \($0.points)::bigint ORDER BY r.points DESC, r.user_id LIMIT 101)
+                LIMIT 101
+                """
+            } ?? "\(fragment: visible) ORDER BY r.points DESC, r.user_id LIMIT 101"
+        let mine: SQL =
+            me.map { user in
+                """
+                , mine AS (
+                    SELECT r.rank, r.points FROM leaderboard_ranks r
+                    WHERE (SELECT closed_at FROM board) IS NOT NULL AND \(fragment: ranking) AND r.user_id = \(user)::uuid
+                    UNION ALL
+                    SELECT (SELECT r.rank FROM leaderboard_ranks r WHERE \(fragment: ranking) AND r.points <= s.points
+                            ORDER BY r.points DESC LIMIT 1), s.points
+                    FROM leaderboard_scores s
+                    WHERE (SELECT closed_at FROM board) IS NULL AND s.period = \(kind) AND s.period_start = \(start)::date
+                      AND s.course_id = \(board)::uuid AND s.user_id = \(user)::uuid AND s.points > 0
+                )
+                """
+            } ?? ""
+        let mineColumns: SQL = me == nil ? "" : ", (SELECT rank FROM mine) AS my_rank, (SELECT points FROM mine) AS my_points"
+        let courseColumns: SQL =
+            course.map {
+                """
+                , (SELECT status FROM courses WHERE id = \($0)::uuid) AS course_status,
+                  (SELECT instructor_id FROM courses WHERE id = \($0)::uuid) AS course_instructor
+                """
+            } ?? ""
+        return """
+            WITH board AS (
+                SELECT ranking, entries, ranked_at, closed_at FROM leaderboard_boards
+                WHERE period = \(kind) AND period_start = \(start)::date AND course_id = \(board)::uuid
+            ),
+            page AS (
+                \(fragment: ordered)
+            ),
+            shown AS (SELECT * FROM page LIMIT \(limit))\(fragment: mine)
+            SELECT coalesce((SELECT entries FROM board), 0) AS participants,
+                   (SELECT \(fragment: .timestamp("ranked_at")) FROM board) AS ranked_at,
+                   coalesce((SELECT closed_at IS NOT NULL FROM board), false) AS closed,
+                   coalesce((SELECT json_agg(json_build_object(
+                                 'points', s.points, 'rank', s.rank,
+                                 'user', json_build_object('avatar_url', s.avatar_url, 'id', s.user_id, 'name', s.name))
+                             ORDER BY s.points DESC, s.user_id) FROM shown s), '[]') AS entries,
+                   CASE WHEN EXISTS (SELECT FROM page OFFSET \(limit))
+                        THEN (SELECT 'p' || s.points || '_' || s.user_id FROM shown s ORDER BY s.points, s.user_id DESC LIMIT 1) END
+                       AS next_cursor\(fragment: mineColumns)\(fragment: courseColumns)
             """
-        ).first
-        return Me(rank: try place?.int("rank") ?? (entries + 1), points: points, optedOut: false)
     }
 }

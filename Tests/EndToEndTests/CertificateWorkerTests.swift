@@ -139,7 +139,8 @@ import Testing
             try eventually(seconds: 30) {
                 try db.query(
                     """
-                    SELECT rank, points FROM leaderboard_ranks WHERE user_id = \(learner.id) AND course_id = \(courseId) AND period = 'week'
+                    SELECT r.rank, r.points FROM leaderboard_boards b JOIN leaderboard_ranks r ON r.ranking = b.ranking
+                    WHERE r.user_id = \(learner.id) AND b.course_id = \(courseId) AND b.period = 'week'
                     """
                 ).first?.int("points") == 20
             })

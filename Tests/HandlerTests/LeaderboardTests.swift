@@ -124,6 +124,60 @@ import Testing
         #expect(try db.query("SELECT count(*)::int AS n FROM jobs WHERE unique_key = ANY(\(TextArray(keys))::text[])").one().int("n") == 3)
     }
 
+    @Test func aClosedPeriodReadsTheRanksItHadWhileOpen() throws {
+        let db = try TestEnvironment.connect()
+        let week = privateWeek()
+        let users = try (0..<6).map { _ in try Factory.user(db) }
+        for (user, points) in zip(users, [40, 20, 20, 20, 10, 50]) { try award(db, user, points: points, course: nil, at: week.startsAt) }
+        // Ranked while open (the refresh), then closed: the close ranks it again under a new ranking.
+        #expect(try Leaderboards.refresh(db, week) == 1)
+        let open = try board("period=week&at=\(week.label)&limit=100", token: users[4].accessToken)
+        #expect(open.data["closed"] == .bool(false))
+        #expect(ranks(open).map(\.1) == [1, 2, 3, 3, 3, 6])
+        #expect(open.data["me"]?["rank"] == .number(6))
+        #expect(try Leaderboards.close(db, week, notifyWinners: false) == .closed(boards: 1, winners: 0))
+        let closed = try board("period=week&at=\(week.label)&limit=100", token: users[4].accessToken)
+        #expect(closed.data["closed"] == .bool(true))
+        #expect(ranks(closed).map(\.0) == ranks(open).map(\.0))
+        #expect(ranks(closed).map(\.1) == ranks(open).map(\.1))
+        #expect(ranks(closed).map(\.2) == [50, 40, 20, 20, 20, 10])
+        #expect(closed.data["me"]?["rank"] == .number(6))
+        #expect(closed.data["participants"] == .number(6))
+        // Only the new ranking's rows remain.
+        #expect(
+            try db.query(
+                """
+                SELECT count(*)::int AS n FROM leaderboard_ranks r JOIN leaderboard_boards b ON b.ranking = r.ranking
+                WHERE b.period = 'week' AND b.period_start = \(week.startDate)::date AND b.course_id = \(globalBoard)::uuid
+                """
+            ).one().int("n") == 6)
+    }
+
+    @Test func pagesWalkTheWholeOrderThroughTies() throws {
+        let db = try TestEnvironment.connect()
+        let courseId = try course(db)
+        let now = isoTime(unixTime())
+        let users = try (0..<7).map { _ in try Factory.user(db) }
+        for (user, points) in zip(users, [30, 20, 20, 20, 20, 10, 10]) { try award(db, user, points: points, course: courseId, at: now) }
+        try Leaderboards.refresh(db, now: unixTime())
+        let whole = ranks(try board("period=week&course=\(courseId)&limit=100"))
+        #expect(whole.map(\.1) == [1, 2, 2, 2, 2, 6, 6])
+        for limit in [1, 2, 3] {
+            var walked: [(String, Int, Int)] = []
+            var cursor: String?
+            repeat {
+                let page = try board("period=week&course=\(courseId)&limit=\(limit)" + (cursor.map { "&cursor=\($0)" } ?? ""))
+                #expect(page.status == 200)
+                walked += ranks(page)
+                cursor = page.data["next_cursor"]?.string
+            } while cursor != nil && walked.count <= whole.count
+            #expect(walked.map(\.0) == whole.map(\.0), "limit \(limit)")
+            #expect(walked.map(\.1) == whole.map(\.1), "limit \(limit)")
+        }
+        // A cursor of the earlier rank_user form is refused, not read as something else.
+        #expect(try board("period=week&course=\(courseId)&cursor=2_\(users[1].id)").status == 422)
+    }
+
     @Test func sundayNightAndMondayMorningCountInDifferentWeeks() throws {
         let db = try TestEnvironment.connect()
         let week = privateWeek(years: 2005..<2020)

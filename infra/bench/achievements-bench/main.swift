@@ -4,7 +4,9 @@
 //   achievements-bench invoices --count 500 --lines 20 [--save FILE]
 //                                                  the same for invoices of N lines (FILE: the last one)
 //   achievements-bench issue --samples 30          completion -> certificate downloadable, worker idle
-//   achievements-bench close                       closing last week's boards (snapshot with ranks)
+//   achievements-bench close [--ranked]            closing last week's boards (snapshot with ranks);
+//                                                  --ranked: ranked while open first, as in production
+//   achievements-bench reopen                      undoing last week's close (a kept stack measures it again)
 //   achievements-bench refresh                     re-ranking the current week's and month's boards
 //   achievements-bench token                       an access token of a ranked scale user (for wrk)
 // DATABASE_URL and (token) JWT_SECRET come from the environment.
@@ -153,14 +155,36 @@ func content(_ name: String, _ index: Int) -> CertificateContent {
             + "p90 \(format(percentile(sorted, 0.9))) ms, max \(format(sorted.last ?? 0)) ms")
 }
 
+/// Closes last week. `--ranked`: first ranks it as the refresh did while it was open (not
+/// timed), as in production, where the close then replaces a ranking that is there.
 @MainActor func close(_ db: Connection) throws {
     let week = Period.containing(.week, time: unixTime()).previous
     let entries = try db.query(
         "SELECT count(*)::int AS n FROM leaderboard_scores WHERE period = 'week' AND period_start = \(week.startDate)::date"
     ).one().int("n")
+    let ranked = arguments.contains("--ranked")
+    if ranked { try Leaderboards.refresh(db, week) }
     let started = monotonicSeconds()
     let outcome = try Leaderboards.close(db, week)
-    print("close \(week.label): \(entries) score rows, \(outcome) in \(format(monotonicSeconds() - started)) s")
+    print(
+        "close \(week.label)\(ranked ? " (ranked while open)" : ""): \(entries) score rows, \(outcome) in "
+            + "\(format(monotonicSeconds() - started)) s")
+}
+
+/// Undoes last week's close and ranking (its period, boards and ranks), so that a kept stack
+/// (LMS_BENCH_DIR) measures the close again.
+@MainActor func reopen(_ db: Connection) throws {
+    let week = Period.containing(.week, time: unixTime()).previous
+    try db.transaction { tx in
+        try tx.execute(
+            """
+            DELETE FROM leaderboard_ranks WHERE ranking IN (
+                SELECT ranking FROM leaderboard_boards WHERE period = 'week' AND period_start = \(week.startDate)::date)
+            """)
+        try tx.execute("DELETE FROM leaderboard_boards WHERE period = 'week' AND period_start = \(week.startDate)::date")
+        try tx.execute("DELETE FROM leaderboard_periods WHERE period = 'week' AND period_start = \(week.startDate)::date")
+    }
+    try db.runScript("VACUUM leaderboard_ranks")
 }
 
 @MainActor func refresh(_ db: Connection) throws {
@@ -175,8 +199,9 @@ func content(_ name: String, _ index: Int) -> CertificateContent {
     // Someone in the middle of the board: their rank is far outside any top N.
     let row = try db.query(
         """
-        SELECT r.user_id FROM leaderboard_ranks r WHERE r.period = 'week' AND r.period_start = \(week.startDate)::date
-          AND r.course_id = \(globalBoard)::uuid ORDER BY r.rank DESC LIMIT 1 OFFSET (
+        SELECT r.user_id FROM leaderboard_boards b JOIN leaderboard_ranks r ON r.ranking = b.ranking
+        WHERE b.period = 'week' AND b.period_start = \(week.startDate)::date AND b.course_id = \(globalBoard)::uuid
+        ORDER BY r.points, r.user_id DESC LIMIT 1 OFFSET (
             SELECT entries / 2 FROM leaderboard_boards WHERE period = 'week' AND period_start = \(week.startDate)::date
               AND course_id = \(globalBoard)::uuid)
         """
@@ -201,7 +226,8 @@ guard let url = config["DATABASE_URL"] else { fail("DATABASE_URL must be set") }
 switch arguments.first {
 case "issue": try issue(try Connection(url: url))
 case "close": try close(try Connection(url: url))
+case "reopen": try reopen(try Connection(url: url))
 case "refresh": try refresh(try Connection(url: url))
 case "token": try token(try Connection(url: url))
-default: fail("usage: achievements-bench render|invoices|issue|close|refresh|token [--count N] [--lines N] [--samples N]")
+default: fail("usage: achievements-bench render|invoices|issue|close|reopen|refresh|token [--count N] [--lines N] [--samples N]")
 }
