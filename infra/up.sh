@@ -47,8 +47,7 @@ if [ "${LMS_BUILD:-release}" = "release" ]; then
   build_release
 else
   log "building debug binaries"
-  swift build 2>&1 | grep -E 'error|Build complete' || true
-  [ "${PIPESTATUS[0]}" -eq 0 ] || die "build failed"
+  swift build 2>&1 | { grep -E 'error|Build complete' || true; } || die "build failed"
   LMS_BUILD_DIR="$(swift build --show-bin-path)"
 fi
 
