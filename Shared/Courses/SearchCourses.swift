@@ -200,8 +200,10 @@ public enum SearchCourses {
                 if plan.missing, let corrected = plan.corrected {
                     rows = try matches("CAST(\(corrected) AS tsquery)", estimate: plan.correctedEstimate)
                 }
-                // Then titles that look like the query (also the answer to stop words alone).
-                if rows.isEmpty {
+                // Then titles that look like the query (also the answer to stop words alone), for
+                // 6 letters or more: a shorter query shares a trigram with most titles (the index
+                // hands PostgreSQL half the catalog to recheck, 50-200 ms) and is similar to none.
+                if rows.isEmpty, words.reduce(0, { $0 + $1.count }) >= 6 {
                     let similar: SQL = "\(fragment: filters) AND c.title % \(q)"
                     rows = try db.query(
                         select(rank: "similarity(c.title, \(q)) - 1", filters: similar, order: order, key: key.column, limit: limit + 1)

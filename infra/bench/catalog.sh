@@ -28,7 +28,15 @@ build_release
 BENCH="$(mktemp -d /tmp/lms-catalog.XXXXXX)"
 chmod 0755 "$BENCH"
 stack_init "$BENCH"
-trap 'stop_instance main || true; stop_postgres || true; rm -rf "$BENCH"' EXIT
+# LMS_BENCH_KEEP=1: leave the stack running at the end (to look into a query), and say where.
+if [ -n "${LMS_BENCH_KEEP:-}" ]; then
+  trap 'echo "kept running: $BENCH (nginx :18095; stop: stop_instance main, stop_postgres with STACK=$BENCH)"' EXIT
+else
+  trap 'stop_instance main || true; stop_postgres || true; rm -rf "$BENCH"' EXIT
+fi
+# LMS_BENCH_PARTS: which parts to run, of "table explain mix cache" (all by default).
+PARTS=" ${LMS_BENCH_PARTS:-table explain mix cache} "
+part() { [[ "$PARTS" == *" $1 "* ]]; }
 start_postgres
 # What each request costs the database, and the plans of the statements it runs.
 cat >>"$STACK/pg/postgresql.conf" <<CONF
@@ -175,37 +183,39 @@ row() {
 
 S="/api/v1/courses?"
 NARROW="q=swift%20python&level=beginner&language=en"
-echo
-echo "== through nginx, FastCGI, wrk -t2 ${DURATION}s per run ($(psql_ "SELECT count(*) FROM courses") courses, $(psql_ "SELECT count(*) FROM users") users)"
-printf '| %-38s | %-58s | %11s | %9s | %9s | %9s | %9s | %s | %s |\n' "shape" "query" "matches" "req/s @16" "p50 @16" "p99 @16" "p99 @4" \
-  "statements" "db ms"
-printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..40})" "$(printf -- '-%.0s' {1..60})" "$(printf -- '-%.0s' {1..13})" \
-  "$(printf -- '-%.0s' {1..11})" "$(printf -- '-%.0s' {1..11})" "$(printf -- '-%.0s' {1..11})" "$(printf -- '-%.0s' {1..11})" \
-  "$(printf -- '-%.0s' {1..12})" "$(printf -- '-%.0s' {1..7})"
-row "top word ($(share "$TOP"))" "$S$(q "$TOP")" "$(matches "$TOP")"
-row "word in ~50% ($(share "$HALF"))" "$S$(q "$HALF")" "$(matches "$HALF")"
-row "mid word ($(share "$MID"))" "$S$(q "$MID")" "$(matches "$MID")"
-row "rare word ($(share "$RARE"))" "$S$(q "$RARE")" "$(matches "$RARE")"
-row "mid + top word" "$S$(q "$MID $TOP")" "$(matches "$MID $TOP")"
-row "four words (mid, 50%, 25%, top)" "$S$(q "$MID $HALF $QUARTER $TOP")" "$(matches "$MID $HALF $QUARTER $TOP")"
-row "prefix of the mid word" "$S$(q "$PREFIX")" "$(matches "$PREFIX")"
-row "typo of the mid word (trigram)" "$S$(q "$TYPO")" \
-  "0 (trgm $(psql_ "SELECT count(*) FROM courses WHERE status = 'published' AND title % '$TYPO'"))"
-row "page 2 of $PAGED (cursor)" "$S$(q "$PAGED")&cursor=$CURSOR2" "$(matches "$PAGED")"
-row "page 50 of $PAGED (cursor)" "$S$(q "$PAGED")&cursor=$CURSOR50" "$(matches "$PAGED")"
-row "mid word, sort=newest" "$S$(q "$MID")&sort=newest" "$(matches "$MID")"
-row "mid word + level + language" "$S$(q "$MID")&level=beginner&language=en" \
-  "$(matches "$MID" "level = 'beginner' AND language = 'en'")"
-row "narrow: 2 words + level + language" "$S$NARROW" "$(matches "swift python" "level = 'beginner' AND language = 'en'")"
-row "browse: category + price_max, popular" "${S}category=$CATEGORY&price_max=$PRICE_MAX&sort=popular" \
-  "$(matches "" "category_id = (SELECT id FROM categories WHERE slug = '$CATEGORY') AND price_minor <= $PRICE_MAX")"
-for sort in newest popular rating price_asc price_desc; do
-  row "no text, sort=$sort" "${S}sort=$sort" "$(matches "")"
-done
-row "course details" "/api/v1/courses/$COURSE_ID" "-"
-echo "matches: published courses the full-text condition and filters select (without text, the filters);"
-echo "the typo's \"0 (trgm N)\": no full-text match, N titles similar by trigram (the handler's fallback)."
-echo "statements, db ms: per request at 16 connections, from pg_stat_statements (planning + execution, warm; a separate run)."
+if part table; then
+  echo
+  echo "== through nginx, FastCGI, wrk -t2 ${DURATION}s per run ($(psql_ "SELECT count(*) FROM courses") courses, $(psql_ "SELECT count(*) FROM users") users)"
+  printf '| %-38s | %-58s | %11s | %9s | %9s | %9s | %9s | %s | %s |\n' "shape" "query" "matches" "req/s @16" "p50 @16" "p99 @16" "p99 @4" \
+    "statements" "db ms"
+  printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..40})" "$(printf -- '-%.0s' {1..60})" "$(printf -- '-%.0s' {1..13})" \
+    "$(printf -- '-%.0s' {1..11})" "$(printf -- '-%.0s' {1..11})" "$(printf -- '-%.0s' {1..11})" "$(printf -- '-%.0s' {1..11})" \
+    "$(printf -- '-%.0s' {1..12})" "$(printf -- '-%.0s' {1..7})"
+  row "top word ($(share "$TOP"))" "$S$(q "$TOP")" "$(matches "$TOP")"
+  row "word in ~50% ($(share "$HALF"))" "$S$(q "$HALF")" "$(matches "$HALF")"
+  row "mid word ($(share "$MID"))" "$S$(q "$MID")" "$(matches "$MID")"
+  row "rare word ($(share "$RARE"))" "$S$(q "$RARE")" "$(matches "$RARE")"
+  row "mid + top word" "$S$(q "$MID $TOP")" "$(matches "$MID $TOP")"
+  row "four words (mid, 50%, 25%, top)" "$S$(q "$MID $HALF $QUARTER $TOP")" "$(matches "$MID $HALF $QUARTER $TOP")"
+  row "prefix of the mid word" "$S$(q "$PREFIX")" "$(matches "$PREFIX")"
+  row "typo of the mid word (trigram)" "$S$(q "$TYPO")" \
+    "0 (trgm $(psql_ "SELECT count(*) FROM courses WHERE status = 'published' AND title % '$TYPO'"))"
+  row "page 2 of $PAGED (cursor)" "$S$(q "$PAGED")&cursor=$CURSOR2" "$(matches "$PAGED")"
+  row "page 50 of $PAGED (cursor)" "$S$(q "$PAGED")&cursor=$CURSOR50" "$(matches "$PAGED")"
+  row "mid word, sort=newest" "$S$(q "$MID")&sort=newest" "$(matches "$MID")"
+  row "mid word + level + language" "$S$(q "$MID")&level=beginner&language=en" \
+    "$(matches "$MID" "level = 'beginner' AND language = 'en'")"
+  row "narrow: 2 words + level + language" "$S$NARROW" "$(matches "swift python" "level = 'beginner' AND language = 'en'")"
+  row "browse: category + price_max, popular" "${S}category=$CATEGORY&price_max=$PRICE_MAX&sort=popular" \
+    "$(matches "" "category_id = (SELECT id FROM categories WHERE slug = '$CATEGORY') AND price_minor <= $PRICE_MAX")"
+  for sort in newest popular rating price_asc price_desc; do
+    row "no text, sort=$sort" "${S}sort=$sort" "$(matches "")"
+  done
+  row "course details" "/api/v1/courses/$COURSE_ID" "-"
+  echo "matches: published courses the full-text condition and filters select (without text, the filters);"
+  echo "the typo's \"0 (trgm N)\": no full-text match, N titles similar by trigram (the handler's fallback)."
+  echo "statements, db ms: per request at 16 connections, from pg_stat_statements (planning + execution, warm; a separate run)."
+fi
 
 # --- EXPLAIN --------------------------------------------------------------------------------
 # The plans of the statements one request runs, as the handler ran them (its values, its
@@ -224,25 +234,44 @@ explain_request() {
   tail -c +"$((start + 1))" "$log" | grep -v -e "parameter \"auto_explain" -e "received SIGHUP" -e "ALTER SYSTEM" -e "pg_reload_conf" |
     sed -e 's/^[0-9-]* [0-9:.]* UTC \[[0-9]*\] LOG:  //' | grep -v '^\s*$' | grep -v 'pg_stat_statements'
 }
-explain_request "top word ($TOP)" "$S$(q "$TOP")"
-explain_request "four words" "$S$(q "$MID $HALF $QUARTER $TOP")"
-explain_request "narrow: 2 words + level + language" "$S$NARROW"
-explain_request "typo ($TYPO)" "$S$(q "$TYPO")"
-explain_request "mid word, sort=newest" "$S$(q "$MID")&sort=newest"
-explain_request "browse: category + price_max, popular" "${S}category=$CATEGORY&price_max=$PRICE_MAX&sort=popular"
+if part explain; then
+  explain_request "top word ($TOP)" "$S$(q "$TOP")"
+  explain_request "four words" "$S$(q "$MID $HALF $QUARTER $TOP")"
+  explain_request "narrow: 2 words + level + language" "$S$NARROW"
+  explain_request "typo ($TYPO)" "$S$(q "$TYPO")"
+  explain_request "mid word, sort=newest" "$S$(q "$MID")&sort=newest"
+  explain_request "browse: category + price_max, popular" "${S}category=$CATEGORY&price_max=$PRICE_MAX&sort=popular"
+fi
+
+# --- Every query of a mix, once -----------------------------------------------------------
+# 5,000 distinct queries: every drawn word (each alone, or with a sort or a filter), in a fixed
+# random order. Each is asked once, one after another (curl, one kept connection, the cache
+# off): the spread of what single queries cost, and the slowest, to look into.
+MIX="$BENCH/queries.txt"
+psql_ "SELECT '/api/v1/courses?q=' || word || (ARRAY['', '&sort=newest', '&level=beginner', '&sort=popular', '&language=en'])[1 + (n % 5)]
+       FROM (SELECT word, row_number() OVER (ORDER BY md5(word)) AS n FROM bench_words) w ORDER BY md5(word || n) LIMIT 5000" >"$MIX"
+if part mix; then
+  sed "s|^|url = \"$BASE|; s|\$|\"|" "$MIX" >"$BENCH/mix.curl"
+  curl -sS -K "$BENCH/mix.curl" -o /dev/null -w '%{time_total} %{http_code} %{url_effective}\n' | sort -n >"$BENCH/mix.times"
+  echo
+  echo "== each of $(wc -l <"$MIX") distinct queries once, one at a time (cache off): seconds per request"
+  awk '{t[NR] = $1; if ($2 != 200) bad++} END {
+    printf "p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms; %d answers not 200\n",
+      1000 * t[int(NR * 0.5)], 1000 * t[int(NR * 0.9)], 1000 * t[int(NR * 0.99)], 1000 * t[NR], bad}' "$BENCH/mix.times"
+  echo "the slowest:"
+  tail -n 12 "$BENCH/mix.times" | sort -rn | awk '{printf "  %7.1f ms  %s\n", 1000 * $1, $3}' | sed "s|$BASE||"
+fi
 
 # --- With the answer cache (CATALOG_CACHE_SECONDS, default 5) --------------------------------
 # Each FastCGI process keeps an answer for 5 s. Two cases: one query again and again (a popular
 # word, the front page), and a mix of 5,000 distinct queries (every drawn word, each alone and
 # with a filter or a sort) asked with Zipf-like popularity (the k-th most asked, 1/k), so most
 # requests are of the few popular queries and the long tail is computed afresh.
+part cache || exit 0
 log "restarting the functions with the answer cache on (5 s)"
 stop_instance main
 write_env_file "LMS_ENV=production" "JWT_SECRET=$JWT_SECRET_VALUE" "LOG_REQUESTS=false" "CATALOG_CACHE_SECONDS=5"
 start_instance main 18095 manifest AUTH_RATE_LIMIT=100000r/s RATE_LIMIT_EXEMPT=127.0.0.1
-MIX="$BENCH/queries.txt"
-psql_ "SELECT '/api/v1/courses?q=' || word || (ARRAY['', '&sort=newest', '&level=beginner', '&sort=popular', '&language=en'])[1 + (n % 5)]
-       FROM (SELECT word, row_number() OVER (ORDER BY md5(word)) AS n FROM bench_words) w ORDER BY md5(word || n) LIMIT 5000" >"$MIX"
 cat >"$BENCH/zipf.lua" <<LUA
 local paths, weights, total = {}, {}, 0
 for line in io.lines("$MIX") do
