@@ -3,12 +3,16 @@
 # throwaway stack, with wrk at 16 connections:
 #   - PUT /api/v1/lessons/{id}/position (players call it every few seconds): req/s, p50, p99;
 #   - GET /api/v1/courses/{id}/progress of a 200-lesson course (10 modules of 20), half done,
-#     with a quiz and an assignment: req/s, p50, p99;
+#     with a quiz and an assignment: req/s, p50, p99; the same for a 10-lesson course; and "cold":
+#     one learner going round 300 courses shaped like the large one, more than a FastCGI process
+#     keeps outlines of, so that every request reads its course's outline afresh;
 #   - POST /api/v1/attempts/{id}/submit of a 50-question quiz (every question kind), each
 #     request scoring a fresh attempt whose 50 answers were saved beforehand: req/s, p50, p99.
 # The data is made with SQL (200 learners, 40 unsubmitted attempts each); tokens are signed
-# here with the stack's JWT secret. Prints figures; asserts nothing.
-# Usage: infra/bench/learning.sh [seconds per run]
+# here with the stack's JWT secret. Prints figures; asserts nothing. With EXPLAIN=1 it also
+# prints EXPLAIN (ANALYZE, BUFFERS) of the position save, the progress page's per-learner
+# statement and the instructor's learner list, and how many position saves were HOT updates.
+# Usage: [EXPLAIN=1] infra/bench/learning.sh [seconds per run]
 source "$(dirname "$0")/../scripts/lib.sh"
 cd "$LMS_ROOT"
 DURATION="${1:-10}"
@@ -76,6 +80,45 @@ SELECT a.id, q.id, CASE WHEN q.position % 5 = 0 THEN '\"wrong\"'::jsonb ELSE
 FROM quiz_attempts a, quiz_questions q WHERE q.quiz_id = a.quiz_id;
 ANALYZE;"
 
+log "making a 10-lesson course and 300 more 200-lesson courses for the cold run"
+SMALL=00000000-0000-4000-8000-0000000005a1
+psql_ "
+SET statement_timeout = 0;
+INSERT INTO courses (id, instructor_id, title, status, published_at)
+SELECT '$SMALL', id, 'Small course', 'published', now() FROM users WHERE email = 'teacher@bench.test';
+INSERT INTO modules (course_id, title, position) SELECT '$SMALL', 'Module ' || m, m FROM generate_series(1, 2) m;
+INSERT INTO lessons (module_id, course_id, title, kind, duration_seconds, position)
+SELECT mo.id, mo.course_id, 'Lesson ' || mo.position || '.' || l, 'video', 600, l
+FROM modules mo, generate_series(1, 5) l WHERE mo.course_id = '$SMALL';
+INSERT INTO quizzes (module_id, course_id, title) SELECT id, course_id, 'Small quiz' FROM modules WHERE course_id = '$SMALL' AND position = 2;
+INSERT INTO enrollments (user_id, course_id, source) SELECT id, '$SMALL', 'free' FROM users WHERE role = 'student';
+-- Each learner has done the first module.
+INSERT INTO lesson_progress (user_id, lesson_id, course_id, position_seconds, completed_at)
+SELECT e.user_id, l.id, l.course_id, 600, now()
+FROM enrollments e JOIN lessons l ON l.course_id = e.course_id JOIN modules m ON m.id = l.module_id AND m.position = 1
+WHERE e.course_id = '$SMALL';
+-- The cold run: 300 courses of 10 modules of 20 lessons; the first learner is enrolled in each,
+-- has done the first 100 lessons and stopped in the 101st.
+INSERT INTO courses (instructor_id, title, status, published_at)
+SELECT id, 'Cold course ' || n, 'published', now() FROM users, generate_series(1, 300) n WHERE email = 'teacher@bench.test';
+INSERT INTO modules (course_id, title, position)
+SELECT c.id, 'Module ' || m, m FROM courses c, generate_series(1, 10) m WHERE c.title LIKE 'Cold course %';
+INSERT INTO lessons (module_id, course_id, title, kind, duration_seconds, position)
+SELECT mo.id, mo.course_id, 'Lesson ' || mo.position || '.' || l, 'video', 600, l
+FROM modules mo JOIN courses c ON c.id = mo.course_id AND c.title LIKE 'Cold course %', generate_series(1, 20) l;
+INSERT INTO enrollments (user_id, course_id, source)
+SELECT u.id, c.id, 'free' FROM users u, courses c WHERE u.email = 'learner1@bench.test' AND c.title LIKE 'Cold course %';
+INSERT INTO lesson_progress (user_id, lesson_id, course_id, position_seconds, completed_at)
+SELECT e.user_id, l.id, l.course_id, CASE WHEN n <= 100 THEN 600 ELSE 120 END, CASE WHEN n <= 100 THEN now() END
+FROM enrollments e
+JOIN courses c ON c.id = e.course_id AND c.title LIKE 'Cold course %'
+JOIN modules m ON m.course_id = c.id
+JOIN lessons l ON l.module_id = m.id
+CROSS JOIN LATERAL (SELECT (m.position - 1) * 20 + l.position AS n) r
+WHERE r.n <= 101;
+ANALYZE;"
+psql_ "SELECT id FROM courses WHERE title LIKE 'Cold course %' ORDER BY id" >"$BENCH/cold-courses.txt"
+
 # token USER_ID: an access token signed as the functions check it (HS256, ver 0, one hour).
 b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
 token() {
@@ -93,6 +136,8 @@ LESSON=$(psql_ "SELECT l.id FROM lessons l JOIN modules m ON m.id = l.module_id 
 check() { [ "$(curl -sS -o /dev/null -w '%{http_code}' "$@")" = 200 ] || die "request failed: $* -> $(curl -sS "$@" | head -c 300)"; }
 check -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"seconds":42}' "$BASE/api/v1/lessons/$LESSON/position"
 check -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/courses/$COURSE/progress"
+check -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/courses/$SMALL/progress"
+check -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/courses/$(head -n 1 "$BENCH/cold-courses.txt")/progress"
 
 # The submit script: every request submits the next unsubmitted attempt, with its owner's token.
 log "signing $LEARNERS tokens"
@@ -127,6 +172,23 @@ end
 LUA
 first=$(head -n 1 "$ATTEMPTS")
 check -X POST -H "Authorization: Bearer ${first#* }" -H 'Content-Type: application/json' -d '{}' "$BASE/api/v1/attempts/${first%% *}/submit"
+cat >"$BENCH/cold.lua" <<LUA
+local courses = {}
+for line in io.lines("$BENCH/cold-courses.txt") do courses[#courses + 1] = line end
+-- The two threads go round the courses half a round apart: a course comes back after ~300 other requests.
+local counter = 0
+function setup(thread)
+  thread:set("first", counter)
+  counter = counter + 1
+end
+function init(args)
+  next_index = first * 150
+end
+function request()
+  next_index = next_index % #courses + 1
+  return wrk.format("GET", "/api/v1/courses/" .. courses[next_index] .. "/progress", { ["Authorization"] = "Bearer $TOKEN" })
+end
+LUA
 cat >"$BENCH/position.lua" <<LUA
 wrk.method = "PUT"
 wrk.body = '{"seconds":137.5}'
@@ -146,10 +208,48 @@ echo
 echo "== through nginx, FastCGI, wrk -t2 -c16 ${DURATION}s per run ($(nproc) cores shared by everything)"
 printf '| %-52s | %9s | %9s | %9s |\n' "request" "req/s" "p50" "p99"
 printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..54})" "-----------" "-----------" "-----------"
+hot_before=$(psql_ "SELECT n_tup_upd || ' ' || n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'lesson_progress'")
 row "PUT /lessons/{id}/position" -s "$BENCH/position.lua" "$BASE/api/v1/lessons/$LESSON/position"
 row "GET /courses/{id}/progress (200 lessons, half done)" -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/courses/$COURSE/progress"
+row "GET /courses/{id}/progress (10 lessons, half done)" -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/courses/$SMALL/progress"
+row "GET /courses/{id}/progress (200 lessons, cold)" -s "$BENCH/cold.lua" "$BASE/"
 submitted_before=$(psql_ "SELECT count(*) FROM quiz_attempts WHERE submitted_at IS NOT NULL")
 row "POST /attempts/{id}/submit (50 questions)" -s "$BENCH/submit.lua" "$BASE/"
 submitted=$(( $(psql_ "SELECT count(*) FROM quiz_attempts WHERE submitted_at IS NOT NULL") - submitted_before ))
 total=$(wc -l <"$ATTEMPTS")
 echo "(submit: $submitted attempts scored of $total prepared; past them, requests re-read a scored attempt)"
+sleep 1 # the statistics collector reports at most every 0.5 s
+hot_after=$(psql_ "SELECT n_tup_upd || ' ' || n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'lesson_progress'")
+echo "(position saves: $(( ${hot_after#* } - ${hot_before#* } )) of $(( ${hot_after% *} - ${hot_before% *} )) updates of lesson_progress were HOT)"
+
+if [ "${EXPLAIN:-0}" = 1 ]; then
+  FIRST_ATTEMPT=$(psql_ "SELECT id FROM quiz_attempts WHERE submitted_at IS NULL ORDER BY number, user_id LIMIT 1")
+  explain() {
+    echo
+    echo "== EXPLAIN (ANALYZE, BUFFERS): $1"
+    psql_ "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) $2"
+  }
+  explain "position save" "
+    INSERT INTO lesson_progress (user_id, lesson_id, course_id, position_seconds)
+    SELECT '$FIRST', l.id, l.course_id, least(200, l.duration_seconds)
+    FROM lessons l
+    JOIN courses c ON c.id = l.course_id AND c.status IN ('published', 'unpublished', 'archived')
+    JOIN enrollments e ON e.course_id = l.course_id AND e.user_id = '$FIRST'
+    WHERE l.id = '$LESSON'
+    ON CONFLICT (user_id, lesson_id) DO UPDATE SET position_seconds = excluded.position_seconds, updated_at = now()"
+  explain "the instructor's learner list, first page of 20 (200 learners, 200 lessons)" "
+    SELECT u.id, p.done, p.required,
+           greatest(e.created_at, e.progress_reset_at,
+                    (SELECT max(lp.updated_at) FROM lesson_progress lp WHERE lp.user_id = e.user_id AND lp.course_id = e.course_id),
+                    (SELECT max(coalesce(a.submitted_at, a.started_at)) FROM quiz_attempts a WHERE a.user_id = e.user_id AND a.course_id = e.course_id),
+                    (SELECT max(x.submitted_at) FROM assignment_submissions x WHERE x.user_id = e.user_id AND x.course_id = e.course_id))
+    FROM enrollments e JOIN users u ON u.id = e.user_id
+    CROSS JOIN LATERAL learner_progress(e.user_id, e.course_id) p
+    LEFT JOIN course_completions cc ON cc.user_id = e.user_id AND cc.course_id = e.course_id
+    WHERE e.course_id = '$COURSE' ORDER BY e.created_at, e.id LIMIT 21"
+  explain "the completion check after a pass (200 lessons, half done)" "
+    SELECT 1 FROM learner_progress('$FIRST', '$COURSE') p
+    WHERE p.required > 0 AND p.done >= p.required
+      AND EXISTS (SELECT 1 FROM enrollments WHERE user_id = '$FIRST' AND course_id = '$COURSE')
+      AND NOT EXISTS (SELECT 1 FROM course_completions WHERE user_id = '$FIRST' AND course_id = '$COURSE')"
+fi
