@@ -357,6 +357,31 @@ import Testing
         #expect(try course.jobs(db, kind: "certificate.issue", user: student).count == 1)
     }
 
+    /// A submit checks the completion rule only when it passes a required quiz for the first
+    /// time since the learner's last reset; such a pass after a reset completes the course.
+    @Test func aFirstPassSinceTheResetCompletesTheCourse() throws {
+        let db = try TestEnvironment.connect()
+        let course = try LearningCourse.make(db, modules: 1, lessonsPerModule: 1)
+        let quizId = try #require(try createQuiz(course).data["quiz"]?["id"]?.string)
+        let student = try course.learner(db)
+        let first = try start(quizId, student.accessToken)
+        #expect(try submit(try #require(first.data["id"]?.string), answers(first, right: true), student.accessToken).status == 200)
+        #expect(
+            try call(ResetCourseProgress.endpoint, "POST", "/api/v1/courses/\(course.id)/progress/reset", token: student.accessToken)
+                .status == 200)
+        _ = try call(CompleteLesson.endpoint, "POST", "/api/v1/lessons/\(course.lessons[0])/complete", token: student.accessToken)
+        func completed() throws -> Int {
+            try db.query("SELECT count(*)::int AS n FROM course_completions WHERE user_id = \(student.id) AND course_id = \(course.id)")
+                .one().int("n")
+        }
+        // The pass from before the reset no longer counts.
+        #expect(try completed() == 0)
+        let again = try start(quizId, student.accessToken)
+        #expect(try submit(try #require(again.data["id"]?.string), answers(again, right: true), student.accessToken).status == 200)
+        #expect(try completed() == 1)
+        #expect(try course.jobs(db, kind: "certificate.issue", user: student).count == 1)
+    }
+
     @Test func storedTextsComeBackIntactWhateverTheyHold() throws {
         let db = try TestEnvironment.connect()
         let course = try LearningCourse.make(db)
