@@ -197,17 +197,33 @@ wrk.headers["Authorization"] = "Bearer $TOKEN"
 LUA
 
 WRK=(wrk -t2 -c16 -d"${DURATION}s" --timeout 10s --latency)
+# stack_cpu_ticks: CPU time (clock ticks) used so far by this stack's server processes: nginx,
+# the functions and PostgreSQL, found by the stack's folder in their command line, with their
+# children (workers, backends). Per request, it does not depend on what else the machine runs.
+stack_cpu_ticks() {
+  local pids
+  pids=$(for p in $(pgrep -f "$BENCH"); do echo "$p"; pgrep -P "$p"; done | sort -u)
+  # shellcheck disable=SC2086
+  (cd /proc && cat $(printf '%s/stat ' $pids) 2>/dev/null) | awk '{sub(/.*\) /, ""); total += $12 + $13} END {print total + 0}'
+}
+TICKS=$(getconf CLK_TCK)
 row() {
-  local name="$1" out
+  local name="$1" out before after requests
   shift
+  before=$(stack_cpu_ticks)
   out=$("${WRK[@]}" "$@")
-  printf '| %-52s | %9s | %9s | %9s |%s\n' "$name" "$(printf '%s\n' "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}')" \
-    "$(wrk_field "$out" 50%)" "$(wrk_field "$out" 99%)" "$(wrk_problems "$out")"
+  after=$(stack_cpu_ticks)
+  requests=$(printf '%s\n' "$out" | awk '/requests in/ {print $1}')
+  printf '| %-52s | %9s | %9s | %9s | %9s |%s\n' "$name" "$(printf '%s\n' "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}')" \
+    "$(wrk_field "$out" 50%)" "$(wrk_field "$out" 99%)" \
+    "$(awk -v t=$((after - before)) -v n="$requests" -v hz="$TICKS" 'BEGIN {if (n > 0) printf "%.2fms", t * 1000 / hz / n}')" \
+    "$(wrk_problems "$out")"
 }
 echo
-echo "== through nginx, FastCGI, wrk -t2 -c16 ${DURATION}s per run ($(nproc) cores shared by everything)"
-printf '| %-52s | %9s | %9s | %9s |\n' "request" "req/s" "p50" "p99"
-printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..54})" "-----------" "-----------" "-----------"
+echo "== through nginx, FastCGI, wrk -t2 -c16 ${DURATION}s per run ($(nproc) cores shared by everything; load average $(cut -d' ' -f1 /proc/loadavg) before)"
+echo "(CPU/req: CPU time of this stack's nginx, functions and PostgreSQL per request, whatever else runs)"
+printf '| %-52s | %9s | %9s | %9s | %9s |\n' "request" "req/s" "p50" "p99" "CPU/req"
+printf '|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..54})" "-----------" "-----------" "-----------" "-----------"
 hot_before=$(psql_ "SELECT n_tup_upd || ' ' || n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'lesson_progress'")
 row "PUT /lessons/{id}/position" -s "$BENCH/position.lua" "$BASE/api/v1/lessons/$LESSON/position"
 row "GET /courses/{id}/progress (200 lessons, half done)" -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/courses/$COURSE/progress"
@@ -237,6 +253,34 @@ if [ "${EXPLAIN:-0}" = 1 ]; then
     JOIN enrollments e ON e.course_id = l.course_id AND e.user_id = '$FIRST'
     WHERE l.id = '$LESSON'
     ON CONFLICT (user_id, lesson_id) DO UPDATE SET position_seconds = excluded.position_seconds, updated_at = now()"
+  explain "the progress page's per-learner statement (200 lessons, half done; Shared/Learning/CourseProgress.swift)" "
+    WITH head AS (
+        SELECT e.progress_reset_at, cc.completed_at, c.outline_version
+        FROM enrollments e
+        JOIN courses c ON c.id = e.course_id AND c.status IN ('published', 'unpublished', 'archived')
+        LEFT JOIN course_completions cc ON cc.user_id = e.user_id AND cc.course_id = e.course_id
+        WHERE e.user_id = '$FIRST' AND e.course_id = '$COURSE'
+    )
+    SELECT 0 AS part, 'course' AS kind, NULL::uuid AS id, h.outline_version AS number, NULL::int AS points, h.completed_at AS time,
+           NULL::text AS status, NULL::boolean AS flag
+    FROM head h
+    UNION ALL
+    SELECT 1, 'lesson', p.lesson_id, p.position_seconds, NULL, p.completed_at, NULL,
+           p.completed_at IS NULL AND p.updated_at = max(p.updated_at) FILTER (WHERE p.completed_at IS NULL) OVER ()
+    FROM lesson_progress p
+    WHERE p.user_id = '$FIRST' AND p.course_id = '$COURSE' AND EXISTS (SELECT 1 FROM head)
+    UNION ALL
+    SELECT 2, 'quiz', q.id, count(*), max(a.score_percent), NULL, NULL,
+           coalesce(bool_or(a.passed AND a.submitted_at > coalesce((SELECT progress_reset_at FROM head), '-infinity')), false)
+    FROM quizzes q JOIN quiz_attempts a ON a.quiz_id = q.id AND a.user_id = '$FIRST'
+    WHERE q.course_id = '$COURSE' AND EXISTS (SELECT 1 FROM head)
+    GROUP BY q.id
+    UNION ALL
+    SELECT 3, 'assignment', s.id, NULL, x.points, NULL, x.status, NULL
+    FROM assignments s
+    JOIN assignment_submissions x ON x.assignment_id = s.id AND x.user_id = '$FIRST' AND x.status IN ('submitted', 'graded')
+    WHERE s.course_id = '$COURSE' AND EXISTS (SELECT 1 FROM head)
+    ORDER BY part"
   explain "the instructor's learner list, first page of 20 (200 learners, 200 lessons)" "
     SELECT u.id, p.done, p.required,
            greatest(e.created_at, e.progress_reset_at,
