@@ -244,7 +244,9 @@ struct AttemptResult: Encodable, Sendable {
     var scorePercent: Int
     var passPercent: Int
     var passed: Bool
-    var questions: [QuestionResult]
+    /// `[QuestionResult]` as `encodeJSON` writes it, written by `write(_:)`: the 50 small
+    /// objects of a long quiz through the generic encoder were a good part of a submit's time.
+    var questions: RawJSON
 
     struct QuestionResult: Encodable, Sendable {
         var questionId: String
@@ -254,6 +256,33 @@ struct AttemptResult: Encodable, Sendable {
         @Nullable var answer: JSONValue?
         /// Present only when the quiz shows answers after submission.
         var correctAnswer: JSONValue?
+    }
+
+    /// The bytes `encodeJSON(results)` writes (keys sorted; `correct_answer` left out when nil),
+    /// with only the answers themselves going through `encodeJSON`.
+    static func write(_ results: [QuestionResult]) throws -> RawJSON {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        out.reserveCapacity(160 * results.count + 2)
+        for (index, result) in results.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out += Array(#"{"answer":"#.utf8)
+            if let answer = result.answer { out += try encodeJSON(answer) } else { out += Array("null".utf8) }
+            if let correct = result.correctAnswer {
+                out += Array(#","correct_answer":"#.utf8)
+                out += try encodeJSON(correct)
+            }
+            out += Array(#","is_correct":"#.utf8)
+            out += Array(String(result.isCorrect).utf8)
+            out += Array(#","points":"#.utf8)
+            out += Array(String(result.points).utf8)
+            out += Array(#","points_awarded":"#.utf8)
+            out += Array(String(result.pointsAwarded).utf8)
+            out += Array(#","question_id":"#.utf8)
+            out += try encodeJSON(result.questionId)
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: "]"))
+        return RawJSON(written: out)
     }
 
     /// A submitted attempt's result, read back (a repeated submit).
@@ -268,24 +297,25 @@ struct AttemptResult: Encodable, Sendable {
         let scored = AttemptScoring.Scored(
             submittedAt: try row.timestamp("submitted_at"), earned: try row.int("score_points"), total: try row.int("max_points"),
             percent: try row.int("score_percent"), passed: try row.bool("passed"), answers: answers, mayComplete: false)
-        return make(try AttemptRow(row), quiz: quiz, questions: questions, scored: scored)
+        return try make(try AttemptRow(row), quiz: quiz, questions: questions, scored: scored)
     }
 
     static func make(_ attempt: AttemptRow, quiz: QuizSettings, questions: [String: QuizQuestion], scored: AttemptScoring.Scored)
-        -> AttemptResult
+        throws -> AttemptResult
     {
-        AttemptResult(
+        try AttemptResult(
             id: attempt.id, quizId: quiz.id, number: attempt.number, startedAt: attempt.startedAt, submittedAt: scored.submittedAt,
             scorePoints: scored.earned, maxPoints: scored.total, scorePercent: scored.percent, passPercent: quiz.passPercent,
             passed: scored.passed,
-            questions: attempt.layout.compactMap { item in
-                guard let question = questions[item.question] else { return nil }
-                let answer = scored.answers[item.question]
-                let correct = question.isCorrect(answer)
-                return QuestionResult(
-                    questionId: question.id, isCorrect: correct, pointsAwarded: correct ? question.points : 0, points: question.points,
-                    answer: answer, correctAnswer: quiz.showAnswers ? question.correct : nil)
-            })
+            questions: write(
+                attempt.layout.compactMap { item in
+                    guard let question = questions[item.question] else { return nil }
+                    let answer = scored.answers[item.question]
+                    let correct = question.isCorrect(answer)
+                    return QuestionResult(
+                        questionId: question.id, isCorrect: correct, pointsAwarded: correct ? question.points : 0,
+                        points: question.points, answer: answer, correctAnswer: quiz.showAnswers ? question.correct : nil)
+                }))
     }
 }
 
@@ -486,8 +516,7 @@ public enum SubmitQuizAttempt {
         let id = try context.request.parameter("id")
         let body = try context.request.optionalJSON()
         let (result, mayComplete, courseId): (AttemptResult, Bool, String) = try context.transaction { db in
-            let attempt = try AttemptRow.load(db, id: id, caller: caller, lock: true)
-            let quiz = try QuizSettings.load(db, id: attempt.quizId, learner: caller, courseId: attempt.courseId)
+            let (attempt, quiz) = try attemptWithQuiz(db, id: id, caller: caller)
             if attempt.submittedAt != nil {
                 return (try AttemptResult.load(db, attemptId: id, quiz: quiz), false, attempt.courseId)
             }
@@ -500,7 +529,7 @@ public enum SubmitQuizAttempt {
                 for (question, answer) in sent { answers[question] = answer == .null ? nil : answer }
             }
             let scored = try AttemptScoring.score(db, attempt, quiz: quiz, questions: questions, answers: answers)
-            return (AttemptResult.make(attempt, quiz: quiz, questions: questions, scored: scored), scored.mayComplete, attempt.courseId)
+            return (try AttemptResult.make(attempt, quiz: quiz, questions: questions, scored: scored), scored.mayComplete, attempt.courseId)
         }
         // Only a submit that changed what the rule counts can complete the course (the check reads
         // every required item: ~1 ms for a 200-lesson course). A completion missed by a crash
@@ -509,5 +538,27 @@ public enum SubmitQuizAttempt {
         var response = Response.ok(result, message: result.passed ? "Passed." : "Not passed.")
         response.headers.append(("Cache-Control", "private, no-store"))
         return response
+    }
+
+    /// The caller's attempt, locked, with its quiz and the enrollment check, in one statement;
+    /// refused as `AttemptRow.load` (404) and then `QuizSettings.load(_:id:learner:courseId:)` refuse.
+    static func attemptWithQuiz(_ db: Connection, id: String, caller: Caller) throws -> (AttemptRow, QuizSettings) {
+        guard isUUID(id) else { throw APIError.notFound("Attempt") }
+        let row = try db.query(
+            """
+            SELECT \(fragment: AttemptRow.columns), \(fragment: QuizSettings.prefixedColumns),
+                   \(fragment: LearnerAccess.learns(user: caller.id, courseColumn: "a.course_id")) AS learns
+            FROM quiz_attempts a JOIN quizzes q ON q.id = a.quiz_id
+            WHERE a.id = \(id)
+            FOR UPDATE OF a
+            """
+        ).first
+        guard let row, try row.string("user_id") == caller.id else { throw APIError.notFound("Attempt") }
+        let attempt = try AttemptRow(row)
+        guard try row.bool("learns") else {
+            _ = try LearnerAccess.enrolled(db, courseId: attempt.courseId, caller: caller)
+            throw LearnerAccess.enrollmentRequired
+        }
+        return (attempt, try QuizSettings(row, prefix: "q_"))
     }
 }

@@ -2,10 +2,11 @@ import Auth
 import Core
 import Database
 import Learning
-import Quizzes
 import Runtime
 import TestSupport
 import Testing
+
+@testable import Quizzes
 
 /// Quizzes: authoring, attempts, scoring, limits, the time limit, answer keys kept from learners.
 @Suite struct QuizTests {
@@ -380,6 +381,26 @@ import Testing
         #expect(try submit(try #require(again.data["id"]?.string), answers(again, right: true), student.accessToken).status == 200)
         #expect(try completed() == 1)
         #expect(try course.jobs(db, kind: "certificate.issue", user: student).count == 1)
+    }
+
+    /// The results written by hand are the bytes the generic encoder writes.
+    @Test func questionResultsAreWrittenAsTheEncoderWritesThem() throws {
+        let answers: [JSONValue?] = [
+            nil, .number(2), .number(2.5), .number(-0.0), .array([.number(0), .number(3)]), .bool(true), .null,
+            .string("Quote \" back \\ tab \t new\nline \u{1} é 🎓 </x>"), .object(["b": .number(1), "a": .array([])]),
+        ]
+        var results: [AttemptResult.QuestionResult] = []
+        for (index, answer) in answers.enumerated() {
+            results.append(
+                .init(
+                    questionId: "00000000-0000-4000-8000-\(String(repeating: "0", count: 11))\(index)", isCorrect: index % 2 == 0,
+                    pointsAwarded: index, points: 2 * index, answer: answer,
+                    correctAnswer: index % 3 == 0 ? nil : answers[index - 1] ?? .null))
+        }
+        for count in [0, 1, results.count] {
+            let slice = Array(results.prefix(count))
+            #expect(try AttemptResult.write(slice).bytes == encodeJSON(slice))
+        }
     }
 
     @Test func storedTextsComeBackIntactWhateverTheyHold() throws {
