@@ -143,26 +143,29 @@ enum AttemptScoring {
             )
             UPDATE quiz_attempts SET submitted_at = CASE WHEN \(attempt.expired) THEN deadline ELSE now() END,
                 score_points = \(earned), max_points = \(total), score_percent = \(percent), passed = \(passed)
+            -- For a pass only: whether the learner had passed this quiz before, and since the last reset (one scan).
+            FROM (SELECT coalesce(bool_or(o.passed), false) AS ever,
+                         coalesce(bool_or(o.passed AND o.submitted_at > coalesce(
+                             (SELECT e.progress_reset_at FROM enrollments e WHERE e.user_id = \(attempt.userId) AND e.course_id = \(attempt.courseId)),
+                             '-infinity')), false) AS since_reset
+                  FROM quiz_attempts o
+                  WHERE \(passed) AND o.quiz_id = \(quiz.id) AND o.user_id = \(attempt.userId) AND o.id <> \(attempt.id)) passed_before
             WHERE id = \(attempt.id)
-            RETURNING submitted_at, \(fragment: isoTime("submitted_at")) AS occurred_at,
-                      \(passed) AND NOT EXISTS (SELECT 1 FROM quiz_attempts o WHERE o.quiz_id = \(quiz.id) AND o.user_id = \(attempt.userId)
-                                                AND o.passed AND o.id <> \(attempt.id)) AS first_pass,
-                      \(passed && quiz.isRequired)
-                      AND NOT EXISTS (SELECT 1 FROM quiz_attempts o
-                                      WHERE o.quiz_id = \(quiz.id) AND o.user_id = \(attempt.userId) AND o.passed AND o.id <> \(attempt.id)
-                                        AND o.submitted_at > coalesce((SELECT e.progress_reset_at FROM enrollments e
-                                                                       WHERE e.user_id = \(attempt.userId) AND e.course_id = \(attempt.courseId)),
-                                                                      '-infinity')) AS may_complete
+            RETURNING submitted_at, \(fragment: isoTime("submitted_at")) AS occurred_at, passed_before.ever, passed_before.since_reset
             """
         ).one()
-        if try row.bool("first_pass") {
+        let passedBefore = try row.bool("ever")
+        let passedSinceReset = try row.bool("since_reset")
+        let firstPass = passed && !passedBefore
+        let mayComplete = passed && quiz.isRequired && !passedSinceReset
+        if firstPass {
             try LearningEvents.awardXP(
                 db, userId: attempt.userId, type: .quizPass, source: "quiz:\(quiz.id)", courseId: attempt.courseId,
                 occurredAt: try row.string("occurred_at"), scorePercent: percent)
         }
         return Scored(
             submittedAt: try row.timestamp("submitted_at"), earned: earned, total: total, percent: percent, passed: passed,
-            answers: answers, mayComplete: try row.bool("may_complete"))
+            answers: answers, mayComplete: mayComplete)
     }
 
     /// Scores the caller's attempts of a quiz whose time ran out unsubmitted; true when one may
