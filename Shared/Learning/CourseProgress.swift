@@ -139,10 +139,10 @@ enum CourseProgressPage {
         var done = 0
         var resume: (id: String, position: Int)?
         var firstOpen: (id: String, position: Int)?
-        out += Array(#","modules":["#.utf8)
+        out.append(contentsOf: #","modules":["#.utf8)
         for (moduleIndex, module) in outline.modules.enumerated() {
             if moduleIndex > 0 { out.append(UInt8(ascii: ",")) }
-            out += Array(#"{"assignments":["#.utf8)
+            out.append(contentsOf: #"{"assignments":["#.utf8)
             for (index, item) in module.assignments.enumerated() {
                 let state = learner.assignments[item.id]
                 let passed = state.map { $0.status == "graded" && ($0.points ?? 0) >= item.passPoints } ?? false
@@ -152,18 +152,18 @@ enum CourseProgressPage {
                 }
                 if index > 0 { out.append(UInt8(ascii: ",")) }
                 out += item.head
-                out += Array(#","passed":"#.utf8)
-                out += Array(String(passed).utf8)
-                out += Array(#","points":"#.utf8)
-                out += Array((state?.points.map(String.init) ?? "null").utf8)
-                out += Array(#","status":""#.utf8)
-                out += Array((state?.status ?? "not_submitted").utf8)
+                out.append(contentsOf: #","passed":"#.utf8)
+                out.append(contentsOf: String(passed).utf8)
+                out.append(contentsOf: #","points":"#.utf8)
+                out.append(contentsOf: (state?.points.map(String.init) ?? "null").utf8)
+                out.append(contentsOf: #","status":""#.utf8)
+                out.append(contentsOf: (state?.status ?? "not_submitted").utf8)
                 out.append(UInt8(ascii: "\""))
                 out += item.tail
             }
-            out += Array(#"],"id":""#.utf8)
-            out += Array(module.id.utf8)
-            out += Array(#"","lessons":["#.utf8)
+            out.append(contentsOf: #"],"id":""#.utf8)
+            out.append(contentsOf: module.id.utf8)
+            out.append(contentsOf: #"","lessons":["#.utf8)
             for (index, item) in module.lessons.enumerated() {
                 let state = learner.lessons[item.id]
                 let completed = state?.completedAt != nil
@@ -177,22 +177,22 @@ enum CourseProgressPage {
                     if firstOpen == nil { firstOpen = (item.id, position) }
                 }
                 if index > 0 { out.append(UInt8(ascii: ",")) }
-                out += Array(#"{"completed_at":"#.utf8)
+                out.append(contentsOf: #"{"completed_at":"#.utf8)
                 if let at = state?.completedAt {
                     out.append(UInt8(ascii: "\""))
-                    out += Array(at.utf8)
+                    out.append(contentsOf: at.utf8)
                     out.append(UInt8(ascii: "\""))
                 } else {
-                    out += Array("null".utf8)
+                    out.append(contentsOf: "null".utf8)
                 }
-                out += Array(#","done":"#.utf8)
-                out += Array(String(completed).utf8)
+                out.append(contentsOf: #","done":"#.utf8)
+                out.append(contentsOf: String(completed).utf8)
                 out += item.middle
-                out += Array(#","position_seconds":"#.utf8)
-                out += Array(String(position).utf8)
+                out.append(contentsOf: #","position_seconds":"#.utf8)
+                out.append(contentsOf: String(position).utf8)
                 out += item.tail
             }
-            out += Array(#"],"quizzes":["#.utf8)
+            out.append(contentsOf: #"],"quizzes":["#.utf8)
             for (index, item) in module.quizzes.enumerated() {
                 let state = learner.quizzes[item.id]
                 let passed = state?.passed ?? false
@@ -202,39 +202,39 @@ enum CourseProgressPage {
                 }
                 if index > 0 { out.append(UInt8(ascii: ",")) }
                 out += item.head
-                out += Array(#","attempts":"#.utf8)
-                out += Array(String(state?.attempts ?? 0).utf8)
-                out += Array(#","best_score":"#.utf8)
-                out += Array((state?.best.map(String.init) ?? "null").utf8)
+                out.append(contentsOf: #","attempts":"#.utf8)
+                out.append(contentsOf: String(state?.attempts ?? 0).utf8)
+                out.append(contentsOf: #","best_score":"#.utf8)
+                out.append(contentsOf: (state?.best.map(String.init) ?? "null").utf8)
                 out += item.middle
-                out += Array(#","passed":"#.utf8)
-                out += Array(String(passed).utf8)
+                out.append(contentsOf: #","passed":"#.utf8)
+                out.append(contentsOf: String(passed).utf8)
                 out += item.tail
             }
-            out += Array(#"],"title":"#.utf8)
+            out.append(contentsOf: #"],"title":"#.utf8)
             out += module.title
             out.append(UInt8(ascii: "}"))
         }
         var head = Array(#"{"completed_at":"#.utf8)
-        head += Array((learner.completedAt.map { "\"\($0)\"" } ?? "null").utf8)
-        head += Array(#","course_id":""#.utf8)
-        head += Array(outline.courseId.utf8)
-        head += Array(#"","done_items":"#.utf8)
-        head += Array(String(done).utf8)
+        head.append(contentsOf: (learner.completedAt.map { "\"\($0)\"" } ?? "null").utf8)
+        head.append(contentsOf: #","course_id":""#.utf8)
+        head.append(contentsOf: outline.courseId.utf8)
+        head.append(contentsOf: #"","done_items":"#.utf8)
+        head.append(contentsOf: String(done).utf8)
         out.insert(contentsOf: head, at: 0)
-        out += Array(#"],"percent":"#.utf8)
-        out += Array(String(required == 0 ? 0 : done * 100 / required).utf8)
-        out += Array(#","required_items":"#.utf8)
-        out += Array(String(required).utf8)
-        out += Array(#","resume":"#.utf8)
+        out.append(contentsOf: #"],"percent":"#.utf8)
+        out.append(contentsOf: String(required == 0 ? 0 : done * 100 / required).utf8)
+        out.append(contentsOf: #","required_items":"#.utf8)
+        out.append(contentsOf: String(required).utf8)
+        out.append(contentsOf: #","resume":"#.utf8)
         if let resume = resume ?? firstOpen {
-            out += Array(#"{"lesson_id":""#.utf8)
-            out += Array(resume.id.utf8)
-            out += Array(#"","position_seconds":"#.utf8)
-            out += Array(String(resume.position).utf8)
+            out.append(contentsOf: #"{"lesson_id":""#.utf8)
+            out.append(contentsOf: resume.id.utf8)
+            out.append(contentsOf: #"","position_seconds":"#.utf8)
+            out.append(contentsOf: String(resume.position).utf8)
             out.append(UInt8(ascii: "}"))
         } else {
-            out += Array("null".utf8)
+            out.append(contentsOf: "null".utf8)
         }
         out.append(UInt8(ascii: "}"))
         return out

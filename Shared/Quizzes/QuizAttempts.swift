@@ -268,21 +268,22 @@ struct AttemptResult: Encodable, Sendable {
         out.reserveCapacity(160 * results.count + 2)
         for (index, result) in results.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            out += Array(#"{"answer":"#.utf8)
-            if let answer = result.answer { out += try encodeJSON(answer) } else { out += Array("null".utf8) }
+            out.append(contentsOf: #"{"answer":"#.utf8)
+            if let answer = result.answer { out += try encodeJSON(answer) } else { out.append(contentsOf: "null".utf8) }
             if let correct = result.correctAnswer {
-                out += Array(#","correct_answer":"#.utf8)
+                out.append(contentsOf: #","correct_answer":"#.utf8)
                 out += try encodeJSON(correct)
             }
-            out += Array(#","is_correct":"#.utf8)
-            out += Array(String(result.isCorrect).utf8)
-            out += Array(#","points":"#.utf8)
-            out += Array(String(result.points).utf8)
-            out += Array(#","points_awarded":"#.utf8)
-            out += Array(String(result.pointsAwarded).utf8)
-            out += Array(#","question_id":"#.utf8)
-            out += try encodeJSON(result.questionId)
-            out.append(UInt8(ascii: "}"))
+            out.append(contentsOf: #","is_correct":"#.utf8)
+            out.append(contentsOf: String(result.isCorrect).utf8)
+            out.append(contentsOf: #","points":"#.utf8)
+            out.append(contentsOf: String(result.points).utf8)
+            out.append(contentsOf: #","points_awarded":"#.utf8)
+            out.append(contentsOf: String(result.pointsAwarded).utf8)
+            // A uuid as PostgreSQL writes it: nothing to escape.
+            out.append(contentsOf: #","question_id":""#.utf8)
+            out.append(contentsOf: result.questionId.utf8)
+            out.append(contentsOf: #""}"#.utf8)
         }
         out.append(UInt8(ascii: "]"))
         return RawJSON(written: out)
