@@ -161,7 +161,4 @@ enum CourseOutlineCache {
             store.entries[outline.courseId] = (outline, store.clock)
         }
     }
-
-    /// Forgets every outline (tests).
-    static func clear() { store.withLock { $0 = Store() } }
 }

@@ -291,6 +291,25 @@ if [ "${EXPLAIN:-0}" = 1 ]; then
     CROSS JOIN LATERAL learner_progress(e.user_id, e.course_id) p
     LEFT JOIN course_completions cc ON cc.user_id = e.user_id AND cc.course_id = e.course_id
     WHERE e.course_id = '$COURSE' ORDER BY e.created_at, e.id LIMIT 21"
+  ATTEMPT=$(psql_ "SELECT id FROM quiz_attempts WHERE submitted_at IS NULL ORDER BY number DESC, user_id LIMIT 1")
+  OWNER=$(psql_ "SELECT user_id FROM quiz_attempts WHERE id = '$ATTEMPT'")
+  explain "a submit's scoring statement: 50 answers marked and the attempt scored (Shared/Quizzes/QuizAttempts.swift)" "
+    WITH marked AS (
+        UPDATE quiz_answers SET is_correct = t.correct::boolean, points = t.points::int
+        FROM unnest((SELECT array_agg(question_id::text) FROM quiz_answers WHERE attempt_id = '$ATTEMPT'),
+                    (SELECT array_agg('true') FROM quiz_answers WHERE attempt_id = '$ATTEMPT'),
+                    (SELECT array_agg('2') FROM quiz_answers WHERE attempt_id = '$ATTEMPT')) AS t (question, correct, points)
+        WHERE attempt_id = '$ATTEMPT' AND question_id = t.question::uuid
+    )
+    UPDATE quiz_attempts SET submitted_at = now(), score_points = 80, max_points = 100, score_percent = 80, passed = true
+    FROM (SELECT coalesce(bool_or(o.passed), false) AS ever,
+                 coalesce(bool_or(o.passed AND o.submitted_at > coalesce(
+                     (SELECT e.progress_reset_at FROM enrollments e WHERE e.user_id = '$OWNER' AND e.course_id = '$COURSE'),
+                     '-infinity')), false) AS since_reset
+          FROM quiz_attempts o
+          WHERE true AND o.quiz_id = '00000000-0000-4000-8000-0000000000a1' AND o.user_id = '$OWNER' AND o.id <> '$ATTEMPT') passed_before
+    WHERE id = '$ATTEMPT'
+    RETURNING submitted_at, passed_before.ever, passed_before.since_reset"
   explain "the completion check after a pass (200 lessons, half done)" "
     SELECT 1 FROM learner_progress('$FIRST', '$COURSE') p
     WHERE p.required > 0 AND p.done >= p.required
