@@ -297,8 +297,8 @@ if [ "${EXPLAIN:-0}" = 1 ]; then
     WITH marked AS (
         UPDATE quiz_answers SET is_correct = t.correct::boolean, points = t.points::int
         FROM unnest((SELECT array_agg(question_id::text) FROM quiz_answers WHERE attempt_id = '$ATTEMPT'),
-                    (SELECT array_agg('true') FROM quiz_answers WHERE attempt_id = '$ATTEMPT'),
-                    (SELECT array_agg('2') FROM quiz_answers WHERE attempt_id = '$ATTEMPT')) AS t (question, correct, points)
+                    (SELECT array_agg('true'::text) FROM quiz_answers WHERE attempt_id = '$ATTEMPT'),
+                    (SELECT array_agg('2'::text) FROM quiz_answers WHERE attempt_id = '$ATTEMPT')) AS t (question, correct, points)
         WHERE attempt_id = '$ATTEMPT' AND question_id = t.question::uuid
     )
     UPDATE quiz_attempts SET submitted_at = now(), score_points = 80, max_points = 100, score_percent = 80, passed = true
