@@ -143,15 +143,19 @@ enum AttemptScoring {
             )
             UPDATE quiz_attempts SET submitted_at = CASE WHEN \(attempt.expired) THEN deadline ELSE now() END,
                 score_points = \(earned), max_points = \(total), score_percent = \(percent), passed = \(passed)
-            -- For a pass only: whether the learner had passed this quiz before, and since the last reset (one scan).
-            FROM (SELECT coalesce(bool_or(o.passed), false) AS ever,
-                         coalesce(bool_or(o.passed AND o.submitted_at > coalesce(
-                             (SELECT e.progress_reset_at FROM enrollments e WHERE e.user_id = \(attempt.userId) AND e.course_id = \(attempt.courseId)),
-                             '-infinity')), false) AS since_reset
-                  FROM quiz_attempts o
-                  WHERE \(passed) AND o.quiz_id = \(quiz.id) AND o.user_id = \(attempt.userId) AND o.id <> \(attempt.id)) passed_before
             WHERE id = \(attempt.id)
-            RETURNING submitted_at, \(fragment: isoTime("submitted_at")) AS occurred_at, passed_before.ever, passed_before.since_reset
+            RETURNING submitted_at, \(fragment: isoTime("submitted_at")) AS occurred_at,
+                      -- For a pass only: whether the learner had passed this quiz before, and since the last reset
+                      -- (each stops at the first such attempt).
+                      EXISTS (SELECT 1 FROM quiz_attempts o
+                              WHERE \(passed) AND o.quiz_id = \(quiz.id) AND o.user_id = \(attempt.userId) AND o.passed
+                                AND o.id <> \(attempt.id)) AS ever,
+                      EXISTS (SELECT 1 FROM quiz_attempts o
+                              WHERE \(passed) AND o.quiz_id = \(quiz.id) AND o.user_id = \(attempt.userId) AND o.passed
+                                AND o.id <> \(attempt.id)
+                                AND o.submitted_at > coalesce((SELECT e.progress_reset_at FROM enrollments e
+                                                               WHERE e.user_id = \(attempt.userId) AND e.course_id = \(attempt.courseId)),
+                                                              '-infinity')) AS since_reset
             """
         ).one()
         let passedBefore = try row.bool("ever")

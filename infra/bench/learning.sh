@@ -302,14 +302,16 @@ if [ "${EXPLAIN:-0}" = 1 ]; then
         WHERE attempt_id = '$ATTEMPT' AND question_id = t.question::uuid
     )
     UPDATE quiz_attempts SET submitted_at = now(), score_points = 80, max_points = 100, score_percent = 80, passed = true
-    FROM (SELECT coalesce(bool_or(o.passed), false) AS ever,
-                 coalesce(bool_or(o.passed AND o.submitted_at > coalesce(
-                     (SELECT e.progress_reset_at FROM enrollments e WHERE e.user_id = '$OWNER' AND e.course_id = '$COURSE'),
-                     '-infinity')), false) AS since_reset
-          FROM quiz_attempts o
-          WHERE true AND o.quiz_id = '00000000-0000-4000-8000-0000000000a1' AND o.user_id = '$OWNER' AND o.id <> '$ATTEMPT') passed_before
     WHERE id = '$ATTEMPT'
-    RETURNING submitted_at, passed_before.ever, passed_before.since_reset"
+    RETURNING submitted_at,
+              EXISTS (SELECT 1 FROM quiz_attempts o
+                      WHERE true AND o.quiz_id = '00000000-0000-4000-8000-0000000000a1' AND o.user_id = '$OWNER' AND o.passed
+                        AND o.id <> '$ATTEMPT') AS ever,
+              EXISTS (SELECT 1 FROM quiz_attempts o
+                      WHERE true AND o.quiz_id = '00000000-0000-4000-8000-0000000000a1' AND o.user_id = '$OWNER' AND o.passed
+                        AND o.id <> '$ATTEMPT'
+                        AND o.submitted_at > coalesce((SELECT e.progress_reset_at FROM enrollments e
+                                                       WHERE e.user_id = '$OWNER' AND e.course_id = '$COURSE'), '-infinity')) AS since_reset"
   explain "the completion check after a pass (200 lessons, half done)" "
     SELECT 1 FROM learner_progress('$FIRST', '$COURSE') p
     WHERE p.required > 0 AND p.done >= p.required
