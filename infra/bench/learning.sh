@@ -199,7 +199,8 @@ LUA
 WRK=(wrk -t2 -c16 -d"${DURATION}s" --timeout 10s --latency)
 # stack_cpu_ticks: CPU time (clock ticks) used so far by this stack's server processes: nginx,
 # the functions and PostgreSQL, found by the stack's folder in their command line, with their
-# children (workers, backends). Per request, it does not depend on what else the machine runs.
+# children (workers, backends). Per request, it moves much less than req/s with what else the
+# machine runs (under a heavy other load it still rises: shared caches, a busier kernel).
 stack_cpu_ticks() {
   local pids
   pids=$(for p in $(pgrep -f "$BENCH"); do echo "$p"; pgrep -P "$p"; done | sort -u)
@@ -221,7 +222,7 @@ row() {
 }
 echo
 echo "== through nginx, FastCGI, wrk -t2 -c16 ${DURATION}s per run ($(nproc) cores shared by everything; load average $(cut -d' ' -f1 /proc/loadavg) before)"
-echo "(CPU/req: CPU time of this stack's nginx, functions and PostgreSQL per request, whatever else runs)"
+echo "(CPU/req: CPU time of this stack's nginx, functions and PostgreSQL per request: steadier than req/s under another load)"
 printf '| %-52s | %9s | %9s | %9s | %9s |\n' "request" "req/s" "p50" "p99" "CPU/req"
 printf '|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..54})" "-----------" "-----------" "-----------" "-----------"
 hot_before=$(psql_ "SELECT n_tup_upd || ' ' || n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'lesson_progress'")
