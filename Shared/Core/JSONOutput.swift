@@ -374,6 +374,11 @@ public struct RawJSON: Encodable, Sendable {
         }
     }
 
+    /// `bytes` must be valid JSON already written compactly (as `encodeJSON` writes it), kept as they are.
+    public init(written bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
     public func encode(to encoder: Encoder) throws {
         guard let encoder = encoder as? TreeEncoder else {
             throw EncodingError.invalidValue(self, .init(codingPath: encoder.codingPath, debugDescription: "RawJSON needs encodeJSON"))

@@ -57,6 +57,14 @@ public enum LearnerAccess {
         """
     }
 
+    /// The same for a course named by a column of the calling statement (`a.course_id`).
+    public static func learns(user: String, courseColumn: SQL) -> SQL {
+        """
+        EXISTS (SELECT 1 FROM enrollments e JOIN courses c ON c.id = e.course_id AND c.status IN ('published', 'unpublished', 'archived')
+                WHERE e.user_id = \(user) AND e.course_id = \(fragment: courseColumn))
+        """
+    }
+
     /// The course of `courseId` for its instructor or an admin; 404 for everyone else.
     public static func authored(_ db: Connection, courseId: String, caller: Caller, lock: Bool = false) throws -> LearnerCourse {
         guard isUUID(courseId) else { throw APIError.notFound("Course") }

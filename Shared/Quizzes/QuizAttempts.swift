@@ -102,6 +102,10 @@ enum AttemptScoring {
         var percent: Int
         var passed: Bool
         var answers: [String: JSONValue]
+        /// A required quiz passed for the first time since the learner's last reset: the only
+        /// kind of submit that changes what the completion rule counts, so the only one after
+        /// which the course can have become complete.
+        var mayComplete: Bool
     }
 
     /// Scores an unsubmitted attempt from its questions and saved answers (`questionsAndAnswers`).
@@ -141,21 +145,35 @@ enum AttemptScoring {
                 score_points = \(earned), max_points = \(total), score_percent = \(percent), passed = \(passed)
             WHERE id = \(attempt.id)
             RETURNING submitted_at, \(fragment: isoTime("submitted_at")) AS occurred_at,
-                      \(passed) AND NOT EXISTS (SELECT 1 FROM quiz_attempts o WHERE o.quiz_id = \(quiz.id) AND o.user_id = \(attempt.userId)
-                                                AND o.passed AND o.id <> \(attempt.id)) AS first_pass
+                      -- For a pass only: whether the learner had passed this quiz before, and since the last reset
+                      -- (each stops at the first such attempt).
+                      EXISTS (SELECT 1 FROM quiz_attempts o
+                              WHERE \(passed) AND o.quiz_id = \(quiz.id) AND o.user_id = \(attempt.userId) AND o.passed
+                                AND o.id <> \(attempt.id)) AS ever,
+                      EXISTS (SELECT 1 FROM quiz_attempts o
+                              WHERE \(passed) AND o.quiz_id = \(quiz.id) AND o.user_id = \(attempt.userId) AND o.passed
+                                AND o.id <> \(attempt.id)
+                                AND o.submitted_at > coalesce((SELECT e.progress_reset_at FROM enrollments e
+                                                               WHERE e.user_id = \(attempt.userId) AND e.course_id = \(attempt.courseId)),
+                                                              '-infinity')) AS since_reset
             """
         ).one()
-        if try row.bool("first_pass") {
+        let passedBefore = try row.bool("ever")
+        let passedSinceReset = try row.bool("since_reset")
+        let firstPass = passed && !passedBefore
+        let mayComplete = passed && quiz.isRequired && !passedSinceReset
+        if firstPass {
             try LearningEvents.awardXP(
                 db, userId: attempt.userId, type: .quizPass, source: "quiz:\(quiz.id)", courseId: attempt.courseId,
                 occurredAt: try row.string("occurred_at"), scorePercent: percent)
         }
         return Scored(
-            submittedAt: try row.timestamp("submitted_at"), earned: earned, total: total, percent: percent, passed: passed, answers: answers
-        )
+            submittedAt: try row.timestamp("submitted_at"), earned: earned, total: total, percent: percent, passed: passed,
+            answers: answers, mayComplete: mayComplete)
     }
 
-    /// Scores the caller's attempts of a quiz whose time ran out unsubmitted; true when one passed.
+    /// Scores the caller's attempts of a quiz whose time ran out unsubmitted; true when one may
+    /// have completed the course (`Scored.mayComplete`).
     static func closeExpired(_ db: Connection, quiz: QuizSettings, userId: String) throws -> Bool {
         var passed = false
         let rows = try db.query(
@@ -169,7 +187,7 @@ enum AttemptScoring {
         for row in rows {
             let attempt = try AttemptRow(row)
             let (questions, answers) = try questionsAndAnswers(db, quizId: quiz.id, attemptId: attempt.id)
-            if try score(db, attempt, quiz: quiz, questions: questions, answers: answers).passed { passed = true }
+            if try score(db, attempt, quiz: quiz, questions: questions, answers: answers).mayComplete { passed = true }
         }
         return passed
     }
@@ -233,7 +251,9 @@ struct AttemptResult: Encodable, Sendable {
     var scorePercent: Int
     var passPercent: Int
     var passed: Bool
-    var questions: [QuestionResult]
+    /// `[QuestionResult]` as `encodeJSON` writes it, written by `write(_:)`: the 50 small
+    /// objects of a long quiz through the generic encoder were a good part of a submit's time.
+    var questions: RawJSON
 
     struct QuestionResult: Encodable, Sendable {
         var questionId: String
@@ -243,6 +263,34 @@ struct AttemptResult: Encodable, Sendable {
         @Nullable var answer: JSONValue?
         /// Present only when the quiz shows answers after submission.
         var correctAnswer: JSONValue?
+    }
+
+    /// The bytes `encodeJSON(results)` writes (keys sorted; `correct_answer` left out when nil),
+    /// with only the answers themselves going through `encodeJSON`.
+    static func write(_ results: [QuestionResult]) throws -> RawJSON {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        out.reserveCapacity(160 * results.count + 2)
+        for (index, result) in results.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: #"{"answer":"#.utf8)
+            if let answer = result.answer { out += try encodeJSON(answer) } else { out.append(contentsOf: "null".utf8) }
+            if let correct = result.correctAnswer {
+                out.append(contentsOf: #","correct_answer":"#.utf8)
+                out += try encodeJSON(correct)
+            }
+            out.append(contentsOf: #","is_correct":"#.utf8)
+            out.append(contentsOf: String(result.isCorrect).utf8)
+            out.append(contentsOf: #","points":"#.utf8)
+            out.append(contentsOf: String(result.points).utf8)
+            out.append(contentsOf: #","points_awarded":"#.utf8)
+            out.append(contentsOf: String(result.pointsAwarded).utf8)
+            // A uuid as PostgreSQL writes it: nothing to escape.
+            out.append(contentsOf: #","question_id":""#.utf8)
+            out.append(contentsOf: result.questionId.utf8)
+            out.append(contentsOf: #""}"#.utf8)
+        }
+        out.append(UInt8(ascii: "]"))
+        return RawJSON(written: out)
     }
 
     /// A submitted attempt's result, read back (a repeated submit).
@@ -256,25 +304,26 @@ struct AttemptResult: Encodable, Sendable {
         let (questions, answers) = try AttemptScoring.questionsAndAnswers(db, quizId: quiz.id, attemptId: attemptId)
         let scored = AttemptScoring.Scored(
             submittedAt: try row.timestamp("submitted_at"), earned: try row.int("score_points"), total: try row.int("max_points"),
-            percent: try row.int("score_percent"), passed: try row.bool("passed"), answers: answers)
-        return make(try AttemptRow(row), quiz: quiz, questions: questions, scored: scored)
+            percent: try row.int("score_percent"), passed: try row.bool("passed"), answers: answers, mayComplete: false)
+        return try make(try AttemptRow(row), quiz: quiz, questions: questions, scored: scored)
     }
 
     static func make(_ attempt: AttemptRow, quiz: QuizSettings, questions: [String: QuizQuestion], scored: AttemptScoring.Scored)
-        -> AttemptResult
+        throws -> AttemptResult
     {
-        AttemptResult(
+        try AttemptResult(
             id: attempt.id, quizId: quiz.id, number: attempt.number, startedAt: attempt.startedAt, submittedAt: scored.submittedAt,
             scorePoints: scored.earned, maxPoints: scored.total, scorePercent: scored.percent, passPercent: quiz.passPercent,
             passed: scored.passed,
-            questions: attempt.layout.compactMap { item in
-                guard let question = questions[item.question] else { return nil }
-                let answer = scored.answers[item.question]
-                let correct = question.isCorrect(answer)
-                return QuestionResult(
-                    questionId: question.id, isCorrect: correct, pointsAwarded: correct ? question.points : 0, points: question.points,
-                    answer: answer, correctAnswer: quiz.showAnswers ? question.correct : nil)
-            })
+            questions: write(
+                attempt.layout.compactMap { item in
+                    guard let question = questions[item.question] else { return nil }
+                    let answer = scored.answers[item.question]
+                    let correct = question.isCorrect(answer)
+                    return QuestionResult(
+                        questionId: question.id, isCorrect: correct, pointsAwarded: correct ? question.points : 0,
+                        points: question.points, answer: answer, correctAnswer: quiz.showAnswers ? question.correct : nil)
+                }))
     }
 }
 
@@ -474,9 +523,8 @@ public enum SubmitQuizAttempt {
         let caller = try context.user()
         let id = try context.request.parameter("id")
         let body = try context.request.optionalJSON()
-        let (result, passedNow, courseId): (AttemptResult, Bool, String) = try context.transaction { db in
-            let attempt = try AttemptRow.load(db, id: id, caller: caller, lock: true)
-            let quiz = try QuizSettings.load(db, id: attempt.quizId, learner: caller, courseId: attempt.courseId)
+        let (result, mayComplete, courseId): (AttemptResult, Bool, String) = try context.transaction { db in
+            let (attempt, quiz) = try attemptWithQuiz(db, id: id, caller: caller)
             if attempt.submittedAt != nil {
                 return (try AttemptResult.load(db, attemptId: id, quiz: quiz), false, attempt.courseId)
             }
@@ -489,11 +537,37 @@ public enum SubmitQuizAttempt {
                 for (question, answer) in sent { answers[question] = answer == .null ? nil : answer }
             }
             let scored = try AttemptScoring.score(db, attempt, quiz: quiz, questions: questions, answers: answers)
-            return (AttemptResult.make(attempt, quiz: quiz, questions: questions, scored: scored), scored.passed, attempt.courseId)
+            return (try AttemptResult.make(attempt, quiz: quiz, questions: questions, scored: scored), scored.mayComplete, attempt.courseId)
         }
-        if passedNow { try CourseCompletion.check(context, userId: caller.id, courseId: courseId) }
+        // Only a submit that changed what the rule counts can complete the course (the check reads
+        // every required item: ~1 ms for a 200-lesson course). A completion missed by a crash
+        // right after the commit is made by the learner's next lesson completion or first pass,
+        // or by their progress page (GetCourseProgress).
+        if mayComplete { try CourseCompletion.check(context, userId: caller.id, courseId: courseId) }
         var response = Response.ok(result, message: result.passed ? "Passed." : "Not passed.")
         response.headers.append(("Cache-Control", "private, no-store"))
         return response
+    }
+
+    /// The caller's attempt, locked, with its quiz and the enrollment check, in one statement;
+    /// refused as `AttemptRow.load` (404) and then `QuizSettings.load(_:id:learner:courseId:)` refuse.
+    static func attemptWithQuiz(_ db: Connection, id: String, caller: Caller) throws -> (AttemptRow, QuizSettings) {
+        guard isUUID(id) else { throw APIError.notFound("Attempt") }
+        let row = try db.query(
+            """
+            SELECT \(fragment: AttemptRow.columns), \(fragment: QuizSettings.prefixedColumns),
+                   \(fragment: LearnerAccess.learns(user: caller.id, courseColumn: "a.course_id")) AS learns
+            FROM quiz_attempts a JOIN quizzes q ON q.id = a.quiz_id
+            WHERE a.id = \(id)
+            FOR UPDATE OF a
+            """
+        ).first
+        guard let row, try row.string("user_id") == caller.id else { throw APIError.notFound("Attempt") }
+        let attempt = try AttemptRow(row)
+        guard try row.bool("learns") else {
+            _ = try LearnerAccess.enrolled(db, courseId: attempt.courseId, caller: caller)
+            throw LearnerAccess.enrollmentRequired
+        }
+        return (attempt, try QuizSettings(row, prefix: "q_"))
     }
 }

@@ -28,21 +28,32 @@ struct QuizSettings: Encodable, Sendable {
         (SELECT coalesce(sum(points), 0)::int FROM quiz_questions WHERE quiz_id = q.id) AS total_points
         """
 
-    init(_ row: Row) throws {
-        id = try row.string("id")
-        moduleId = try row.string("module_id")
-        courseId = try row.string("course_id")
-        title = try row.string("title")
-        afterLessonId = try row.optionalString("after_lesson_id")
-        passPercent = try row.int("pass_percent")
-        maxAttempts = try row.optionalInt("max_attempts")
-        timeLimitSeconds = try row.optionalInt("time_limit_seconds")
-        shuffleQuestions = try row.bool("shuffle_questions")
-        shuffleOptions = try row.bool("shuffle_options")
-        showAnswers = try row.bool("show_answers")
-        isRequired = try row.bool("is_required")
-        questionCount = try row.int("question_count")
-        totalPoints = try row.int("total_points")
+    /// `columns` named `q_<column>`, for a statement that also reads another table's `id`.
+    static let prefixedColumns: SQL = """
+        q.id AS q_id, q.module_id AS q_module_id, q.course_id AS q_course_id, q.title AS q_title,
+        q.after_lesson_id AS q_after_lesson_id, q.pass_percent AS q_pass_percent, q.max_attempts AS q_max_attempts,
+        q.time_limit_seconds AS q_time_limit_seconds, q.shuffle_questions AS q_shuffle_questions,
+        q.shuffle_options AS q_shuffle_options, q.show_answers AS q_show_answers, q.is_required AS q_is_required,
+        (SELECT count(*)::int FROM quiz_questions WHERE quiz_id = q.id) AS q_question_count,
+        (SELECT coalesce(sum(points), 0)::int FROM quiz_questions WHERE quiz_id = q.id) AS q_total_points
+        """
+
+    /// From `columns`, or with `prefix: "q_"` from `prefixedColumns`.
+    init(_ row: Row, prefix: String = "") throws {
+        id = try row.string(prefix + "id")
+        moduleId = try row.string(prefix + "module_id")
+        courseId = try row.string(prefix + "course_id")
+        title = try row.string(prefix + "title")
+        afterLessonId = try row.optionalString(prefix + "after_lesson_id")
+        passPercent = try row.int(prefix + "pass_percent")
+        maxAttempts = try row.optionalInt(prefix + "max_attempts")
+        timeLimitSeconds = try row.optionalInt(prefix + "time_limit_seconds")
+        shuffleQuestions = try row.bool(prefix + "shuffle_questions")
+        shuffleOptions = try row.bool(prefix + "shuffle_options")
+        showAnswers = try row.bool(prefix + "show_answers")
+        isRequired = try row.bool(prefix + "is_required")
+        questionCount = try row.int(prefix + "question_count")
+        totalPoints = try row.int(prefix + "total_points")
     }
 
     static func load(_ db: Connection, id: String) throws -> QuizSettings {

@@ -62,6 +62,33 @@ import Testing
         #expect(try course.jobs(db, kind: "certificate.issue", user: student).count == 1)
     }
 
+    /// The write that finished a course crashed between its commit and the completion check:
+    /// the learner's progress page finds everything done and makes the completion, once.
+    @Test func aMissedCompletionIsMadeByTheProgressPage() throws {
+        let db = try TestEnvironment.connect()
+        let course = try LearningCourse.make(db, modules: 1, lessonsPerModule: 2)
+        let student = try course.learner(db)
+        #expect(try complete(course.lessons[0], student.accessToken).status == 201)
+        // The last lesson done as its commit would leave it, without the check that follows.
+        try db.execute(
+            """
+            INSERT INTO lesson_progress (user_id, lesson_id, course_id, completed_at)
+            VALUES (\(student.id), \(course.lessons[1]), \(course.id), now())
+            """)
+        #expect(try completions(db, course, student) == 0)
+        func page() throws -> TestResponse {
+            try call(GetCourseProgress.endpoint, "GET", "/api/v1/courses/\(course.id)/progress", token: student.accessToken)
+        }
+        let first = try page()
+        #expect(first.status == 200)
+        #expect(first.data["percent"] == .number(100))
+        #expect(first.data["completed_at"]?.string != nil)
+        #expect(try completions(db, course, student) == 1)
+        #expect(try page().data["completed_at"] == first.data["completed_at"])
+        #expect(try course.jobs(db, kind: "certificate.issue", user: student).count == 1)
+        #expect(try course.emailJobs(db, template: "course_completed", to: student) == 1)
+    }
+
     @Test func aCourseWithoutRequiredItemsIsNeverCompletedByAccident() throws {
         let db = try TestEnvironment.connect()
         let course = try LearningCourse.make(db, modules: 1, lessonsPerModule: 1)

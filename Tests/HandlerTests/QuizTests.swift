@@ -2,10 +2,11 @@ import Auth
 import Core
 import Database
 import Learning
-import Quizzes
 import Runtime
 import TestSupport
 import Testing
+
+@testable import Quizzes
 
 /// Quizzes: authoring, attempts, scoring, limits, the time limit, answer keys kept from learners.
 @Suite struct QuizTests {
@@ -355,6 +356,51 @@ import Testing
         #expect(quiz?["best_score"] == .number(100))
         #expect(quiz?["attempts"] == .number(2))
         #expect(try course.jobs(db, kind: "certificate.issue", user: student).count == 1)
+    }
+
+    /// A submit checks the completion rule only when it passes a required quiz for the first
+    /// time since the learner's last reset; such a pass after a reset completes the course.
+    @Test func aFirstPassSinceTheResetCompletesTheCourse() throws {
+        let db = try TestEnvironment.connect()
+        let course = try LearningCourse.make(db, modules: 1, lessonsPerModule: 1)
+        let quizId = try #require(try createQuiz(course).data["quiz"]?["id"]?.string)
+        let student = try course.learner(db)
+        let first = try start(quizId, student.accessToken)
+        #expect(try submit(try #require(first.data["id"]?.string), answers(first, right: true), student.accessToken).status == 200)
+        #expect(
+            try call(ResetCourseProgress.endpoint, "POST", "/api/v1/courses/\(course.id)/progress/reset", token: student.accessToken)
+                .status == 200)
+        _ = try call(CompleteLesson.endpoint, "POST", "/api/v1/lessons/\(course.lessons[0])/complete", token: student.accessToken)
+        func completed() throws -> Int {
+            try db.query("SELECT count(*)::int AS n FROM course_completions WHERE user_id = \(student.id) AND course_id = \(course.id)")
+                .one().int("n")
+        }
+        // The pass from before the reset no longer counts.
+        #expect(try completed() == 0)
+        let again = try start(quizId, student.accessToken)
+        #expect(try submit(try #require(again.data["id"]?.string), answers(again, right: true), student.accessToken).status == 200)
+        #expect(try completed() == 1)
+        #expect(try course.jobs(db, kind: "certificate.issue", user: student).count == 1)
+    }
+
+    /// The results written by hand are the bytes the generic encoder writes.
+    @Test func questionResultsAreWrittenAsTheEncoderWritesThem() throws {
+        let answers: [JSONValue?] = [
+            nil, .number(2), .number(2.5), .number(-0.0), .array([.number(0), .number(3)]), .bool(true), .null,
+            .string("Quote \" back \\ tab \t new\nline \u{1} é 🎓 </x>"), .object(["b": .number(1), "a": .array([])]),
+        ]
+        var results: [AttemptResult.QuestionResult] = []
+        for (index, answer) in answers.enumerated() {
+            results.append(
+                .init(
+                    questionId: "00000000-0000-4000-8000-\(String(repeating: "0", count: 11))\(index)", isCorrect: index % 2 == 0,
+                    pointsAwarded: index, points: 2 * index, answer: answer,
+                    correctAnswer: index % 3 == 0 ? nil : answers[index - 1] ?? .null))
+        }
+        for count in [0, 1, results.count] {
+            let slice = Array(results.prefix(count))
+            #expect(try AttemptResult.write(slice).bytes == encodeJSON(slice))
+        }
     }
 
     @Test func storedTextsComeBackIntactWhateverTheyHold() throws {

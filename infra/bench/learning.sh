@@ -3,12 +3,16 @@
 # throwaway stack, with wrk at 16 connections:
 #   - PUT /api/v1/lessons/{id}/position (players call it every few seconds): req/s, p50, p99;
 #   - GET /api/v1/courses/{id}/progress of a 200-lesson course (10 modules of 20), half done,
-#     with a quiz and an assignment: req/s, p50, p99;
+#     with a quiz and an assignment: req/s, p50, p99; the same for a 10-lesson course; and "cold":
+#     one learner going round 300 courses shaped like the large one, more than a FastCGI process
+#     keeps outlines of, so that every request reads its course's outline afresh;
 #   - POST /api/v1/attempts/{id}/submit of a 50-question quiz (every question kind), each
 #     request scoring a fresh attempt whose 50 answers were saved beforehand: req/s, p50, p99.
 # The data is made with SQL (200 learners, 40 unsubmitted attempts each); tokens are signed
-# here with the stack's JWT secret. Prints figures; asserts nothing.
-# Usage: infra/bench/learning.sh [seconds per run]
+# here with the stack's JWT secret. Prints figures; asserts nothing. With EXPLAIN=1 it also
+# prints EXPLAIN (ANALYZE, BUFFERS) of the position save, the progress page's per-learner
+# statement and the instructor's learner list, and how many position saves were HOT updates.
+# Usage: [EXPLAIN=1] infra/bench/learning.sh [seconds per run]
 source "$(dirname "$0")/../scripts/lib.sh"
 cd "$LMS_ROOT"
 DURATION="${1:-10}"
@@ -76,6 +80,45 @@ SELECT a.id, q.id, CASE WHEN q.position % 5 = 0 THEN '\"wrong\"'::jsonb ELSE
 FROM quiz_attempts a, quiz_questions q WHERE q.quiz_id = a.quiz_id;
 ANALYZE;"
 
+log "making a 10-lesson course and 300 more 200-lesson courses for the cold run"
+SMALL=00000000-0000-4000-8000-0000000005a1
+psql_ "
+SET statement_timeout = 0;
+INSERT INTO courses (id, instructor_id, title, status, published_at)
+SELECT '$SMALL', id, 'Small course', 'published', now() FROM users WHERE email = 'teacher@bench.test';
+INSERT INTO modules (course_id, title, position) SELECT '$SMALL', 'Module ' || m, m FROM generate_series(1, 2) m;
+INSERT INTO lessons (module_id, course_id, title, kind, duration_seconds, position)
+SELECT mo.id, mo.course_id, 'Lesson ' || mo.position || '.' || l, 'video', 600, l
+FROM modules mo, generate_series(1, 5) l WHERE mo.course_id = '$SMALL';
+INSERT INTO quizzes (module_id, course_id, title) SELECT id, course_id, 'Small quiz' FROM modules WHERE course_id = '$SMALL' AND position = 2;
+INSERT INTO enrollments (user_id, course_id, source) SELECT id, '$SMALL', 'free' FROM users WHERE role = 'student';
+-- Each learner has done the first module.
+INSERT INTO lesson_progress (user_id, lesson_id, course_id, position_seconds, completed_at)
+SELECT e.user_id, l.id, l.course_id, 600, now()
+FROM enrollments e JOIN lessons l ON l.course_id = e.course_id JOIN modules m ON m.id = l.module_id AND m.position = 1
+WHERE e.course_id = '$SMALL';
+-- The cold run: 300 courses of 10 modules of 20 lessons; the first learner is enrolled in each,
+-- has done the first 100 lessons and stopped in the 101st.
+INSERT INTO courses (instructor_id, title, status, published_at)
+SELECT id, 'Cold course ' || n, 'published', now() FROM users, generate_series(1, 300) n WHERE email = 'teacher@bench.test';
+INSERT INTO modules (course_id, title, position)
+SELECT c.id, 'Module ' || m, m FROM courses c, generate_series(1, 10) m WHERE c.title LIKE 'Cold course %';
+INSERT INTO lessons (module_id, course_id, title, kind, duration_seconds, position)
+SELECT mo.id, mo.course_id, 'Lesson ' || mo.position || '.' || l, 'video', 600, l
+FROM modules mo JOIN courses c ON c.id = mo.course_id AND c.title LIKE 'Cold course %', generate_series(1, 20) l;
+INSERT INTO enrollments (user_id, course_id, source)
+SELECT u.id, c.id, 'free' FROM users u, courses c WHERE u.email = 'learner1@bench.test' AND c.title LIKE 'Cold course %';
+INSERT INTO lesson_progress (user_id, lesson_id, course_id, position_seconds, completed_at)
+SELECT e.user_id, l.id, l.course_id, CASE WHEN n <= 100 THEN 600 ELSE 120 END, CASE WHEN n <= 100 THEN now() END
+FROM enrollments e
+JOIN courses c ON c.id = e.course_id AND c.title LIKE 'Cold course %'
+JOIN modules m ON m.course_id = c.id
+JOIN lessons l ON l.module_id = m.id
+CROSS JOIN LATERAL (SELECT (m.position - 1) * 20 + l.position AS n) r
+WHERE r.n <= 101;
+ANALYZE;"
+psql_ "SELECT id FROM courses WHERE title LIKE 'Cold course %' ORDER BY id" >"$BENCH/cold-courses.txt"
+
 # token USER_ID: an access token signed as the functions check it (HS256, ver 0, one hour).
 b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
 token() {
@@ -93,6 +136,8 @@ LESSON=$(psql_ "SELECT l.id FROM lessons l JOIN modules m ON m.id = l.module_id 
 check() { [ "$(curl -sS -o /dev/null -w '%{http_code}' "$@")" = 200 ] || die "request failed: $* -> $(curl -sS "$@" | head -c 300)"; }
 check -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"seconds":42}' "$BASE/api/v1/lessons/$LESSON/position"
 check -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/courses/$COURSE/progress"
+check -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/courses/$SMALL/progress"
+check -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/courses/$(head -n 1 "$BENCH/cold-courses.txt")/progress"
 
 # The submit script: every request submits the next unsubmitted attempt, with its owner's token.
 log "signing $LEARNERS tokens"
@@ -127,6 +172,23 @@ end
 LUA
 first=$(head -n 1 "$ATTEMPTS")
 check -X POST -H "Authorization: Bearer ${first#* }" -H 'Content-Type: application/json' -d '{}' "$BASE/api/v1/attempts/${first%% *}/submit"
+cat >"$BENCH/cold.lua" <<LUA
+local courses = {}
+for line in io.lines("$BENCH/cold-courses.txt") do courses[#courses + 1] = line end
+-- The two threads go round the courses half a round apart: a course comes back after ~300 other requests.
+local counter = 0
+function setup(thread)
+  thread:set("first", counter)
+  counter = counter + 1
+end
+function init(args)
+  next_index = first * 150
+end
+function request()
+  next_index = next_index % #courses + 1
+  return wrk.format("GET", "/api/v1/courses/" .. courses[next_index] .. "/progress", { ["Authorization"] = "Bearer $TOKEN" })
+end
+LUA
 cat >"$BENCH/position.lua" <<LUA
 wrk.method = "PUT"
 wrk.body = '{"seconds":137.5}'
@@ -135,21 +197,125 @@ wrk.headers["Authorization"] = "Bearer $TOKEN"
 LUA
 
 WRK=(wrk -t2 -c16 -d"${DURATION}s" --timeout 10s --latency)
+# stack_cpu_ticks: CPU time (clock ticks) used so far by this stack's server processes: nginx,
+# the functions and PostgreSQL, found by the stack's folder in their command line, with their
+# children (workers, backends). Per request, it moves much less than req/s with what else the
+# machine runs (under a heavy other load it still rises: shared caches, a busier kernel).
+stack_cpu_ticks() {
+  local pids
+  pids=$(for p in $(pgrep -f "$BENCH"); do echo "$p"; pgrep -P "$p"; done | sort -u)
+  # shellcheck disable=SC2086
+  (cd /proc && cat $(printf '%s/stat ' $pids) 2>/dev/null) | awk '{sub(/.*\) /, ""); total += $12 + $13} END {print total + 0}'
+}
+TICKS=$(getconf CLK_TCK)
 row() {
-  local name="$1" out
+  local name="$1" out before after requests
   shift
+  before=$(stack_cpu_ticks)
   out=$("${WRK[@]}" "$@")
-  printf '| %-52s | %9s | %9s | %9s |%s\n' "$name" "$(printf '%s\n' "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}')" \
-    "$(wrk_field "$out" 50%)" "$(wrk_field "$out" 99%)" "$(wrk_problems "$out")"
+  after=$(stack_cpu_ticks)
+  requests=$(printf '%s\n' "$out" | awk '/requests in/ {print $1}')
+  printf '| %-52s | %9s | %9s | %9s | %9s |%s\n' "$name" "$(printf '%s\n' "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}')" \
+    "$(wrk_field "$out" 50%)" "$(wrk_field "$out" 99%)" \
+    "$(awk -v t=$((after - before)) -v n="$requests" -v hz="$TICKS" 'BEGIN {if (n > 0) printf "%.2fms", t * 1000 / hz / n}')" \
+    "$(wrk_problems "$out")"
 }
 echo
-echo "== through nginx, FastCGI, wrk -t2 -c16 ${DURATION}s per run ($(nproc) cores shared by everything)"
-printf '| %-52s | %9s | %9s | %9s |\n' "request" "req/s" "p50" "p99"
-printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..54})" "-----------" "-----------" "-----------"
+echo "== through nginx, FastCGI, wrk -t2 -c16 ${DURATION}s per run ($(nproc) cores shared by everything; load average $(cut -d' ' -f1 /proc/loadavg) before)"
+echo "(CPU/req: CPU time of this stack's nginx, functions and PostgreSQL per request: steadier than req/s under another load)"
+printf '| %-52s | %9s | %9s | %9s | %9s |\n' "request" "req/s" "p50" "p99" "CPU/req"
+printf '|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..54})" "-----------" "-----------" "-----------" "-----------"
+hot_before=$(psql_ "SELECT n_tup_upd || ' ' || n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'lesson_progress'")
 row "PUT /lessons/{id}/position" -s "$BENCH/position.lua" "$BASE/api/v1/lessons/$LESSON/position"
 row "GET /courses/{id}/progress (200 lessons, half done)" -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/courses/$COURSE/progress"
+row "GET /courses/{id}/progress (10 lessons, half done)" -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/courses/$SMALL/progress"
+row "GET /courses/{id}/progress (200 lessons, cold)" -s "$BENCH/cold.lua" "$BASE/"
 submitted_before=$(psql_ "SELECT count(*) FROM quiz_attempts WHERE submitted_at IS NOT NULL")
 row "POST /attempts/{id}/submit (50 questions)" -s "$BENCH/submit.lua" "$BASE/"
 submitted=$(( $(psql_ "SELECT count(*) FROM quiz_attempts WHERE submitted_at IS NOT NULL") - submitted_before ))
 total=$(wc -l <"$ATTEMPTS")
 echo "(submit: $submitted attempts scored of $total prepared; past them, requests re-read a scored attempt)"
+sleep 1 # the statistics collector reports at most every 0.5 s
+hot_after=$(psql_ "SELECT n_tup_upd || ' ' || n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'lesson_progress'")
+echo "(position saves: $(( ${hot_after#* } - ${hot_before#* } )) of $(( ${hot_after% *} - ${hot_before% *} )) updates of lesson_progress were HOT)"
+
+if [ "${EXPLAIN:-0}" = 1 ]; then
+  FIRST_ATTEMPT=$(psql_ "SELECT id FROM quiz_attempts WHERE submitted_at IS NULL ORDER BY number, user_id LIMIT 1")
+  explain() {
+    echo
+    echo "== EXPLAIN (ANALYZE, BUFFERS): $1"
+    psql_ "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) $2"
+  }
+  explain "position save" "
+    INSERT INTO lesson_progress (user_id, lesson_id, course_id, position_seconds)
+    SELECT '$FIRST', l.id, l.course_id, least(200, l.duration_seconds)
+    FROM lessons l
+    JOIN courses c ON c.id = l.course_id AND c.status IN ('published', 'unpublished', 'archived')
+    JOIN enrollments e ON e.course_id = l.course_id AND e.user_id = '$FIRST'
+    WHERE l.id = '$LESSON'
+    ON CONFLICT (user_id, lesson_id) DO UPDATE SET position_seconds = excluded.position_seconds, updated_at = now()"
+  explain "the progress page's per-learner statement (200 lessons, half done; Shared/Learning/CourseProgress.swift)" "
+    WITH head AS (
+        SELECT e.progress_reset_at, cc.completed_at, c.outline_version
+        FROM enrollments e
+        JOIN courses c ON c.id = e.course_id AND c.status IN ('published', 'unpublished', 'archived')
+        LEFT JOIN course_completions cc ON cc.user_id = e.user_id AND cc.course_id = e.course_id
+        WHERE e.user_id = '$FIRST' AND e.course_id = '$COURSE'
+    )
+    SELECT 0 AS part, 'course' AS kind, NULL::uuid AS id, h.outline_version AS number, NULL::int AS points, h.completed_at AS time,
+           NULL::text AS status, NULL::boolean AS flag
+    FROM head h
+    UNION ALL
+    SELECT 1, 'lesson', p.lesson_id, p.position_seconds, NULL, p.completed_at, NULL,
+           p.completed_at IS NULL AND p.updated_at = max(p.updated_at) FILTER (WHERE p.completed_at IS NULL) OVER ()
+    FROM lesson_progress p
+    WHERE p.user_id = '$FIRST' AND p.course_id = '$COURSE' AND EXISTS (SELECT 1 FROM head)
+    UNION ALL
+    SELECT 2, 'quiz', q.id, count(*), max(a.score_percent), NULL, NULL,
+           coalesce(bool_or(a.passed AND a.submitted_at > coalesce((SELECT progress_reset_at FROM head), '-infinity')), false)
+    FROM quizzes q JOIN quiz_attempts a ON a.quiz_id = q.id AND a.user_id = '$FIRST'
+    WHERE q.course_id = '$COURSE' AND EXISTS (SELECT 1 FROM head)
+    GROUP BY q.id
+    UNION ALL
+    SELECT 3, 'assignment', s.id, NULL, x.points, NULL, x.status, NULL
+    FROM assignments s
+    JOIN assignment_submissions x ON x.assignment_id = s.id AND x.user_id = '$FIRST' AND x.status IN ('submitted', 'graded')
+    WHERE s.course_id = '$COURSE' AND EXISTS (SELECT 1 FROM head)
+    ORDER BY part"
+  explain "the instructor's learner list, first page of 20 (200 learners, 200 lessons)" "
+    SELECT u.id, p.done, p.required,
+           greatest(e.created_at, e.progress_reset_at,
+                    (SELECT max(lp.updated_at) FROM lesson_progress lp WHERE lp.user_id = e.user_id AND lp.course_id = e.course_id),
+                    (SELECT max(coalesce(a.submitted_at, a.started_at)) FROM quiz_attempts a WHERE a.user_id = e.user_id AND a.course_id = e.course_id),
+                    (SELECT max(x.submitted_at) FROM assignment_submissions x WHERE x.user_id = e.user_id AND x.course_id = e.course_id))
+    FROM enrollments e JOIN users u ON u.id = e.user_id
+    CROSS JOIN LATERAL learner_progress(e.user_id, e.course_id) p
+    LEFT JOIN course_completions cc ON cc.user_id = e.user_id AND cc.course_id = e.course_id
+    WHERE e.course_id = '$COURSE' ORDER BY e.created_at, e.id LIMIT 21"
+  ATTEMPT=$(psql_ "SELECT id FROM quiz_attempts WHERE submitted_at IS NULL ORDER BY number DESC, user_id LIMIT 1")
+  OWNER=$(psql_ "SELECT user_id FROM quiz_attempts WHERE id = '$ATTEMPT'")
+  explain "a submit's scoring statement: 50 answers marked and the attempt scored (Shared/Quizzes/QuizAttempts.swift)" "
+    WITH marked AS (
+        UPDATE quiz_answers SET is_correct = t.correct::boolean, points = t.points::int
+        FROM unnest((SELECT array_agg(question_id::text) FROM quiz_answers WHERE attempt_id = '$ATTEMPT'),
+                    (SELECT array_agg('true'::text) FROM quiz_answers WHERE attempt_id = '$ATTEMPT'),
+                    (SELECT array_agg('2'::text) FROM quiz_answers WHERE attempt_id = '$ATTEMPT')) AS t (question, correct, points)
+        WHERE attempt_id = '$ATTEMPT' AND question_id = t.question::uuid
+    )
+    UPDATE quiz_attempts SET submitted_at = now(), score_points = 80, max_points = 100, score_percent = 80, passed = true
+    WHERE id = '$ATTEMPT'
+    RETURNING submitted_at,
+              EXISTS (SELECT 1 FROM quiz_attempts o
+                      WHERE true AND o.quiz_id = '00000000-0000-4000-8000-0000000000a1' AND o.user_id = '$OWNER' AND o.passed
+                        AND o.id <> '$ATTEMPT') AS ever,
+              EXISTS (SELECT 1 FROM quiz_attempts o
+                      WHERE true AND o.quiz_id = '00000000-0000-4000-8000-0000000000a1' AND o.user_id = '$OWNER' AND o.passed
+                        AND o.id <> '$ATTEMPT'
+                        AND o.submitted_at > coalesce((SELECT e.progress_reset_at FROM enrollments e
+                                                       WHERE e.user_id = '$OWNER' AND e.course_id = '$COURSE'), '-infinity')) AS since_reset"
+  explain "the completion check after a pass (200 lessons, half done)" "
+    SELECT 1 FROM learner_progress('$FIRST', '$COURSE') p
+    WHERE p.required > 0 AND p.done >= p.required
+      AND EXISTS (SELECT 1 FROM enrollments WHERE user_id = '$FIRST' AND course_id = '$COURSE')
+      AND NOT EXISTS (SELECT 1 FROM course_completions WHERE user_id = '$FIRST' AND course_id = '$COURSE')"
+fi
