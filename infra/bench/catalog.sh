@@ -251,8 +251,8 @@ MIX="$BENCH/queries.txt"
 psql_ "SELECT '/api/v1/courses?q=' || word || (ARRAY['', '&sort=newest', '&level=beginner', '&sort=popular', '&language=en'])[1 + (n % 5)]
        FROM (SELECT word, row_number() OVER (ORDER BY md5(word)) AS n FROM bench_words) w ORDER BY md5(word || n) LIMIT 5000" >"$MIX"
 if part mix; then
-  sed "s|^|url = \"$BASE|; s|\$|\"|" "$MIX" >"$BENCH/mix.curl"
-  curl -sS -K "$BENCH/mix.curl" -o /dev/null -w '%{time_total} %{http_code} %{url_effective}\n' | sort -n >"$BENCH/mix.times"
+  sed "s|^|url = \"$BASE|; s|\$|\"\noutput = \"/dev/null\"|" "$MIX" >"$BENCH/mix.curl"
+  curl -sS -K "$BENCH/mix.curl" -w '%{time_total} %{http_code} %{url_effective}\n' | sort -n >"$BENCH/mix.times"
   echo
   echo "== each of $(wc -l <"$MIX") distinct queries once, one at a time (cache off): seconds per request"
   awk '{t[NR] = $1; if ($2 != 200) bad++} END {
