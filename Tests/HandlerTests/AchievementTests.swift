@@ -143,6 +143,7 @@ struct XPFixture {
     }
 
     @Test func xpBadgesAndTheProfileShowWhatWasEarned() throws {
+        awayFromPeriodBoundary()
         let fixture = try XPFixture()
         let now = isoTime(unixTime())
         try fixture.award("lesson_complete", "lesson:p1", at: now)

@@ -588,6 +588,7 @@ import Worker
 
     /// The ledger balances against orders and refunds, and instructors see only their own.
     @Test func earningsBalanceAgainstOrdersAndRefunds() throws {
+        awayFromPeriodBoundary()
         let db = try TestEnvironment.connect()
         let fake = try FakePayments()
         let config = try config(fake, ["PLATFORM_FEE_PERCENT": "25"])

@@ -49,6 +49,7 @@ import Testing
     }
 
     @Test func tiesShareARankAndTheNextRankSkips() throws {
+        awayFromPeriodBoundary()
         let db = try TestEnvironment.connect()
         let courseId = try course(db)
         let now = isoTime(unixTime())
@@ -86,6 +87,7 @@ import Testing
     }
 
     @Test func optedOutSuspendedAndDeletedUsersNeverAppear() throws {
+        awayFromPeriodBoundary()
         let db = try TestEnvironment.connect()
         let courseId = try course(db)
         let now = isoTime(unixTime())
@@ -154,6 +156,7 @@ import Testing
     }
 
     @Test func pagesWalkTheWholeOrderThroughTies() throws {
+        awayFromPeriodBoundary()
         let db = try TestEnvironment.connect()
         let courseId = try course(db)
         let now = isoTime(unixTime())
@@ -200,6 +203,7 @@ import Testing
     }
 
     @Test func refusesBadParametersAndHiddenCourses() throws {
+        awayFromPeriodBoundary()
         let db = try TestEnvironment.connect()
         for query in [
             "period=day", "period=week&at=2026-11", "period=month&at=2026-W48", "course=abc", "limit=0", "limit=101", "cursor=zzz",
