@@ -39,17 +39,7 @@ PARTS=" ${LMS_BENCH_PARTS:-table explain mix cache} "
 part() { [[ "$PARTS" == *" $1 "* ]]; }
 start_postgres
 # What each request costs the database, and the plans of the statements it runs.
-cat >>"$STACK/pg/postgresql.conf" <<CONF
-shared_preload_libraries = 'pg_stat_statements,auto_explain'
-pg_stat_statements.track_planning = on
-auto_explain.log_min_duration = 0
-auto_explain.log_analyze = on
-auto_explain.log_buffers = on
-auto_explain.log_nested_statements = off
-auto_explain.sample_rate = 0
-CONF
-stop_postgres
-start_postgres
+load_statement_tools
 start_pgbouncer
 lmsctl migrate >/dev/null
 psql_() { as_service "$(pg_bin)/psql" "$DATABASE_URL" -v ON_ERROR_STOP=1 -Atc "$1"; }
@@ -218,29 +208,13 @@ if part table; then
 fi
 
 # --- EXPLAIN --------------------------------------------------------------------------------
-# The plans of the statements one request runs, as the handler ran them (its values, its
-# plans): auto_explain logs EXPLAIN (ANALYZE, BUFFERS) of every statement while sample_rate
-# is 1, for this one request; the servers' sessions pick the setting up at their next statement.
-explain_request() {
-  local name="$1" path="$2" log="$STACK/log/postgresql.log" start
-  start=$(stat -c %s "$log")
-  psql_ "ALTER SYSTEM SET auto_explain.sample_rate = 1" >/dev/null && psql_ "SELECT pg_reload_conf()" >/dev/null
-  sleep 0.5
-  curl -fsS -o /dev/null "$BASE$path"
-  psql_ "ALTER SYSTEM SET auto_explain.sample_rate = 0" >/dev/null && psql_ "SELECT pg_reload_conf()" >/dev/null
-  sleep 0.5
-  echo
-  echo "== plans of one request: $name ($path)"
-  tail -c +"$((start + 1))" "$log" | grep -v -e "parameter \"auto_explain" -e "received SIGHUP" -e "ALTER SYSTEM" -e "pg_reload_conf" |
-    sed -e 's/^[0-9-]* [0-9:.]* UTC \[[0-9]*\] LOG:  //' | grep -v '^\s*$' | grep -v 'pg_stat_statements'
-}
 if part explain; then
-  explain_request "top word ($TOP)" "$S$(q "$TOP")"
-  explain_request "four words" "$S$(q "$MID $HALF $QUARTER $TOP")"
-  explain_request "narrow: 2 words + level + language" "$S$NARROW"
-  explain_request "typo ($TYPO)" "$S$(q "$TYPO")"
-  explain_request "mid word, sort=newest" "$S$(q "$MID")&sort=newest"
-  explain_request "browse: category + price_max, popular" "${S}category=$CATEGORY&price_max=$PRICE_MAX&sort=popular"
+  explain_request "top word ($TOP)" "$BASE$S$(q "$TOP")"
+  explain_request "four words" "$BASE$S$(q "$MID $HALF $QUARTER $TOP")"
+  explain_request "narrow: 2 words + level + language" "$BASE$S$NARROW"
+  explain_request "typo ($TYPO)" "$BASE$S$(q "$TYPO")"
+  explain_request "mid word, sort=newest" "$BASE$S$(q "$MID")&sort=newest"
+  explain_request "browse: category + price_max, popular" "$BASE${S}category=$CATEGORY&price_max=$PRICE_MAX&sort=popular"
 fi
 
 # --- Every query of a mix, once -----------------------------------------------------------

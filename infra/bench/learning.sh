@@ -9,9 +9,10 @@
 #   - POST /api/v1/attempts/{id}/submit of a 50-question quiz (every question kind), each
 #     request scoring a fresh attempt whose 50 answers were saved beforehand: req/s, p50, p99.
 # The data is made with SQL (200 learners, 40 unsubmitted attempts each); tokens are signed
-# here with the stack's JWT secret. Prints figures; asserts nothing. With EXPLAIN=1 it also
-# prints EXPLAIN (ANALYZE, BUFFERS) of the position save, the progress page's per-learner
-# statement and the instructor's learner list, and how many position saves were HOT updates.
+# here with the stack's JWT secret. Prints figures; asserts nothing. It also prints how many
+# position saves were HOT updates. With EXPLAIN=1, the plans of the statements that one
+# request of each kind really ran (auto_explain: EXPLAIN ANALYZE with buffers): the position
+# save, the progress page warm and cold, the instructor's learner list and a submit.
 # Usage: [EXPLAIN=1] infra/bench/learning.sh [seconds per run]
 source "$(dirname "$0")/../scripts/lib.sh"
 cd "$LMS_ROOT"
@@ -30,6 +31,7 @@ chmod 0755 "$BENCH"
 stack_init "$BENCH"
 trap 'stop_instance main || true; stop_postgres || true; rm -rf "$BENCH"' EXIT
 start_postgres
+[ "${EXPLAIN:-0}" = 1 ] && load_statement_tools
 start_pgbouncer
 lmsctl migrate >/dev/null
 SECRET="$(head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n')"
@@ -119,13 +121,13 @@ WHERE r.n <= 101;
 ANALYZE;"
 psql_ "SELECT id FROM courses WHERE title LIKE 'Cold course %' ORDER BY id" >"$BENCH/cold-courses.txt"
 
-# token USER_ID: an access token signed as the functions check it (HS256, ver 0, one hour).
+# token USER_ID [ROLE]: an access token signed as the functions check it (HS256, ver 0, one hour).
 b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
 token() {
   local now header payload signature
   now=$(date +%s)
   header=$(printf '%s' '{"alg":"HS256","typ":"JWT"}' | b64url)
-  payload=$(printf '{"sub":"%s","role":"student","iat":%d,"exp":%d,"ver":0}' "$1" "$now" $((now + 3600)) | b64url)
+  payload=$(printf '{"sub":"%s","role":"%s","iat":%d,"exp":%d,"ver":0}' "$1" "${2:-student}" "$now" $((now + 3600)) | b64url)
   signature=$(printf '%s' "$header.$payload" | openssl dgst -sha256 -hmac "$SECRET" -binary | b64url)
   printf '%s.%s.%s' "$header" "$payload" "$signature"
 }
@@ -240,82 +242,16 @@ hot_after=$(psql_ "SELECT n_tup_upd || ' ' || n_tup_hot_upd FROM pg_stat_user_ta
 echo "(position saves: $(( ${hot_after#* } - ${hot_before#* } )) of $(( ${hot_after% *} - ${hot_before% *} )) updates of lesson_progress were HOT)"
 
 if [ "${EXPLAIN:-0}" = 1 ]; then
-  FIRST_ATTEMPT=$(psql_ "SELECT id FROM quiz_attempts WHERE submitted_at IS NULL ORDER BY number, user_id LIMIT 1")
-  explain() {
-    echo
-    echo "== EXPLAIN (ANALYZE, BUFFERS): $1"
-    psql_ "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) $2"
-  }
-  explain "position save" "
-    INSERT INTO lesson_progress (user_id, lesson_id, course_id, position_seconds)
-    SELECT '$FIRST', l.id, l.course_id, least(200, l.duration_seconds)
-    FROM lessons l
-    JOIN courses c ON c.id = l.course_id AND c.status IN ('published', 'unpublished', 'archived')
-    JOIN enrollments e ON e.course_id = l.course_id AND e.user_id = '$FIRST'
-    WHERE l.id = '$LESSON'
-    ON CONFLICT (user_id, lesson_id) DO UPDATE SET position_seconds = excluded.position_seconds, updated_at = now()"
-  explain "the progress page's per-learner statement (200 lessons, half done; Shared/Learning/CourseProgress.swift)" "
-    WITH head AS (
-        SELECT e.progress_reset_at, cc.completed_at, c.outline_version
-        FROM enrollments e
-        JOIN courses c ON c.id = e.course_id AND c.status IN ('published', 'unpublished', 'archived')
-        LEFT JOIN course_completions cc ON cc.user_id = e.user_id AND cc.course_id = e.course_id
-        WHERE e.user_id = '$FIRST' AND e.course_id = '$COURSE'
-    )
-    SELECT 0 AS part, 'course' AS kind, NULL::uuid AS id, h.outline_version AS number, NULL::int AS points, h.completed_at AS time,
-           NULL::text AS status, NULL::boolean AS flag
-    FROM head h
-    UNION ALL
-    SELECT 1, 'lesson', p.lesson_id, p.position_seconds, NULL, p.completed_at, NULL,
-           p.completed_at IS NULL AND p.updated_at = max(p.updated_at) FILTER (WHERE p.completed_at IS NULL) OVER ()
-    FROM lesson_progress p
-    WHERE p.user_id = '$FIRST' AND p.course_id = '$COURSE' AND EXISTS (SELECT 1 FROM head)
-    UNION ALL
-    SELECT 2, 'quiz', q.id, count(*), max(a.score_percent), NULL, NULL,
-           coalesce(bool_or(a.passed AND a.submitted_at > coalesce((SELECT progress_reset_at FROM head), '-infinity')), false)
-    FROM quizzes q JOIN quiz_attempts a ON a.quiz_id = q.id AND a.user_id = '$FIRST'
-    WHERE q.course_id = '$COURSE' AND EXISTS (SELECT 1 FROM head)
-    GROUP BY q.id
-    UNION ALL
-    SELECT 3, 'assignment', s.id, NULL, x.points, NULL, x.status, NULL
-    FROM assignments s
-    JOIN assignment_submissions x ON x.assignment_id = s.id AND x.user_id = '$FIRST' AND x.status IN ('submitted', 'graded')
-    WHERE s.course_id = '$COURSE' AND EXISTS (SELECT 1 FROM head)
-    ORDER BY part"
-  explain "the instructor's learner list, first page of 20 (200 learners, 200 lessons)" "
-    SELECT u.id, p.done, p.required,
-           greatest(e.created_at, e.progress_reset_at,
-                    (SELECT max(lp.updated_at) FROM lesson_progress lp WHERE lp.user_id = e.user_id AND lp.course_id = e.course_id),
-                    (SELECT max(coalesce(a.submitted_at, a.started_at)) FROM quiz_attempts a WHERE a.user_id = e.user_id AND a.course_id = e.course_id),
-                    (SELECT max(x.submitted_at) FROM assignment_submissions x WHERE x.user_id = e.user_id AND x.course_id = e.course_id))
-    FROM enrollments e JOIN users u ON u.id = e.user_id
-    CROSS JOIN LATERAL learner_progress(e.user_id, e.course_id) p
-    LEFT JOIN course_completions cc ON cc.user_id = e.user_id AND cc.course_id = e.course_id
-    WHERE e.course_id = '$COURSE' ORDER BY e.created_at, e.id LIMIT 21"
-  ATTEMPT=$(psql_ "SELECT id FROM quiz_attempts WHERE submitted_at IS NULL ORDER BY number DESC, user_id LIMIT 1")
-  OWNER=$(psql_ "SELECT user_id FROM quiz_attempts WHERE id = '$ATTEMPT'")
-  explain "a submit's scoring statement: 50 answers marked and the attempt scored (Shared/Quizzes/QuizAttempts.swift)" "
-    WITH marked AS (
-        UPDATE quiz_answers SET is_correct = t.correct::boolean, points = t.points::int
-        FROM unnest((SELECT array_agg(question_id::text) FROM quiz_answers WHERE attempt_id = '$ATTEMPT'),
-                    (SELECT array_agg('true'::text) FROM quiz_answers WHERE attempt_id = '$ATTEMPT'),
-                    (SELECT array_agg('2'::text) FROM quiz_answers WHERE attempt_id = '$ATTEMPT')) AS t (question, correct, points)
-        WHERE attempt_id = '$ATTEMPT' AND question_id = t.question::uuid
-    )
-    UPDATE quiz_attempts SET submitted_at = now(), score_points = 80, max_points = 100, score_percent = 80, passed = true
-    WHERE id = '$ATTEMPT'
-    RETURNING submitted_at,
-              EXISTS (SELECT 1 FROM quiz_attempts o
-                      WHERE true AND o.quiz_id = '00000000-0000-4000-8000-0000000000a1' AND o.user_id = '$OWNER' AND o.passed
-                        AND o.id <> '$ATTEMPT') AS ever,
-              EXISTS (SELECT 1 FROM quiz_attempts o
-                      WHERE true AND o.quiz_id = '00000000-0000-4000-8000-0000000000a1' AND o.user_id = '$OWNER' AND o.passed
-                        AND o.id <> '$ATTEMPT'
-                        AND o.submitted_at > coalesce((SELECT e.progress_reset_at FROM enrollments e
-                                                       WHERE e.user_id = '$OWNER' AND e.course_id = '$COURSE'), '-infinity')) AS since_reset"
-  explain "the completion check after a pass (200 lessons, half done)" "
-    SELECT 1 FROM learner_progress('$FIRST', '$COURSE') p
-    WHERE p.required > 0 AND p.done >= p.required
-      AND EXISTS (SELECT 1 FROM enrollments WHERE user_id = '$FIRST' AND course_id = '$COURSE')
-      AND NOT EXISTS (SELECT 1 FROM course_completions WHERE user_id = '$FIRST' AND course_id = '$COURSE')"
+  TEACHER=$(psql_ "SELECT id FROM users WHERE email = 'teacher@bench.test'")
+  read -r OWNER ATTEMPT < <(psql_ "SELECT user_id || ' ' || id FROM quiz_attempts WHERE submitted_at IS NULL ORDER BY number DESC, user_id LIMIT 1")
+  explain_request "position save" -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"seconds":42}' \
+    "$BASE/api/v1/lessons/$LESSON/position"
+  explain_request "progress page, 200 lessons half done (outline kept by the process, if this one has it)" -H "Authorization: Bearer $TOKEN" \
+    "$BASE/api/v1/courses/$COURSE/progress"
+  explain_request "progress page, a course whose outline the process has not kept" -H "Authorization: Bearer $TOKEN" \
+    "$BASE/api/v1/courses/$(sed -n 7p "$BENCH/cold-courses.txt")/progress"
+  explain_request "the instructor's learner list, first page of 20 (200 learners, 200 lessons)" \
+    -H "Authorization: Bearer $(token "$TEACHER" instructor)" "$BASE/api/v1/instructor/courses/$COURSE/learners?limit=20"
+  explain_request "a submit of 50 answers" -X POST -H "Authorization: Bearer $(token "$OWNER")" -H 'Content-Type: application/json' \
+    -d '{}' "$BASE/api/v1/attempts/$ATTEMPT/submit"
 fi

@@ -418,6 +418,42 @@ stop_postgres() {
   fi
 }
 
+# load_statement_tools: restarts the stack's PostgreSQL with pg_stat_statements and auto_explain
+# loaded (auto_explain logs nothing until explain_request turns it on), for the benchmarks.
+load_statement_tools() {
+  cat >>"$STACK/pg/postgresql.conf" <<CONF
+shared_preload_libraries = 'pg_stat_statements,auto_explain'
+pg_stat_statements.track_planning = on
+auto_explain.log_min_duration = 0
+auto_explain.log_analyze = on
+auto_explain.log_buffers = on
+auto_explain.log_nested_statements = off
+auto_explain.sample_rate = 0
+CONF
+  stop_postgres
+  start_postgres
+}
+
+# explain_request NAME CURL_ARGS...: the plans of the statements one request runs, as the
+# handler ran them (its values, its plans): auto_explain logs EXPLAIN (ANALYZE, BUFFERS) of
+# every statement while sample_rate is 1, for this one request; the servers' sessions pick the
+# setting up at their next statement. Needs load_statement_tools.
+explain_request() {
+  local name="$1" log="$STACK/log/postgresql.log" start
+  shift
+  local sql=(as_service "$(pg_bin)/psql" "$DATABASE_URL" -qAtc)
+  start=$(stat -c %s "$log")
+  "${sql[@]}" "ALTER SYSTEM SET auto_explain.sample_rate = 1" >/dev/null && "${sql[@]}" "SELECT pg_reload_conf()" >/dev/null
+  sleep 0.5
+  curl -fsS -o /dev/null "$@" || echo "(the request failed: $*)"
+  "${sql[@]}" "ALTER SYSTEM SET auto_explain.sample_rate = 0" >/dev/null && "${sql[@]}" "SELECT pg_reload_conf()" >/dev/null
+  sleep 0.5
+  echo
+  echo "== plans of one request: $name (${*: -1})"
+  tail -c +"$((start + 1))" "$log" | grep -v -e "parameter \"auto_explain" -e "received SIGHUP" -e "ALTER SYSTEM" -e "pg_reload_conf" |
+    sed -e 's/^[0-9-]* [0-9:.]* UTC \[[0-9]*\] LOG:  //' | grep -v '^\s*$' | grep -v 'pg_stat_statements'
+}
+
 # stop_pid FILE: SIGTERM every pid in the file, then SIGKILL what is left after 5 s.
 stop_pid() {
   [ -f "$1" ] || return 0
