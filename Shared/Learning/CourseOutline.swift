@@ -1,6 +1,5 @@
 import Core
 import Database
-import Synchronization
 
 /// A course's outline as the progress page shows it: modules in order with their lessons,
 /// quizzes and assignments, each item's fixed fields already written as JSON around the holes
@@ -126,39 +125,4 @@ struct CourseOutline: Sendable {
     private static func json(_ text: String) throws -> String { String(decoding: try encodeJSON(text), as: UTF8.self) }
     private static func number(_ value: Int?) -> String { value.map(String.init) ?? "null" }
     private static func bytes(_ parts: String...) -> [UInt8] { Array(parts.joined().utf8) }
-}
-
-/// The outlines this process has built, one version per course, the least recently used dropped
-/// past `capacity` courses. Only outlines are kept, never a learner's state; an entry is used
-/// only when its version is the one the request's own statement read for that course.
-enum CourseOutlineCache {
-    static let capacity = 100
-
-    private struct Store {
-        var entries: [String: (outline: CourseOutline, used: UInt64)] = [:]
-        var clock: UInt64 = 0
-    }
-
-    private static let store = Mutex(Store())
-
-    static func outline(courseId: String) -> CourseOutline? {
-        store.withLock { store in
-            guard let entry = store.entries[courseId] else { return nil }
-            store.clock += 1
-            store.entries[courseId]?.used = store.clock
-            return entry.outline
-        }
-    }
-
-    static func keep(_ outline: CourseOutline) {
-        store.withLock { store in
-            store.clock += 1
-            if store.entries[outline.courseId] == nil, store.entries.count >= capacity,
-                let oldest = store.entries.min(by: { $0.value.used < $1.value.used })?.key
-            {
-                store.entries[oldest] = nil
-            }
-            store.entries[outline.courseId] = (outline, store.clock)
-        }
-    }
 }

@@ -12,10 +12,15 @@ public enum GetCourseProgress {
         .get, "/api/v1/courses/{id}/progress", access: .signedIn, mode: .fastcgi, processes: 2, handle)
 
     /// One statement reads the caller's own rows and the outline's version; the outline (the same
-    /// for every learner) comes from this process's `CourseOutlineCache` when it has that version,
+    /// for every learner) comes from this process's `outlines` when it has that version,
     /// else it is read and kept. The page is written here from the two (`CourseProgressPage`),
     /// keys sorted as `encodeJSON` sorts them: building it in SQL cost about 1 ms of the
     /// server's time per request for a 200-lesson course, this a small fraction of that.
+    /// The outlines this process has built, one version per course, the oldest dropped past 100
+    /// courses. Only outlines are kept, never a learner's state; one is used only when its version
+    /// is the one the request's own statement read for that course.
+    static let outlines = ProcessCache<CourseOutline>(capacity: 100)
+
     public static func handle(_ context: Context) throws -> Response {
         let caller = try context.user()
         let courseId = try context.request.parameter("id")
@@ -25,10 +30,10 @@ public enum GetCourseProgress {
             _ = try LearnerAccess.enrolled(db, courseId: courseId, caller: caller)
             throw APIError.notFound("Course")
         }
-        var outline = CourseOutlineCache.outline(courseId: courseId)
+        var outline = outlines.value(courseId)?.value
         if outline?.version != learner.outlineVersion {
             let fresh = try CourseOutline.load(db, courseId: courseId)
-            CourseOutlineCache.keep(fresh)
+            outlines.keep(courseId, fresh)
             outline = fresh
             // An edit committed between the two reads: read the learner's rows again, once.
             if fresh.version != learner.outlineVersion, let again = try LearnerProgress.load(db, user: caller.id, course: courseId) {
@@ -39,7 +44,8 @@ public enum GetCourseProgress {
         var (page, due) = CourseProgressPage.write(outline, learner)
         // Everything done but no completion: the write that finished the course made none (its
         // process died right after its commit, or it was a re-pass after a missed check). The
-        // check makes it now (exactly once: its own row is unique), and the page says so.
+        // check makes it now (exactly once: its own row is unique), and the page, read again
+        // (rare), says so as every later page will.
         if due, try CourseCompletion.check(context, userId: caller.id, courseId: courseId) != nil,
             let again = try LearnerProgress.load(db, user: caller.id, course: courseId)
         {
@@ -257,6 +263,11 @@ enum CourseProgressPage {
 /// a quiz's attempt limit); graded assignments stay graded; a completion already reached stays.
 public enum ResetCourseProgress {
     public static let endpoint = Endpoint(.post, "/api/v1/courses/{id}/progress/reset", access: .signedIn, body: 1 * KiB, handle)
+
+    /// The outlines this process has built, one version per course, the oldest dropped past 100
+    /// courses. Only outlines are kept, never a learner's state; one is used only when its version
+    /// is the one the request's own statement read for that course.
+    static let outlines = ProcessCache<CourseOutline>(capacity: 100)
 
     public static func handle(_ context: Context) throws -> Response {
         let caller = try context.user()
