@@ -21,6 +21,21 @@ public enum JWT {
             self.exp = exp
             self.ver = ver
         }
+
+        /// The claims of a verified payload, read as `JSONDecoder` would (every claim required,
+        /// numbers whole), through Core's JSON parser: the decoder was a tenth of the CPU time
+        /// of a small authenticated request.
+        init?(json: [UInt8]) {
+            guard let value = try? JSONValue.parse(json), case .string(let sub)? = value["sub"], case .string(let role)? = value["role"],
+                let iat = Claims.whole(value["iat"]), let exp = Claims.whole(value["exp"]), let ver = Claims.whole(value["ver"])
+            else { return nil }
+            self.init(sub: sub, role: role, iat: iat, exp: exp, ver: ver)
+        }
+
+        static func whole(_ value: JSONValue?) -> Int? {
+            guard case .number(let number)? = value, number.rounded() == number, abs(number) < 9e15 else { return nil }
+            return Int(number)
+        }
     }
 
     struct Header: Codable {
@@ -58,7 +73,7 @@ public enum JWT {
         guard Crypto.constantTimeEquals(Crypto.hmacSHA256(key: secret, data: signingInput), signature) else {
             throw .badSignature
         }
-        guard let claims = try? JSONDecoder().decode(Claims.self, from: Data(payloadBytes)) else { throw .malformed }
+        guard let claims = Claims(json: payloadBytes) else { throw .malformed }
         guard claims.exp > now else { throw .expired }
         return claims
     }

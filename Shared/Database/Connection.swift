@@ -193,10 +193,7 @@ public final class Connection {
         }
         let rowCount = Int(PQntuples(result))
         let columnCount = Int(PQnfields(result))
-        var columns: [String: Int] = [:]
-        for column in 0..<columnCount {
-            columns[String(cString: PQfname(result, Int32(column)))] = column
-        }
+        let columns = Row.Columns((0..<columnCount).map { String(cString: PQfname(result, Int32($0))) })
         var rows: [Row] = []
         rows.reserveCapacity(rowCount)
         for row in 0..<rowCount {
@@ -206,7 +203,9 @@ public final class Connection {
                 if PQgetisnull(result, Int32(row), Int32(column)) == 1 {
                     values.append(nil)
                 } else {
-                    values.append(String(cString: PQgetvalue(result, Int32(row), Int32(column))))
+                    let length = Int(PQgetlength(result, Int32(row), Int32(column)))
+                    let bytes = UnsafeRawBufferPointer(start: PQgetvalue(result, Int32(row), Int32(column)), count: length)
+                    values.append(String(decoding: bytes.bindMemory(to: UInt8.self), as: UTF8.self))
                 }
             }
             rows.append(Row(columns: columns, values: values))

@@ -72,20 +72,19 @@ enum DemoLearning {
             let id = try db.query(
                 """
                 INSERT INTO quiz_attempts (quiz_id, user_id, course_id, number, layout, started_at, deadline, submitted_at, score_points,
-                                           max_points, score_percent, passed)
+                                           max_points, score_percent, passed, correct_questions)
                 VALUES (\(quiz), \(userId), \(courseId), \(number), \(layout)::jsonb, now() - interval '2 days',
                         now() - interval '2 days' + interval '10 minutes', now() - interval '2 days' + interval '6 minutes',
-                        \(percent * 7 / 100), 7, \(percent), \(percent >= 70))
+                        \(percent * 7 / 100), 7, \(percent), \(percent >= 70),
+                        \(TextArray(questionIds.indices.filter { answers[$0] == right[$0] }.map { questionIds[$0] }))::uuid[])
                 RETURNING id
                 """
             ).one().string("id")
             for (index, question) in questionIds.enumerated() {
-                let correct = answers[index] == right[index]
                 try db.execute(
                     """
-                    INSERT INTO quiz_answers (attempt_id, question_id, answer, saved_at, is_correct, points)
-                    VALUES (\(id), \(question), \(answers[index])::jsonb, now() - interval '2 days', \(correct),
-                            \(correct ? questions[index].points : 0))
+                    INSERT INTO quiz_answers (attempt_id, question_id, answer, saved_at)
+                    VALUES (\(id), \(question), \(answers[index])::jsonb, now() - interval '2 days')
                     """)
             }
         }

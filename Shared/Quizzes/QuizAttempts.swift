@@ -114,35 +114,25 @@ enum AttemptScoring {
     static func score(
         _ db: Connection, _ attempt: AttemptRow, quiz: QuizSettings, questions: [String: QuizQuestion], answers: [String: JSONValue]
     ) throws -> Scored {
-        var ids: [String] = []
-        var marks: [String] = []
-        var points: [String] = []
+        var correctIds: [String] = []
         var earned = 0
         var total = 0
         for item in attempt.layout {
             guard let question = questions[item.question] else { continue }
             total += question.points
-            let answer = answers[item.question]
-            let correct = question.isCorrect(answer)
-            if correct { earned += question.points }
-            if answer != nil {
-                ids.append(item.question)
-                marks.append(correct ? "true" : "false")
-                points.append(String(correct ? question.points : 0))
+            if question.isCorrect(answers[item.question]) {
+                earned += question.points
+                correctIds.append(item.question)
             }
         }
         let percent = total == 0 ? 100 : earned * 100 / total
         let passed = percent >= quiz.passPercent
-        // The marks and the score in one statement.
+        // The score and the marks (the questions answered right) on the attempt, in one statement.
         let row = try db.query(
             """
-            WITH marked AS (
-                UPDATE quiz_answers SET is_correct = t.correct::boolean, points = t.points::int
-                FROM unnest(\(TextArray(ids))::text[], \(TextArray(marks))::text[], \(TextArray(points))::text[]) AS t (question, correct, points)
-                WHERE attempt_id = \(attempt.id) AND question_id = t.question::uuid
-            )
             UPDATE quiz_attempts SET submitted_at = CASE WHEN \(attempt.expired) THEN deadline ELSE now() END,
-                score_points = \(earned), max_points = \(total), score_percent = \(percent), passed = \(passed)
+                score_points = \(earned), max_points = \(total), score_percent = \(percent), passed = \(passed),
+                correct_questions = \(TextArray(correctIds))::uuid[]
             WHERE id = \(attempt.id)
             RETURNING submitted_at, \(fragment: isoTime("submitted_at")) AS occurred_at,
                       -- For a pass only: whether the learner had passed this quiz before, and since the last reset

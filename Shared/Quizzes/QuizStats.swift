@@ -18,13 +18,14 @@ public enum GetQuizStats {
         _ = try LearnerAccess.authored(db, courseId: quiz.courseId, caller: caller)
         let questions = try db.query(
             """
-            SELECT qq.id, qq.position, qq.prompt,
-                   (SELECT count(*)::int FROM quiz_attempts a WHERE a.quiz_id = qq.quiz_id AND a.submitted_at IS NOT NULL) AS attempts,
-                   count(qa.*) FILTER (WHERE qa.is_correct)::int AS correct
-            FROM quiz_questions qq
-            LEFT JOIN quiz_answers qa ON qa.question_id = qq.id AND qa.is_correct IS NOT NULL
+            WITH submitted AS (
+                SELECT correct_questions FROM quiz_attempts WHERE quiz_id = \(id) AND submitted_at IS NOT NULL
+            ), correct AS (
+                SELECT question, count(*)::int AS n FROM submitted, unnest(correct_questions) AS question GROUP BY question
+            )
+            SELECT qq.id, qq.position, qq.prompt, (SELECT count(*)::int FROM submitted) AS attempts, coalesce(c.n, 0) AS correct
+            FROM quiz_questions qq LEFT JOIN correct c ON c.question = qq.id
             WHERE qq.quiz_id = \(id)
-            GROUP BY qq.id
             ORDER BY qq.position
             """
         ).rows.map { row in

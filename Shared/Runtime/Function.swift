@@ -3,6 +3,9 @@ import Database
 
 #if canImport(Glibc)
     import Glibc
+
+    /// glibc's `mallopt`: malloc.h is not in Swift's Glibc module.
+    @_silgen_name("mallopt") private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
 #endif
 
 /// The entry point of every function executable, whose `main.swift` is its route:
@@ -24,6 +27,7 @@ public enum Function {
             // Long-lived: connect straight to PostgreSQL and reuse prepared statements. The
             // supervisor keeps FASTCGI_CHILDREN servers alive and replaces them on SIGHUP (deploys).
             FastCGISupervisor.run(children: config.int("FASTCGI_CHILDREN", default: 1), component: name) {
+                keepFreedMemory()
                 let database = DatabaseSource(url: config["DATABASE_URL"], prepareStatements: true)
                 FastCGIServer(endpoint: endpoint, config: config, database: database, component: name).serve()
             }
@@ -34,6 +38,18 @@ public enum Function {
         let response = respond(to: request, endpoint: endpoint, config: config, database: database, component: name)
         CGI.write(response)
         exit(0)
+    }
+
+    /// A long-lived server frees most of what a request allocated when it answers. glibc's
+    /// defaults then give the top of the heap back to the kernel (brk) and map and unmap larger
+    /// blocks for each request: about 3% of a FastCGI process's CPU time in profiles of the
+    /// progress page. Fixed thresholds keep up to 32 MiB of freed heap for the next request and
+    /// serve blocks under 4 MiB from the heap.
+    static func keepFreedMemory() {
+        #if canImport(Glibc)
+            _ = glibcMallopt(-1, 32 << 20)  // M_TRIM_THRESHOLD (malloc.h)
+            _ = glibcMallopt(-3, 4 << 20)  // M_MMAP_THRESHOLD
+        #endif
     }
 
     /// Routes, authorizes and runs the handler, turning every outcome into a response; also

@@ -48,8 +48,9 @@ import Testing
             ).one().string("id")
             try db.execute(
                 """
-                INSERT INTO quiz_attempts (quiz_id, user_id, course_id, number, layout, submitted_at, score_percent, passed)
-                VALUES (\(quiz), \(ann.id), \(course.id), 1, '[]', now(), 90, true), (\(quiz), \(bob.id), \(course.id), 1, '[]', now(), 10, false)
+                INSERT INTO quiz_attempts (quiz_id, user_id, course_id, number, layout, submitted_at, score_percent, passed, correct_questions)
+                VALUES (\(quiz), \(ann.id), \(course.id), 1, '[]', now(), 90, true, '{}'),
+                       (\(quiz), \(bob.id), \(course.id), 1, '[]', now(), 10, false, '{}')
                 """)
             let assignment = try db.query(
                 """

@@ -193,9 +193,9 @@ import Testing
         func attempt(_ quiz: String, _ number: Int, percent: Int?, submitted: String = "now") throws {
             try db.execute(
                 """
-                INSERT INTO quiz_attempts (quiz_id, user_id, course_id, number, layout, submitted_at, score_percent, passed)
+                INSERT INTO quiz_attempts (quiz_id, user_id, course_id, number, layout, submitted_at, score_percent, passed, correct_questions)
                 VALUES (\(quiz), \(student.id), \(course.id), \(number), '[]', CASE WHEN \(percent)::int IS NULL THEN NULL ELSE \(submitted)::timestamptz END,
-                        \(percent), \(percent)::int >= 60)
+                        \(percent), \(percent)::int >= 60, CASE WHEN \(percent)::int IS NULL THEN NULL ELSE '{}'::uuid[] END)
                 """)
         }
         let before = try quiz(modules[0], "Before", after: lessons[0], max: 3)

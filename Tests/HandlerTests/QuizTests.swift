@@ -255,7 +255,10 @@ import Testing
         #expect(marks[flag]?["answer"] == .bool(false))
         #expect(marks[flag]?["points_awarded"] == .number(0))
         let saved = try db.query(
-            "SELECT count(*)::int AS n, count(*) FILTER (WHERE is_correct)::int AS correct FROM quiz_answers WHERE attempt_id = \(attemptId)"
+            """
+            SELECT count(*)::int AS n, count(*) FILTER (WHERE qa.question_id = ANY (a.correct_questions))::int AS correct
+            FROM quiz_answers qa JOIN quiz_attempts a ON a.id = qa.attempt_id WHERE qa.attempt_id = \(attemptId)
+            """
         ).one()
         #expect(try saved.int("n") == 3)
         #expect(try saved.int("correct") == 2)

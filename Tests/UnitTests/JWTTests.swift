@@ -1,7 +1,8 @@
-import Auth
 import Core
 import Crypto
 import Testing
+
+@testable import Auth
 
 @Suite struct JWTTests {
     let secret = Array("an-example-secret-of-at-least-32-bytes!!".utf8)
@@ -40,6 +41,28 @@ import Testing
     @Test func refusesWrongSecret() {
         let token = JWT.sign(claims, secret: Array("a-different-secret-of-32-bytes-or-more".utf8))
         #expect(throws: JWT.Failure.badSignature) { try JWT.verify(token, secret: secret, now: 1500) }
+    }
+
+    /// A correctly signed payload is still refused unless every claim is there with its type
+    /// (whole numbers), as `JSONDecoder` refused it; unknown claims and escapes are fine.
+    @Test(arguments: [
+        (#"{"sub":"u","role":"student","iat":1000,"exp":2000,"ver":3,"jti":"x"}"#, true),
+        (#"{"sub":"\u0075","role":"student","iat":1000,"exp":2000.0,"ver":3}"#, true),
+        (#"{"sub":"u","role":"student","iat":1000,"exp":2000}"#, false),
+        (#"{"sub":"u","role":"student","iat":1000,"exp":"2000","ver":3}"#, false),
+        (#"{"sub":"u","role":"student","iat":1000,"exp":2000.5,"ver":3}"#, false),
+        (#"{"sub":1,"role":"student","iat":1000,"exp":2000,"ver":3}"#, false),
+        (#"["u","student",1000,2000,3]"#, false),
+        (#"{"sub":"u","role":"student","iat":1000,"exp":2000,"ver":3"#, false),
+    ])
+    func readsSignedClaimsStrictly(payload: String, valid: Bool) throws {
+        let input = JWT.headerSegment + "." + Base64URL.encode(Array(payload.utf8))
+        let token = input + "." + Base64URL.encode(Crypto.hmacSHA256(key: secret, data: Array(input.utf8)))
+        if valid {
+            #expect(try JWT.verify(token, secret: secret, now: 1500) == JWT.Claims(sub: "u", role: "student", iat: 1000, exp: 2000, ver: 3))
+        } else {
+            #expect(throws: JWT.Failure.malformed) { try JWT.verify(token, secret: secret, now: 1500) }
+        }
     }
 
     @Test(arguments: ["", "abc", "a.b", "a.b.c.d", "!!!.???.***", "eyJ.eyJ.sig"])
