@@ -256,17 +256,17 @@ struct AttemptResult: Encodable, Sendable {
     }
 
     /// The bytes `encodeJSON(results)` writes (keys sorted; `correct_answer` left out when nil),
-    /// with only the answers themselves going through `encodeJSON`.
+    /// the answers and keys written by `JSONValue.writeJSON`.
     static func write(_ results: [QuestionResult]) throws -> RawJSON {
         var out: [UInt8] = [UInt8(ascii: "[")]
         out.reserveCapacity(160 * results.count + 2)
         for (index, result) in results.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             out.append(contentsOf: #"{"answer":"#.utf8)
-            if let answer = result.answer { out += try encodeJSON(answer) } else { out.append(contentsOf: "null".utf8) }
+            if let answer = result.answer { try answer.writeJSON(to: &out) } else { out.append(contentsOf: "null".utf8) }
             if let correct = result.correctAnswer {
                 out.append(contentsOf: #","correct_answer":"#.utf8)
-                out += try encodeJSON(correct)
+                try correct.writeJSON(to: &out)
             }
             out.append(contentsOf: #","is_correct":"#.utf8)
             out.append(contentsOf: String(result.isCorrect).utf8)
@@ -507,7 +507,7 @@ public enum SaveQuizAnswers {
 /// in time is scored. A pass may complete the course.
 public enum SubmitQuizAttempt {
     public static let endpoint = Endpoint(
-        .post, "/api/v1/attempts/{id}/submit", access: .signedIn, mode: .fastcgi, processes: 2, body: 256 * KiB, handle)
+        .post, "/api/v1/attempts/{id}/submit", access: .signedIn, mode: .fastcgi, processes: 4, body: 256 * KiB, handle)
 
     public static func handle(_ context: Context) throws -> Response {
         let caller = try context.user()

@@ -53,6 +53,22 @@ import Testing
         #expect(try ours(Response.ok(Sample()).body) == foundation(Response.ok(Sample()).body))
     }
 
+    @Test func jsonValuesWriteWhatTheEncoderWrites() throws {
+        let values: [JSONValue] = [
+            .null, .bool(true), .number(0), .number(-0.0), .number(42), .number(-7), .number(2.5), .number(1e21), .number(9e15),
+            .number(0.1), .string(""), .string("Quote \" backslash \\ tab \t nl \n bell \u{7} é 日本 🎓 </script>"),
+            .array([]), .object([:]), .array([.number(1), .array([.string("a")]), .object(["k": .null])]),
+            .object(["b": .number(1), "a": .string("x"), "B": .bool(false), "é": .null, "ab": .array([.number(3)]), "aB": .object([:])]),
+        ]
+        for value in values {
+            var out: [UInt8] = []
+            try value.writeJSON(to: &out)
+            #expect(String(decoding: out, as: UTF8.self) == (try ours(value)))
+        }
+        var out: [UInt8] = []
+        #expect(throws: (any Error).self) { try JSONValue.number(.nan).writeJSON(to: &out) }
+    }
+
     @Test func responsesUseIt() throws {
         let response = Response.ok(Sample(), message: "Fine")
         let text = String(decoding: response.body, as: UTF8.self)

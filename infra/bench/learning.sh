@@ -18,7 +18,7 @@ source "$(dirname "$0")/../scripts/lib.sh"
 cd "$LMS_ROOT"
 DURATION="${1:-10}"
 LEARNERS=200
-ATTEMPTS_PER_LEARNER=40
+ATTEMPTS_PER_LEARNER="${LMS_BENCH_ATTEMPTS:-40}"
 
 install_packages wrk openssl
 fetch_pg_static
