@@ -5,8 +5,11 @@ import Core
 #endif
 
 /// FastCGI 1.0 Responder on the listening socket found on fd 0 (spawn-fcgi, systemd socket
-/// activation, mod_fcgid). Requests are served one at a time; idle keep-alive connections
-/// wait in `poll` beside the listening socket so one process can hold several of them.
+/// activation, mod_fcgid). Requests are served one at a time. A process accepts one connection
+/// at a time, and only when it has answered what its open connections sent: the processes of a
+/// function share the listening socket's queue, so the next request goes to whichever is free
+/// (nginx opens a connection per request). Idle keep-alive connections, which other web servers
+/// may hold, wait in `poll` beside the listening socket.
 /// A malformed or truncated record drops that connection only.
 final class FastCGIServer {
     enum RecordType: UInt8 {
@@ -65,22 +68,21 @@ final class FastCGIServer {
                 if fastCGIStopRequested != 0 { break }
             }
             connections.removeAll { closed.contains($0) }
-            if fds[0].revents & Int16(POLLIN) != 0 { acceptAll() }
+            if fds[0].revents & Int16(POLLIN) != 0 { acceptOne() }
         }
         connections.forEach { close($0) }
         Logger(component: component).info("fastcgi stopped", [("pid", .int(Int(getpid())))])
     }
 
-    private func acceptAll() {
-        while true {
-            let fd = accept(0, nil, nil)
-            if fd < 0 { return }  // EAGAIN: another process took it, or nothing left
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            var timeout = timeval(tv_sec: FastCGIServer.readTimeoutSeconds, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            connections.append(fd)
-        }
+    /// Takes one waiting connection, if another process has not taken it first (EAGAIN).
+    private func acceptOne() {
+        let fd = accept(0, nil, nil)
+        if fd < 0 { return }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        var timeout = timeval(tv_sec: FastCGIServer.readTimeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        connections.append(fd)
     }
 
     /// Reads one request from `fd`, answers it, and says whether to keep the connection.
