@@ -514,12 +514,12 @@ public enum SubmitQuizAttempt {
         let id = try context.request.parameter("id")
         let body = try context.request.optionalJSON()
         let (result, mayComplete, courseId): (AttemptResult, Bool, String) = try context.transaction { db in
-            let (attempt, quiz) = try attemptWithQuiz(db, id: id, caller: caller)
+            let (attempt, quiz, locked) = try attemptWithQuiz(db, id: id, caller: caller)
             if attempt.submittedAt != nil {
                 return (try AttemptResult.load(db, attemptId: id, quiz: quiz), false, attempt.courseId)
             }
-            let (questions, saved) = try AttemptScoring.questionsAndAnswers(db, quizId: quiz.id, attemptId: id)
-            var answers = saved
+            let questions = try QuestionSets.questions(db, quizId: quiz.id, version: locked.version)
+            var answers = locked.answers
             let sent = try answerInput(body, attempt: attempt, questions: questions, required: false)
             if !attempt.expired && !sent.isEmpty {
                 try saveAnswers(db, attemptId: id, sent)
@@ -539,14 +539,24 @@ public enum SubmitQuizAttempt {
         return response
     }
 
-    /// The caller's attempt, locked, with its quiz and the enrollment check, in one statement;
-    /// refused as `AttemptRow.load` (404) and then `QuizSettings.load(_:id:learner:courseId:)` refuse.
-    static func attemptWithQuiz(_ db: Connection, id: String, caller: Caller) throws -> (AttemptRow, QuizSettings) {
+    /// What the lock statement also reads: the quiz's version (its `updated_at`, for
+    /// `QuestionSets`) and the answers saved so far, by question.
+    struct Locked {
+        var version: String
+        var answers: [String: JSONValue]
+    }
+
+    /// The caller's attempt, locked, with its quiz, the enrollment check and the saved answers,
+    /// in one statement; refused as `AttemptRow.load` (404) and then
+    /// `QuizSettings.load(_:id:learner:courseId:)` refuse.
+    static func attemptWithQuiz(_ db: Connection, id: String, caller: Caller) throws -> (AttemptRow, QuizSettings, Locked) {
         guard isUUID(id) else { throw APIError.notFound("Attempt") }
         let row = try db.query(
             """
             SELECT \(fragment: AttemptRow.columns), \(fragment: QuizSettings.prefixedColumns),
-                   \(fragment: LearnerAccess.learns(user: caller.id, courseColumn: "a.course_id")) AS learns
+                   \(fragment: LearnerAccess.learns(user: caller.id, courseColumn: "a.course_id")) AS learns,
+                   q.updated_at::text AS q_version,
+                   (SELECT jsonb_object_agg(qa.question_id, qa.answer)::text FROM quiz_answers qa WHERE qa.attempt_id = a.id) AS saved
             FROM quiz_attempts a JOIN quizzes q ON q.id = a.quiz_id
             WHERE a.id = \(id)
             FOR UPDATE OF a
@@ -558,6 +568,36 @@ public enum SubmitQuizAttempt {
             _ = try LearnerAccess.enrolled(db, courseId: attempt.courseId, caller: caller)
             throw LearnerAccess.enrollmentRequired
         }
-        return (attempt, try QuizSettings(row, prefix: "q_"))
+        var answers: [String: JSONValue] = [:]
+        if let saved = try row.optionalString("saved") {
+            guard case .object(let fields) = try StoredJSON.parse(saved) else {
+                throw DatabaseError(.decoding, message: "saved answers are not an object")
+            }
+            answers = fields
+        }
+        return (attempt, try QuizSettings(row, prefix: "q_"), Locked(version: try row.string("q_version"), answers: answers))
+    }
+}
+
+/// The questions (with their keys) of the quizzes this process has scored, by quiz and version.
+/// A quiz's questions cannot change once it has attempts (`UpdateQuiz` refuses with 409), and
+/// only attempts are scored, so a set stays right; the version (the quiz's `updated_at`, moved
+/// by every edit) is checked as well, so a set read before an edit is never used after it.
+/// Reading and parsing 50 questions with their options and keys was about a tenth of a submit.
+enum QuestionSets {
+    struct Entry: Sendable {
+        var version: String
+        var questions: [String: QuizQuestion]
+    }
+
+    static let kept = ProcessCache<Entry>(capacity: 200, maxBytes: 16 << 20) { entry in
+        entry.questions.values.reduce(0) { $0 + 200 + $1.prompt.utf8.count + $1.options.reduce(0) { $0 + 32 + $1.utf8.count } }
+    }
+
+    static func questions(_ db: Connection, quizId: String, version: String) throws -> [String: QuizQuestion] {
+        if let entry = kept.value(quizId)?.value, entry.version == version { return entry.questions }
+        let questions = try AttemptScoring.questions(db, quizId: quizId)
+        kept.keep(quizId, Entry(version: version, questions: questions))
+        return questions
     }
 }

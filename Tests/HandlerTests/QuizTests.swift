@@ -268,6 +268,37 @@ import Testing
         #expect(again.body == result.body)
     }
 
+    /// A submit scores with the questions this process keeps by quiz version; once every attempt
+    /// is gone the author may change the keys, and the next submit scores with the new ones.
+    @Test func keptQuestionsAreNotUsedAfterAnEdit() throws {
+        let db = try TestEnvironment.connect()
+        let course = try LearningCourse.make(db)
+        let quizId = try #require(try createQuiz(course).data["quiz"]?["id"]?.string)
+        let student = try course.learner(db)
+        let first = try start(quizId, student.accessToken)
+        let firstId = try #require(first.data["id"]?.string)
+        let scored = try submit(firstId, answers(first, right: true), student.accessToken)
+        #expect(scored.data["score_percent"] == .number(100))
+        #expect(QuestionSets.kept.value(quizId) != nil)
+        try db.execute("DELETE FROM quiz_attempts WHERE quiz_id = \(quizId)")
+        // Every key moves: the right answers of before are now all wrong.
+        let moved = #"""
+            [{"kind":"single_choice","prompt":"Capital of France?","options":["Berlin","Paris-KEY-A","Rome"],"correct":0,"points":4},
+             {"kind":"multiple_choice","prompt":"Primes?","options":["2","3","4"],"correct":[2],"points":3},
+             {"kind":"true_false","prompt":"Swift is compiled.","correct":false,"points":2},
+             {"kind":"short_answer","prompt":"Say the word","correct":["other"],"points":1}]
+            """#
+        let edited = try call(
+            UpdateQuiz.endpoint, "PATCH", "/api/v1/quizzes/\(quizId)", json: #"{"questions":\#(moved)}"#,
+            token: course.instructor.accessToken)
+        #expect(edited.status == 200)
+        let second = try start(quizId, student.accessToken)
+        let secondId = try #require(second.data["id"]?.string)
+        let rescored = try submit(secondId, answers(second, right: true), student.accessToken)
+        #expect(rescored.status == 200)
+        #expect(rescored.data["score_percent"] == .number(0))
+    }
+
     @Test func theAttemptLimitIsEnforced() throws {
         let db = try TestEnvironment.connect()
         let course = try LearningCourse.make(db)
