@@ -68,10 +68,31 @@ final class FastCGIServer {
                 if fastCGIStopRequested != 0 { break }
             }
             connections.removeAll { closed.contains($0) }
-            if fds[0].revents & Int16(POLLIN) != 0 { acceptOne() }
+            if fastCGIStopRequested == 0, fds[0].revents & Int16(POLLIN) != 0 { acceptOne() }
+        }
+        finishConnectionsInHand()
+        Logger(component: component).info("fastcgi stopped", [("pid", .int(Int(getpid())))])
+    }
+
+    /// On a stop: answers the requests that connections already taken have sent or are sending
+    /// (nginx writes one right after it connects, so closing such a connection unanswered would
+    /// be a 502), waiting at most a second, then closes every connection. Connections still in
+    /// the listening socket's queue are left to the servers that replace this one.
+    private func finishConnectionsInHand() {
+        let deadline = monotonicSeconds() + 1
+        while !connections.isEmpty, monotonicSeconds() < deadline {
+            var fds = connections.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            let ready = poll(&fds, nfds_t(fds.count), 100)
+            if ready == 0 { break }  // only idle kept-alive connections are left
+            if ready < 0 { continue }
+            for entry in fds where entry.revents != 0 {
+                _ = serveOne(on: entry.fd)
+                close(entry.fd)
+                connections.removeAll { $0 == entry.fd }
+            }
         }
         connections.forEach { close($0) }
-        Logger(component: component).info("fastcgi stopped", [("pid", .int(Int(getpid())))])
+        connections = []
     }
 
     /// Takes one waiting connection, if another process has not taken it first (EAGAIN).
