@@ -28,14 +28,15 @@ struct QuizSettings: Encodable, Sendable {
         (SELECT coalesce(sum(points), 0)::int FROM quiz_questions WHERE quiz_id = q.id) AS total_points
         """
 
-    /// `columns` named `q_<column>`, for a statement that also reads another table's `id`.
+    /// `columns` named `q_<column>`, for a statement that also reads another table's `id` (the
+    /// submit's lock statement), except the question count and total points, which are 0: two
+    /// scans of the questions per submit, which scores from the questions themselves.
     static let prefixedColumns: SQL = """
         q.id AS q_id, q.module_id AS q_module_id, q.course_id AS q_course_id, q.title AS q_title,
         q.after_lesson_id AS q_after_lesson_id, q.pass_percent AS q_pass_percent, q.max_attempts AS q_max_attempts,
         q.time_limit_seconds AS q_time_limit_seconds, q.shuffle_questions AS q_shuffle_questions,
         q.shuffle_options AS q_shuffle_options, q.show_answers AS q_show_answers, q.is_required AS q_is_required,
-        (SELECT count(*)::int FROM quiz_questions WHERE quiz_id = q.id) AS q_question_count,
-        (SELECT coalesce(sum(points), 0)::int FROM quiz_questions WHERE quiz_id = q.id) AS q_total_points
+        0 AS q_question_count, 0 AS q_total_points
         """
 
     /// From `columns`, or with `prefix: "q_"` from `prefixedColumns`.
