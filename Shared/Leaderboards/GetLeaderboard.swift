@@ -73,11 +73,30 @@ public enum GetLeaderboard {
         let caller = try context.optionalCaller()
         let db = try context.db()
         let optedOut = try caller?.row.bool("leaderboard_opt_out") ?? false
-        let row = try db.query(
-            page(
-                period: period, board: course ?? globalBoard, course: course, limit: limit, after: after,
-                me: optedOut ? nil : caller?.id)
-        ).one()
+        func read(withPage: Bool) throws -> Row {
+            try db.query(
+                page(
+                    period: period, board: course ?? globalBoard, course: course, limit: limit, after: after,
+                    me: optedOut ? nil : caller?.id, withPage: withPage)
+            ).one()
+        }
+        // A page kept by this process is used while its ranking is still the board's: the
+        // statement then reads only the board's state and the caller's place.
+        let seconds = Double(context.config.int("LEADERBOARD_CACHE_SECONDS", default: 5))
+        let key = [period.kind.rawValue, period.label, course ?? "", String(limit), request.queryValue("cursor") ?? ""]
+            .joined(separator: " ")
+        let kept = seconds > 0 ? pages.value(key).flatMap { $0.age < seconds ? $0.value : nil } : nil
+        var row = try read(withPage: kept == nil)
+        let shown: KeptPage
+        if let kept, try row.optionalString("ranking") == kept.ranking {
+            shown = kept
+        } else {
+            if kept != nil { row = try read(withPage: true) }
+            shown = KeptPage(
+                ranking: try row.optionalString("ranking"), entries: RawJSON(compacting: Array(try row.string("entries").utf8)),
+                nextCursor: try row.optionalString("next_cursor"))
+            if seconds > 0, shown.ranking != nil { pages.keep(key, shown) }
+        }
         if course != nil {
             guard try row.optionalString("course_status") != nil else { throw APIError.notFound("Course") }
             let visible =
@@ -103,9 +122,22 @@ public enum GetLeaderboard {
             Board(
                 period: period.kind.rawValue, at: period.label, startsAt: period.startsAt, endsAt: period.endsAt, courseId: course,
                 closed: closed, rankedAt: try row.optionalString("ranked_at"), participants: participants,
-                entries: RawJSON(compacting: Array(try row.string("entries").utf8)), nextCursor: try row.optionalString("next_cursor"),
-                me: me))
+                entries: shown.entries, nextCursor: shown.nextCursor, me: me))
     }
+
+    /// A page of one ranking as this process read it: a ranking's ranks never change once
+    /// written (a refresh writes a new ranking), so a page is kept while its ranking is the
+    /// board's, for at most `LEADERBOARD_CACHE_SECONDS` (5; 0: off), the time within which a
+    /// new name or avatar, an opt-out or a suspension shows. The caller's own place is always
+    /// read afresh. Reading the page (its users one by one, as JSON) was most of PostgreSQL's
+    /// time per request.
+    struct KeptPage: Sendable {
+        var ranking: String?
+        var entries: RawJSON
+        var nextCursor: String?
+    }
+
+    static let pages = ProcessCache<KeptPage>(capacity: 2_000, maxBytes: 16 << 20) { $0.entries.bytes.count + 128 }
 
     /// The whole board in one statement: the board's state, the page of entries as JSON (keys
     /// sorted, as `encodeJSON` writes them), the next cursor, the caller's own rank and points
@@ -124,7 +156,8 @@ public enum GetLeaderboard {
     /// placed among the last ranking (the rank of the first entry with no more points than
     /// theirs): two index look-ups however large the board.
     static func page(
-        period: Period, board: String, course: String?, limit: Int, after: (points: Int, user: String)?, me: String?
+        period: Period, board: String, course: String?, limit: Int, after: (points: Int, user: String)?, me: String?,
+        withPage: Bool = true
     ) -> SQL {
         let kind = period.kind.rawValue
         let start = period.startDate
@@ -172,25 +205,37 @@ public enum GetLeaderboard {
                   (SELECT instructor_id FROM courses WHERE id = \($0)::uuid) AS course_instructor
                 """
             } ?? ""
-        return """
-            WITH board AS (
-                SELECT ranking, entries, ranked_at, closed_at FROM leaderboard_boards
-                WHERE period = \(kind) AND period_start = \(start)::date AND course_id = \(board)::uuid
-            ),
+        // Without the page (`withPage: false`): the board's state, its ranking and the caller's place.
+        let pageParts: SQL =
+            withPage
+            ? """
+            ,
             page AS (
                 \(fragment: ordered)
             ),
-            shown AS (SELECT * FROM page LIMIT \(limit))\(fragment: mine)
-            SELECT coalesce((SELECT entries FROM board), 0) AS participants,
-                   (SELECT \(fragment: .timestamp("ranked_at")) FROM board) AS ranked_at,
-                   coalesce((SELECT closed_at IS NOT NULL FROM board), false) AS closed,
+            shown AS (SELECT * FROM page LIMIT \(limit))
+            """ : ""
+        let pageColumns: SQL =
+            withPage
+            ? """
+            ,
                    coalesce((SELECT json_agg(json_build_object(
                                  'points', s.points, 'rank', s.rank,
                                  'user', json_build_object('avatar_url', s.avatar_url, 'id', s.user_id, 'name', s.name))
                              ORDER BY s.points DESC, s.user_id) FROM shown s), '[]') AS entries,
                    CASE WHEN EXISTS (SELECT FROM page OFFSET \(limit))
                         THEN (SELECT 'p' || s.points || '_' || s.user_id FROM shown s ORDER BY s.points, s.user_id DESC LIMIT 1) END
-                       AS next_cursor\(fragment: mineColumns)\(fragment: courseColumns)
+                       AS next_cursor
+            """ : ""
+        return """
+            WITH board AS (
+                SELECT ranking, entries, ranked_at, closed_at FROM leaderboard_boards
+                WHERE period = \(kind) AND period_start = \(start)::date AND course_id = \(board)::uuid
+            )\(fragment: pageParts)\(fragment: mine)
+            SELECT coalesce((SELECT entries FROM board), 0) AS participants,
+                   (SELECT \(fragment: .timestamp("ranked_at")) FROM board) AS ranked_at,
+                   coalesce((SELECT closed_at IS NOT NULL FROM board), false) AS closed,
+                   (SELECT ranking::text FROM board) AS ranking\(fragment: pageColumns)\(fragment: mineColumns)\(fragment: courseColumns)
             """
     }
 }

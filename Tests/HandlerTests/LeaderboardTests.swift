@@ -105,6 +105,45 @@ import Testing
         #expect(response.data["me"]?["rank"] == .null)
     }
 
+    /// With `LEADERBOARD_CACHE_SECONDS`, a process keeps a page while its ranking is the board's
+    /// and for at most that long; the caller's own place is read afresh every time.
+    @Test func aPageIsKeptWhileItsRankingLasts() throws {
+        awayFromPeriodBoundary()
+        let db = try TestEnvironment.connect()
+        let courseId = try course(db)
+        let now = isoTime(unixTime())
+        let (top, caller) = (try Factory.user(db), try Factory.user(db))
+        try award(db, top, points: 30, course: courseId, at: now)
+        try award(db, caller, points: 10, course: courseId, at: now)
+        try Leaderboards.refresh(db, now: unixTime())
+        func read(_ seconds: String) throws -> TestResponse {
+            try call(
+                GetLeaderboard.endpoint, "GET", "/api/v1/leaderboards?period=week&course=\(courseId)&limit=5", token: caller.accessToken,
+                config: TestEnvironment.config(["LEADERBOARD_CACHE_SECONDS": seconds]))
+        }
+        func names(_ response: TestResponse) -> [String] {
+            (response.data["entries"]?.array ?? []).compactMap { $0["user"]?["name"]?.string }
+        }
+        let first = try read("60")
+        #expect(first.status == 200)
+        let name = try #require(names(first).first)
+        try db.execute("UPDATE users SET name = 'Renamed Leader' WHERE id = \(top.id)")
+        try award(db, caller, points: 10, course: courseId, at: now)
+        // Kept: the same page, but the caller's live points are new.
+        let kept = try read("60")
+        #expect(names(kept).first == name)
+        #expect(kept.data["me"]?["points"] == .number(20))
+        // Without the cache (or once it is older than allowed), the name is new at once.
+        #expect(names(try read("0")).first == "Renamed Leader")
+        // A new ranking replaces the kept page.
+        try db.execute("UPDATE users SET name = 'Renamed Again' WHERE id = \(top.id)")
+        #expect(names(try read("60")).first == name)
+        try Leaderboards.refresh(db, now: unixTime())
+        let refreshed = try read("60")
+        #expect(names(refreshed).first == "Renamed Again")
+        #expect(ranks(refreshed).map(\.2) == [30, 20])
+    }
+
     @Test func aPeriodClosesOnceAndItsSnapshotIsFrozen() throws {
         let db = try TestEnvironment.connect()
         let week = privateWeek(years: 1990..<2000)

@@ -41,6 +41,8 @@ public enum TestEnvironment {
             "MEDIA_SIGNING_SECRET": mediaSecret, "MEDIA_DIR": mediaDirectory, "PUBLIC_BASE_URL": "http://127.0.0.1:18081",
             // Tests publish and search at once; CatalogSearchTests turns the catalog's cache on where it tests it.
             "CATALOG_CACHE_SECONDS": "0",
+            // LeaderboardTests turns the leaderboard's page cache on where it tests it.
+            "LEADERBOARD_CACHE_SECONDS": "0",
         ]
         for (key, value) in extra { values[key] = value }
         return Config(values)
