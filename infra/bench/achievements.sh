@@ -19,6 +19,7 @@ EVENTS="${3:-10000000}"
 install_packages wrk
 fetch_pg_static
 ensure_service_user
+# LMS_BENCH_HOLD=1: keep the stack up afterwards (for perf) until interrupted.
 # LMS_BENCH_BUILD_DIR: binaries already built there (e.g. the debug build of infra/test.sh)
 # instead of a release build.
 if [ -z "${LMS_BENCH_BUILD_DIR:-}" ]; then

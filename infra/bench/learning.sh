@@ -14,6 +14,8 @@
 # request of each kind really ran (auto_explain: EXPLAIN ANALYZE with buffers): the position
 # save, the progress page warm and cold, the instructor's learner list and a submit.
 # Usage: [EXPLAIN=1] infra/bench/learning.sh [seconds per run]
+# LMS_BENCH_ATTEMPTS: unsubmitted attempts per learner (40); LMS_BENCH_HOLD=1: keep the stack
+# up afterwards (for perf) until interrupted.
 source "$(dirname "$0")/../scripts/lib.sh"
 cd "$LMS_ROOT"
 DURATION="${1:-10}"
