@@ -85,7 +85,7 @@ public enum GetLeaderboard {
         let seconds = Double(context.config.int("LEADERBOARD_CACHE_SECONDS", default: 5))
         let key = [period.kind.rawValue, period.label, course ?? "", String(limit), request.queryValue("cursor") ?? ""]
             .joined(separator: " ")
-        let kept = seconds > 0 ? pages.value(key).flatMap { $0.age < seconds ? $0.value : nil } : nil
+        let kept = seconds > 0 ? pages.value(key, youngerThan: seconds) : nil
         var row = try read(withPage: kept == nil)
         let shown: KeptPage
         if let kept, try row.optionalString("ranking") == kept.ranking {

@@ -37,6 +37,12 @@ public final class ProcessCache<Value: Sendable>: Sendable {
         return (entry.value, monotonicSeconds() - entry.storedAt)
     }
 
+    /// The value kept for `key` if it was stored less than `seconds` ago.
+    public func value(_ key: String, youngerThan seconds: Double) -> Value? {
+        guard let kept = value(key), kept.age < seconds else { return nil }
+        return kept.value
+    }
+
     /// Keeps `value` for `key` (in place of what was kept), making room by dropping the oldest.
     public func keep(_ key: String, _ value: Value) {
         let bytes = size(value)

@@ -14,7 +14,7 @@ public final class ResponseCache: Sendable {
     /// is a 200). `seconds` 0 turns the cache off.
     public func response(_ key: String, seconds: Int, make: () throws -> Response) rethrows -> Response {
         guard seconds > 0, key.utf8.count <= 1024 else { return try make() }
-        if let kept = kept.value(key), kept.age < Double(seconds) { return kept.value }
+        if let kept = kept.value(key, youngerThan: Double(seconds)) { return kept }
         let response = try make()
         if response.status == 200, response.body.count <= maxBytes / 16 { kept.keep(key, response) }
         return response

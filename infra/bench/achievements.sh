@@ -118,9 +118,4 @@ run "month top 10 (anonymous)" "$BASE/api/v1/leaderboards?period=month&limit=10"
 # parameter (422) without reaching PostgreSQL.
 run "floor: a 422 without PostgreSQL" "$BASE/api/v1/leaderboards?period=day"
 
-# LMS_BENCH_HOLD=1: keep the stack up for a profiler until interrupted.
-if [ -n "${LMS_BENCH_HOLD:-}" ]; then
-  printf 'BASE=%s\nTOKEN=%s\n' "$BASE" "$TOKEN" | tee /tmp/lms-achievements-hold.env
-  log "holding the stack (interrupt to stop)"
-  sleep infinity
-fi
+hold_stack achievements "BASE=$BASE" "TOKEN=$TOKEN"

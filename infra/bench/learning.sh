@@ -258,9 +258,4 @@ if [ "${EXPLAIN:-0}" = 1 ]; then
     -d '{}' "$BASE/api/v1/attempts/$ATTEMPT/submit"
 fi
 
-# LMS_BENCH_HOLD=1: keep the stack up for a profiler (perf top -p ...) until interrupted.
-if [ -n "${LMS_BENCH_HOLD:-}" ]; then
-  printf 'BASE=%s\nTOKEN=%s\nCOURSE=%s\nBENCH=%s\n' "$BASE" "$TOKEN" "$COURSE" "$BENCH" | tee /tmp/lms-learning-hold.env
-  log "holding the stack (interrupt to stop)"
-  sleep infinity
-fi
+hold_stack learning "BASE=$BASE" "TOKEN=$TOKEN" "COURSE=$COURSE" "BENCH=$BENCH"

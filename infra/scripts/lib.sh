@@ -169,6 +169,17 @@ stack_init() {
   DATABASE_POOL_URL="postgresql:///lms?host=$PG_SOCKET_DIR&port=$BOUNCER_PORT&user=$LMS_SERVICE_USER"
 }
 
+# hold_stack NAME KEY=VALUE...: with LMS_BENCH_HOLD=1, a benchmark keeps its stack up for a
+# profiler (perf record -a ...) until interrupted; the values a profiling run needs are printed
+# and written to /tmp/lms-NAME-hold.env.
+hold_stack() {
+  [ -n "${LMS_BENCH_HOLD:-}" ] || return 0
+  local name="$1"; shift
+  printf '%s\n' "$@" | tee "/tmp/lms-$name-hold.env"
+  log "holding the stack (interrupt to stop)"
+  sleep infinity
+}
+
 # start_postgres [fast]: creates the cluster on first use; "fast" trades durability for speed (tests).
 start_postgres() {
   local bin; bin="$(pg_bin)"
