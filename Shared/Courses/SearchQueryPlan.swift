@@ -2,7 +2,8 @@ import Core
 import Database
 
 extension SearchCourses {
-    /// What the words of a catalog query stand for, read in one statement before the search:
+    /// What the words of a catalog query stand for, read in one statement before the search
+    /// (`catalog_query_plan`, migrations 0015 and 0030):
     /// - stop words of the language searched (`language`, else English) are dropped: courses are
     ///   indexed without their language's stop words (migration 0015), so "how to python" is
     ///   "python";
@@ -18,10 +19,6 @@ extension SearchCourses {
     ///   deletion with it (`catalog_word_deletions`, a few index probes), else among its 20
     ///   nearest by trigrams (`word <-> 'tbuac'`, KNN on a GiST index).
     public struct QueryPlan {
-        /// At most this many matches: read them all from the full-text index (a bitmap scan and
-        /// a top-N sort in one statement); more: read each relevance tier in popularity order.
-        public static let fewMatches = 1500
-
         var query: String?
         var estimate: Int?
         var missing: Bool
@@ -49,44 +46,11 @@ extension SearchCourses {
         }
 
         static func read(_ db: Connection, words: [String], language: String?) throws -> QueryPlan {
+            // One function (migration 0030) so that PostgreSQL plans the statement once per
+            // connection: as a prepared statement it was planned for every search's words.
             let row = try db.query(
                 """
-                SELECT string_agg(w.term, ' & ' ORDER BY w.i) AS query, min(w.estimate) AS estimate,
-                       coalesce(bool_or(w.missing), false) AS missing,
-                       string_agg(coalesce(w.correction, w.term), ' & ' ORDER BY w.i) AS corrected,
-                       min(coalesce(w.correction_estimate, w.estimate)) AS corrected_estimate,
-                       (SELECT b.min_enrollments FROM catalog_band b) AS band
-                FROM (
-                    SELECT t.i, e.n = 0 AS missing,
-                           CASE WHEN e.n BETWEEN 1 AND 32 THEN e.alternatives ELSE quote_literal(t.word) || ':*' END AS term,
-                           CASE WHEN e.n <= 32 THEN coalesce(e.courses, 0) END AS estimate,
-                           x.correction, x.correction_estimate
-                    FROM unnest(\(TextArray(words))::text[]) WITH ORDINALITY AS t (word, i)
-                    CROSS JOIN LATERAL (
-                        SELECT count(*) AS n, '(' || string_agg(quote_literal(a.word), ' | ') || ')' AS alternatives,
-                               sum(a.courses)::int AS courses
-                        FROM (SELECT c.word, c.courses FROM catalog_words c
-                              WHERE c.word >= t.word AND c.word < t.word || chr(1114111) AND c.courses > 0
-                              ORDER BY c.word LIMIT 33) AS a) AS e
-                    CROSS JOIN LATERAL (
-                        SELECT '(' || string_agg(quote_literal(k.word), ' | ') || ')' AS correction,
-                               sum(k.courses)::int AS correction_estimate
-                        FROM (SELECT c.word, c.courses FROM catalog_words c
-                              WHERE e.n = 0 AND c.courses > 0
-                                AND c.word IN (SELECT d.word FROM catalog_word_deletions d
-                                               WHERE d.deletion = ANY (\(TextArray(deletions(words)))::text[]))
-                                AND levenshtein(c.word, t.word) <= CASE WHEN length(t.word) >= 5 THEN 2 ELSE 1 END
-                              ORDER BY levenshtein(c.word, t.word), c.courses DESC LIMIT 20) AS k
-                    ) AS near
-                    CROSS JOIN LATERAL (
-                        SELECT coalesce(near.correction, '(' || string_agg(quote_literal(k.word), ' | ') || ')') AS correction,
-                               coalesce(near.correction_estimate, sum(k.courses)::int) AS correction_estimate
-                        FROM (SELECT c.word, c.courses FROM catalog_words c WHERE e.n = 0 AND near.correction IS NULL
-                              ORDER BY c.word <-> t.word LIMIT 20) AS k
-                        WHERE k.courses > 0 AND levenshtein(k.word, t.word) <= CASE WHEN length(t.word) >= 5 THEN 2 ELSE 1 END
-                    ) AS x
-                    WHERE to_tsvector(lms_search_config(\(language ?? "en")), t.word) <> ''::tsvector
-                ) AS w
+                SELECT * FROM catalog_query_plan(\(TextArray(words))::text[], \(TextArray(deletions(words)))::text[], \(language ?? "en"))
                 """
             ).one()
             return QueryPlan(
