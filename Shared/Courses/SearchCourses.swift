@@ -131,8 +131,9 @@ public enum SearchCourses {
             rows = try db.query(select(rank: "0", filters: page(filters), order: order, key: key.column, limit: limit + 1)).rows
         } else {
             let plan = try QueryPlan.read(db, words: words, language: language)
-            /// The page of courses matching a query, in the requested order.
-            func matches(_ query: SQL) throws -> [Row] {
+            /// The page of courses matching a query, in the requested order. `estimate`: at most
+            /// this many courses hold every word (nil: more than we can tell).
+            func matches(_ query: SQL, estimate: Int?) throws -> [Row] {
                 let matched: SQL = "\(fragment: filters) AND c.search @@ \(fragment: query)"
                 guard sort == "relevance" else {
                     // Planned for the query's value: a broad word reads the sort's index in order
@@ -142,12 +143,29 @@ public enum SearchCourses {
                     ).rows
                 }
                 // Relevance: courses whose title, subtitle or tags hold the words (tier 1) before
-                // those whose description does (tier 0); within each, the most enrolled first. Each
-                // tier is its own statement, planned for the query: a broad word reads the
-                // popularity index in order and stops after a page; a rare one reads its few
-                // matches from the title tier's GIN index, and rarely needs the description tier
-                // (ranking every match in one statement read each match's row: 1.9 ms for a word
-                // in 750 of 100,000 courses, against 0.3 ms for its 25 in titles).
+                // those whose description does (tier 0); within each, the most enrolled first.
+                let tier: SQL = "(c.rank_vector @@ \(fragment: query))::int"
+                if let estimate, estimate <= QueryPlan.fewMatches {
+                    // Few matches: all of them from the full-text index, tiered and sorted in one
+                    // statement (its plan, a bitmap scan and a top-N sort, holds for any such
+                    // query, and its cost is bounded by the estimate). Read tier by tier instead,
+                    // a word rare in titles could send PostgreSQL down the popularity index in
+                    // order, past most of the catalog (200-300 ms in the benchmark's mix).
+                    var filtered = matched
+                    if let after, let (afterTier, enrollments) = Cursor.relevance(after.key) {
+                        filtered = """
+                            \(fragment: matched) AND (\(fragment: tier), c.enrollment_count, c.id)
+                                < (\(afterTier), \(enrollments), CAST(\(after.id) AS uuid))
+                            """
+                    }
+                    return try db.query(
+                        select(
+                            rank: tier, filters: filtered, order: "rank DESC, \(fragment: byPopularity)", key: "c.enrollment_count",
+                            limit: limit + 1)
+                    ).rows
+                }
+                // Many matches: each tier read from the popularity index in order, so the top of a
+                // broad word costs a page, not every match (statements planned for the query).
                 var tierA: [Row] = []
                 if after == nil || after?.key.hasPrefix("a:") == true {
                     tierA = try db.query(
@@ -176,14 +194,14 @@ public enum SearchCourses {
                     ).rows
             }
             if let query = plan.query, !plan.missing, plan.estimate != 0 {
-                rows = try matches("CAST(\(query) AS tsquery)")
+                rows = try matches("CAST(\(query) AS tsquery)", estimate: plan.estimate)
             }
             if rows.isEmpty && after == nil {
                 typoCorrected = true
                 // Typos: a word no indexed word starts with became the indexed words within one
                 // or two edits (QueryPlan); the other words stay as they were.
                 if plan.missing, let corrected = plan.corrected {
-                    rows = try matches("CAST(\(corrected) AS tsquery)")
+                    rows = try matches("CAST(\(corrected) AS tsquery)", estimate: plan.correctedEstimate)
                 }
                 // Then titles that look like the query (also the answer to stop words alone), for
                 // 6 letters or more: a shorter query shares a trigram with most titles (the index

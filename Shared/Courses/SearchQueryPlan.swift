@@ -19,6 +19,10 @@ extension SearchCourses {
     ///   deletion with it (`catalog_word_deletions`, a few index probes), else among its 20
     ///   nearest by trigrams (`word <-> 'tbuac'`, KNN on a GiST index).
     public struct QueryPlan {
+        /// At most this many matches: read them all from the full-text index (a bitmap scan and
+        /// a top-N sort in one statement); more: read each relevance tier in popularity order.
+        public static let fewMatches = 1500
+
         var query: String?
         var estimate: Int?
         var missing: Bool
