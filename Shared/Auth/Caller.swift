@@ -13,14 +13,20 @@ public struct Caller: Sendable {
     public var id: String
     public var role: Role
     public var emailVerified: Bool
-    /// The user's row (columns of `Caller.columns`), so `GET /users/me` needs no second query.
+    /// The user's row as every authenticated request reads it (`Caller.sessionColumns`).
     public var row: Row
 
-    /// The user columns read with every authenticated request.
+    /// The user columns of a profile (`GET /users/me`, sign-up, sign-in, profile updates).
     public static let columns: SQL = """
         id, email, name, role, status, token_version, email_verified_at, headline, bio, phone, avatar_url,
         links::text AS links, created_at, updated_at, leaderboard_opt_out, time_zone
         """
+
+    /// The user columns read with every authenticated request: what the session check needs,
+    /// and the few that handlers use (email, name and phone for mail and checkout, the
+    /// leaderboard opt-out). Not the profile: its text, links and dates cost every request a
+    /// little, for one endpoint.
+    public static let sessionColumns: SQL = "id, email, name, phone, role, status, token_version, email_verified_at, leaderboard_opt_out"
 
     /// The one check for actions that need a verified email (buying, posting, reviewing).
     public func requireVerifiedEmail() throws {
@@ -42,7 +48,7 @@ public struct Caller: Sendable {
             throw invalidToken
         }
         guard isUUID(claims.sub) else { throw invalidToken }
-        let row = try db.query("SELECT \(fragment: columns) FROM users WHERE id = \(claims.sub)").first
+        let row = try db.query("SELECT \(fragment: sessionColumns) FROM users WHERE id = \(claims.sub)").first
         guard let row, try row.string("status") != "deleted", try row.int("token_version") == claims.ver,
             let role = Role(rawValue: try row.string("role"))
         else { throw invalidToken }

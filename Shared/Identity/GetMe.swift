@@ -9,6 +9,8 @@ public enum GetMe {
 
     public static func handle(_ context: Context) throws -> Response {
         let caller = try context.user()
-        return .ok(try PrivateProfile(caller.row))
+        // The session check read only the columns every request needs; the profile is read here.
+        guard let row = try Users.load(context.db(), id: caller.id) else { throw APIError.unauthorized }
+        return .ok(try PrivateProfile(row))
     }
 }

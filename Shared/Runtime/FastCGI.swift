@@ -31,6 +31,8 @@ final class FastCGIServer {
     let database: DatabaseSource
     let component: String
     private var connections: [Int32] = []
+    /// Each open connection's reader (what it has received and not yet served).
+    private var readers: [Int32: RecordReader] = [:]
 
     init(endpoint: Endpoint, config: Config, database: DatabaseSource, component: String) {
         self.endpoint = endpoint
@@ -61,9 +63,13 @@ final class FastCGIServer {
             if ready < 0 { continue }  // EINTR: check the stop flag
             var closed: Set<Int32> = []
             for entry in fds.dropFirst() where entry.revents != 0 {
-                if !serveOne(on: entry.fd) {
+                // A request the client sent early is served now: poll would not see it again.
+                var keep = serveOne(on: entry.fd)
+                while keep, fastCGIStopRequested == 0, reader(entry.fd).hasBufferedBytes { keep = serveOne(on: entry.fd) }
+                if !keep {
                     close(entry.fd)
                     closed.insert(entry.fd)
+                    readers[entry.fd] = nil
                 }
                 if fastCGIStopRequested != 0 { break }
             }
@@ -89,10 +95,20 @@ final class FastCGIServer {
                 _ = serveOne(on: entry.fd)
                 close(entry.fd)
                 connections.removeAll { $0 == entry.fd }
+                readers[entry.fd] = nil
             }
         }
         connections.forEach { close($0) }
         connections = []
+        readers = [:]
+    }
+
+    /// The reader of connection `fd` (made on its first request).
+    private func reader(_ fd: Int32) -> RecordReader {
+        if let reader = readers[fd] { return reader }
+        let reader = RecordReader(fd: fd)
+        readers[fd] = reader
+        return reader
     }
 
     /// Takes one waiting connection, if another process has not taken it first (EAGAIN).
@@ -108,7 +124,7 @@ final class FastCGIServer {
 
     /// Reads one request from `fd`, answers it, and says whether to keep the connection.
     func serveOne(on fd: Int32) -> Bool {
-        let reader = RecordReader(fd: fd)
+        let reader = reader(fd)
         var requestId: UInt16?
         var keepConnection = false
         var paramBytes: [UInt8] = []
@@ -219,7 +235,11 @@ final class FastCGIServer {
     }
 }
 
-/// Reads whole records; nil on end of input, timeout, a bad version or any read error.
+/// Reads whole records; nil on end of input, timeout, a bad version or any read error. Reads
+/// what the peer has sent, up to 16 KiB at a time, and keeps what is beyond the current record
+/// for the next: nginx writes a request's records in one go, which were 10 to 12 `read` calls
+/// one header, content and padding at a time, and are now one. One reader per connection, so
+/// bytes of a request that a client sent early are not lost.
 final class RecordReader {
     struct Record {
         var type: UInt8
@@ -228,17 +248,43 @@ final class RecordReader {
     }
 
     let fd: Int32
+    private var buffer: [UInt8] = []
+    private var start = 0
     init(fd: Int32) { self.fd = fd }
 
+    /// Bytes received and not yet handed out as records.
+    var hasBufferedBytes: Bool { start < buffer.count }
+
     func next() -> Record? {
-        let header = readExactly(fd: fd, count: 8)
-        guard header.count == 8, header[0] == 1 else { return nil }
-        let length = Int(header[4]) << 8 | Int(header[5])
-        let padding = Int(header[6])
-        let content = length > 0 ? readExactly(fd: fd, count: length) : []
-        guard content.count == length else { return nil }
-        if padding > 0 && readExactly(fd: fd, count: padding).count != padding { return nil }
-        return Record(type: header[1], requestId: UInt16(header[2]) << 8 | UInt16(header[3]), content: content)
+        guard fill(8) else { return nil }
+        let header = start
+        guard buffer[header] == 1 else { return nil }
+        let length = Int(buffer[header + 4]) << 8 | Int(buffer[header + 5])
+        let padding = Int(buffer[header + 6])
+        guard fill(8 + length + padding) else { return nil }
+        let record = Record(
+            type: buffer[header + 1], requestId: UInt16(buffer[header + 2]) << 8 | UInt16(buffer[header + 3]),
+            content: length > 0 ? Array(buffer[(header + 8)..<(header + 8 + length)]) : [])
+        start += 8 + length + padding
+        return record
+    }
+
+    /// Until `count` unread bytes are buffered; false on end of input, timeout or error.
+    private func fill(_ count: Int) -> Bool {
+        if buffer.count - start >= count { return true }
+        if start > 0 {
+            buffer.removeFirst(start)
+            start = 0
+        }
+        while buffer.count < count {
+            let old = buffer.count
+            let chunk = max(16384, count - old)
+            buffer.append(contentsOf: repeatElement(0, count: chunk))
+            let got = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + old, chunk) }
+            buffer.removeLast(chunk - max(got, 0))
+            if got == 0 || (got < 0 && errno != EINTR) { return false }
+        }
+        return true
     }
 }
 
