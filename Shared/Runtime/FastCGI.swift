@@ -256,12 +256,12 @@ final class RecordReader {
     var hasBufferedBytes: Bool { start < buffer.count }
 
     func next() -> Record? {
-        guard fill(8) else { return nil }
-        let header = start
-        guard buffer[header] == 1 else { return nil }
-        let length = Int(buffer[header + 4]) << 8 | Int(buffer[header + 5])
-        let padding = Int(buffer[header + 6])
+        guard fill(8), buffer[start] == 1 else { return nil }
+        let length = Int(buffer[start + 4]) << 8 | Int(buffer[start + 5])
+        let padding = Int(buffer[start + 6])
+        // Filling may move the unread bytes to the front: the header is where `start` is after.
         guard fill(8 + length + padding) else { return nil }
+        let header = start
         let record = Record(
             type: buffer[header + 1], requestId: UInt16(buffer[header + 2]) << 8 | UInt16(buffer[header + 3]),
             content: length > 0 ? Array(buffer[(header + 8)..<(header + 8 + length)]) : [])

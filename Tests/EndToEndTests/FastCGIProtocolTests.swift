@@ -5,6 +5,10 @@ import Testing
 
 @testable import Runtime
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The FastCGI responder spoken to directly on a function's socket, as nginx would, and
 /// also as nothing well-behaved would.
 @Suite struct FastCGIProtocolTests {
@@ -56,6 +60,52 @@ import Testing
         #expect(stdout(answer, id: 1).contains("Status: 200"))
         #expect(stdout(answer, id: 2).contains("Status: 200"))
         #expect(answer.filter { $0.0 == 3 }.map(\.1) == [1, 2])
+    }
+
+    /// Sends `bytes` over a new connection to `path` a few bytes at a time, pausing between
+    /// writes, so the server reads each request in many pieces; returns all it answered.
+    func exchangeInPieces(path: String, _ bytes: [UInt8], piece: Int) throws -> [UInt8] {
+        let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { target in
+            for (index, byte) in path.utf8.enumerated() where index < target.count - 1 { target[index] = byte }
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        try #require(connected == 0)
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(offset + piece, bytes.count)
+            try #require(writeAll(fd: fd, Array(bytes[offset..<end])))
+            offset = end
+            usleep(2000)
+        }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var answer: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let got = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, 4096) }
+            if got <= 0 { break }
+            answer += chunk[0..<got]
+        }
+        return answer
+    }
+
+    /// The server reads through a buffer: records split across many reads are put together,
+    /// and the second of two requests sent together is not lost with the first one's reads.
+    @Test func requestsArrivingInPiecesAreServed() throws {
+        let bytes = request(id: 11, keepConnection: true) + request(id: 12, keepConnection: false)
+        for piece in [1, 3, 7, 9, 13, 50] {
+            let answer = records(try exchangeInPieces(path: socket(), bytes, piece: piece))
+            #expect(stdout(answer, id: 11).hasPrefix("Status: 200"), "pieces of \(piece)")
+            #expect(stdout(answer, id: 12).hasPrefix("Status: 200"), "pieces of \(piece)")
+            #expect(answer.filter { $0.0 == 3 }.map(\.1) == [11, 12])
+        }
     }
 
     @Test func answersGetValues() throws {

@@ -1,12 +1,13 @@
 import Auth
 import Core
-import Courses
 import Crypto
 import Database
 import Platform
 import Runtime
 import TestSupport
 import Testing
+
+@testable import Courses
 
 /// The public catalog: full-text and typo-tolerant search, filters, sorts, pages.
 @Suite(.serialized) struct CatalogSearchTests {
@@ -22,6 +23,48 @@ import Testing
         let response = try call(SearchCourses.endpoint, "GET", "/api/v1/courses?\(query)")
         guard case .array(let items)? = response.data["items"] else { return (response.status, [], response) }
         return (response.status, items.compactMap { $0["id"]?.string }, response)
+    }
+
+    /// A page's summaries, written by hand, are byte for byte what `encodeJSON` writes for the
+    /// `Summary` values of the same rows: nulls, a title to escape, a category and none, a
+    /// fractional rating, and the order asked for.
+    @Test func summariesAreWrittenAsTheEncoderWritesThem() throws {
+        let db = try TestEnvironment.connect()
+        let owner = try Factory.user(db, role: .instructor)
+        let plain = try published(db, owner, #""title":"Plain course","level":"beginner""#)
+        let quoted = try published(db, owner, #""title":"Quoted","subtitle":"Sub/title","level":"advanced","price_minor":49900"#)
+        // Set here: the course form refuses control characters, which the encoder escapes.
+        let title = "Quotes \"and\" \\ back\tslash \u{1} — é"
+        try db.execute(
+            """
+            UPDATE courses SET title = \(title), rating_average = 4.35, rating_count = 7, enrollment_count = 12,
+                   thumbnail_url = 'https://x.test/a.png', category_id = (SELECT id FROM categories ORDER BY id LIMIT 1)
+            WHERE id = \(quoted)
+            """)
+        let ids = [quoted, plain]
+        let written = try SearchCourses.summaries(db, ids: ids).bytes
+        let expected = try ids.map { id in
+            let row = try db.query(
+                """
+                SELECT c.id, c.title, c.subtitle, k.slug AS category, c.level, c.language, c.price_minor, c.currency,
+                       c.thumbnail_url, c.rating_average::float8 AS rating_average, c.rating_count, c.enrollment_count,
+                       c.published_at, u.id AS instructor_id, u.name AS instructor_name
+                FROM courses c JOIN users u ON u.id = c.instructor_id LEFT JOIN categories k ON k.id = c.category_id
+                WHERE c.id = \(id)
+                """
+            ).one()
+            return SearchCourses.Summary(
+                id: try row.string("id"), title: try row.string("title"), subtitle: try row.optionalString("subtitle"),
+                category: try row.optionalString("category"), level: try row.string("level"), language: try row.string("language"),
+                priceMinor: try row.int("price_minor"), currency: try row.string("currency"),
+                thumbnailUrl: try row.optionalString("thumbnail_url"),
+                ratingAverage: try row.double("rating_average"), ratingCount: try row.int("rating_count"),
+                enrollmentCount: try row.int("enrollment_count"),
+                instructor: .init(id: try row.string("instructor_id"), name: try row.string("instructor_name")),
+                publishedAt: try row.optionalTimestamp("published_at"))
+        }
+        #expect(String(decoding: written, as: UTF8.self) == String(decoding: try encodeJSON(expected), as: UTF8.self))
+        #expect(try SearchCourses.summaries(db, ids: []).bytes == Array("[]".utf8))
     }
 
     /// With `CATALOG_CACHE_SECONDS`, a process answers the same query from memory until the
