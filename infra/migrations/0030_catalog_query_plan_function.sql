@@ -58,11 +58,13 @@ BEGIN
                 CROSS JOIN LATERAL (
                     SELECT '(' || string_agg(quote_literal(k.word), ' | ') || ')' AS correction,
                            sum(k.courses)::int AS correction_estimate
-                    FROM (SELECT c.word, c.courses FROM catalog_words c
-                          WHERE e.n = 0 AND c.courses > 0
-                            AND c.word IN (SELECT d.word FROM catalog_word_deletions d
-                                           WHERE d.deletion = ANY (catalog_query_plan.deletions))
-                            AND levenshtein(c.word, t.word) <= CASE WHEN length(t.word) >= 5 THEN 2 ELSE 1 END
+                    -- The candidates, then each one's row by its key (OFFSET 0 keeps it a
+                    -- look-up: a generic plan otherwise hashes a scan of every indexed word).
+                    FROM (SELECT c.word, c.courses
+                          FROM (SELECT DISTINCT d.word FROM catalog_word_deletions d
+                                WHERE e.n = 0 AND d.deletion = ANY (catalog_query_plan.deletions)) AS d
+                          CROSS JOIN LATERAL (SELECT c.word, c.courses FROM catalog_words c WHERE c.word = d.word OFFSET 0) AS c
+                          WHERE c.courses > 0 AND levenshtein(c.word, t.word) <= CASE WHEN length(t.word) >= 5 THEN 2 ELSE 1 END
                           ORDER BY levenshtein(c.word, t.word), c.courses DESC LIMIT 20) AS k
                 ) AS near
                 CROSS JOIN LATERAL (
