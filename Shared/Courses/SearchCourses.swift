@@ -131,6 +131,8 @@ public enum SearchCourses {
             rows = try db.query(select(rank: "0", filters: page(filters), order: order, key: key.column, limit: limit + 1)).rows
         } else {
             let plan = try QueryPlan.read(db, words: words, language: language)
+            /// Whether the query holds more than one word once stop words are dropped.
+            let severalWords = plan.query?.contains(" & ") == true
             /// The page of courses matching a query, in the requested order. `estimate`: at most
             /// this many courses hold every word (nil: more than we can tell).
             func matches(_ query: SQL, estimate: Int?) throws -> [Row] {
@@ -144,12 +146,30 @@ public enum SearchCourses {
                 }
                 // Relevance: courses whose title, subtitle or tags hold the words (tier 1) before
                 // those whose description does (tier 0); within each, the most enrolled first.
+                if let estimate, estimate <= QueryPlan.fewMatches, severalWords {
+                    // Few matches of several words: all of them from the full-text index, tiered
+                    // and sorted in one statement (a bitmap scan and a top-N sort, bounded by the
+                    // estimate; the words together usually match far fewer courses than it).
+                    let tier: SQL = "(c.rank_vector @@ \(fragment: query))::int"
+                    var filtered = matched
+                    if let after, let (afterTier, enrollments) = Cursor.relevance(after.key) {
+                        filtered = """
+                            \(fragment: matched) AND (\(fragment: tier), c.enrollment_count, c.id)
+                                < (\(afterTier), \(enrollments), CAST(\(after.id) AS uuid))
+                            """
+                    }
+                    return try db.query(
+                        select(
+                            rank: tier, filters: filtered, order: "rank DESC, \(fragment: byPopularity)", key: "c.enrollment_count",
+                            limit: limit + 1)
+                    ).rows
+                }
                 if let estimate, estimate <= QueryPlan.fewMatches {
-                    // Few matches: each tier from its full-text index, a bitmap scan and a top-N
-                    // sort whose cost the estimate bounds. `+ 0` keeps PostgreSQL off the
-                    // popularity index: for a word rare in titles it would read past most of the
-                    // catalog in order (200-300 ms in the benchmark's mix). The title tier of a
-                    // rare word often fills the page alone (25 courses of 750 for one word: 0.2
+                    // Few matches of one word: each tier from its full-text index, a bitmap scan
+                    // and a top-N sort whose cost the estimate bounds. `+ 0` keeps PostgreSQL off
+                    // the popularity index: for a word rare in titles it would read past most of
+                    // the catalog in order (200-300 ms in the benchmark's mix). The title tier of
+                    // a rare word often fills the page alone (25 courses of 750 for one word: 0.2
                     // ms, against 1.6 ms to rank all 750).
                     let bounded: SQL = "c.enrollment_count + 0 DESC, c.id DESC"
                     var titled: [Row] = []
