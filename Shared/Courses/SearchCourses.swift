@@ -18,6 +18,7 @@ import Runtime
 public enum SearchCourses {
     public static let endpoint = Endpoint(.get, "/api/v1/courses", access: .anyone, mode: .fastcgi, processes: 4, handle)
 
+    /// A course in a page: the shape `write` produces by hand (and its test's reference).
     struct Summary: Encodable, Sendable {
         var id: String
         var title: String
@@ -164,47 +165,32 @@ public enum SearchCourses {
                             limit: limit + 1)
                     ).rows
                 }
-                if let estimate, estimate <= QueryPlan.fewMatches {
-                    // Few matches of one word: each tier from its full-text index, a bitmap scan
-                    // and a top-N sort whose cost the estimate bounds. `+ 0` keeps PostgreSQL off
-                    // the popularity index: for a word rare in titles it would read past most of
-                    // the catalog in order (200-300 ms in the benchmark's mix). The title tier of
-                    // a rare word often fills the page alone (25 courses of 750 for one word: 0.2
-                    // ms, against 1.6 ms to rank all 750).
-                    let bounded: SQL = "c.enrollment_count + 0 DESC, c.id DESC"
-                    var titled: [Row] = []
-                    if after == nil || after?.key.hasPrefix("a:") == true {
-                        titled = try db.query(
-                            select(
-                                rank: "1", filters: keyset("\(fragment: filters) AND c.rank_vector @@ \(fragment: query)", tier: 1),
-                                order: bounded, key: "c.enrollment_count", limit: limit + 1)
-                        ).rows
-                    }
-                    guard titled.count <= limit else { return titled }
-                    return try titled
-                        + db.query(
-                            select(
-                                rank: "0", filters: keyset("\(fragment: matched) AND NOT c.rank_vector @@ \(fragment: query)", tier: 0),
-                                order: bounded, key: "c.enrollment_count", limit: limit + 1 - titled.count)
-                        ).rows
-                }
-                // Many matches: each tier read from the popularity index in order, so the top of a
-                // broad word costs a page, not every match (statements planned for the query).
+                // Otherwise each tier is its own statement, the title tier first:
+                // - few matches of one word: from each tier's full-text index, a bitmap scan and a
+                //   top-N sort whose cost the estimate bounds (`+ 0` keeps PostgreSQL off the
+                //   popularity index: for a word rare in titles it would read past most of the
+                //   catalog in order, 200-300 ms in the benchmark's mix). The title tier of a rare
+                //   word often fills the page alone (25 courses of 750 for one word: 0.2 ms,
+                //   against 1.6 ms to rank all 750);
+                // - many matches: from the popularity index in order, so the top of a broad word
+                //   costs a page, not every match (statements planned for the query's values).
+                let few = estimate.map { $0 <= QueryPlan.fewMatches } ?? false
+                let tierOrder: SQL = few ? "c.enrollment_count + 0 DESC, c.id DESC" : byPopularity
                 var tierA: [Row] = []
                 if after == nil || after?.key.hasPrefix("a:") == true {
                     tierA = try db.query(
                         select(
                             rank: "1", filters: keyset("\(fragment: filters) AND c.rank_vector @@ \(fragment: query)", tier: 1),
-                            order: byPopularity, key: "c.enrollment_count", limit: limit + 1), reusePlan: false
+                            order: tierOrder, key: "c.enrollment_count", limit: limit + 1), reusePlan: few
                     ).rows
                 }
                 guard tierA.count <= limit else { return tierA }
                 let needed = limit + 1 - tierA.count
                 let tierB = keyset("\(fragment: matched) AND NOT c.rank_vector @@ \(fragment: query)", tier: 0)
-                // The popular band first (CatalogBand): when it holds the rest of the page, that is
-                // the top of the whole tier, read from an index a tenth as large.
+                // Many matches: the popular band first (CatalogBand): when it holds the rest of the
+                // page, that is the top of the whole tier, read from an index a tenth as large.
                 let continuesBelowBand = after.flatMap { Cursor.relevance($0.key) }.map { $0.tier == 0 && $0.enrollments < plan.band ?? 0 }
-                if let band = plan.band, continuesBelowBand != true {
+                if !few, let band = plan.band, continuesBelowBand != true {
                     let top = try db.query(
                         select(
                             rank: "0", filters: "\(fragment: tierB) AND c.enrollment_count >= \(band)", order: byPopularity,
@@ -214,7 +200,7 @@ public enum SearchCourses {
                 }
                 return try tierA
                     + db.query(
-                        select(rank: "0", filters: tierB, order: byPopularity, key: "c.enrollment_count", limit: needed), reusePlan: false
+                        select(rank: "0", filters: tierB, order: tierOrder, key: "c.enrollment_count", limit: needed), reusePlan: few
                     ).rows
             }
             if let query = plan.query, !plan.missing, plan.estimate != 0 {
