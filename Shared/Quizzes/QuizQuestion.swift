@@ -12,12 +12,15 @@ struct QuizQuestion: Sendable {
     }
 
     var id: String
-    var kind: Kind
+    let kind: Kind
     var prompt: String
     var options: [String]
     /// single: an option index; multiple: indexes; true/false: a boolean; short: accepted texts.
-    var correct: JSONValue
+    let correct: JSONValue
     var points: Int
+    /// A short answer's accepted texts as `normalized` leaves them, made once per question
+    /// (the question sets that submits score with are kept by the process).
+    private let accepted: [String]
 
     static let columns: SQL = "qq.id, qq.kind, qq.prompt, qq.options::text AS options, qq.correct::text AS correct, qq.points"
 
@@ -28,6 +31,12 @@ struct QuizQuestion: Sendable {
         self.options = options
         self.correct = correct
         self.points = points
+        accepted = Self.accepted(kind, correct)
+    }
+
+    private static func accepted(_ kind: Kind, _ correct: JSONValue) -> [String] {
+        guard kind == .shortAnswer, case .array(let texts) = correct else { return [] }
+        return texts.compactMap { $0.stringValue.map(normalized) }
     }
 
     init(_ row: Row) throws {
@@ -43,6 +52,7 @@ struct QuizQuestion: Sendable {
         options = list.compactMap(\.stringValue)
         correct = try StoredJSON.parse(try row.string("correct"))
         points = try row.int("points")
+        accepted = Self.accepted(kind, correct)
     }
 
     /// Whether `answer` earns the points: single choice and true/false exactly; multiple choice
@@ -58,9 +68,8 @@ struct QuizQuestion: Sendable {
             return Set(given.compactMap(\.intValue)) == Set(key.compactMap(\.intValue))
                 && given.count == Set(given.compactMap(\.intValue)).count
         case .shortAnswer:
-            guard case .string(let text) = answer, case .array(let accepted) = correct else { return false }
-            let given = Self.normalized(text)
-            return accepted.contains { $0.stringValue.map(Self.normalized) == given }
+            guard case .string(let text) = answer else { return false }
+            return accepted.contains(Self.normalized(text))
         }
     }
 

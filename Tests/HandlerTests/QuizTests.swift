@@ -461,4 +461,23 @@ import Testing
             try #require(attempt.data["id"]?.string), #"{"answers":{"\#(pick)":4,"\#(word)":"spaced OUT"}}"#, student.accessToken)
         #expect(result.data["score_percent"] == .number(100))
     }
+
+    /// The stored-JSON parser reads what PostgreSQL writes (`jsonb::text`, `json_object_agg`)
+    /// as JSON: the same values as Foundation's decoder, and refuses what is not JSON.
+    @Test func storedJSONIsReadAsJSON() throws {
+        let texts = [
+            #"[{"options": [0, 1, 2, 3], "question": "ac215c2e-1563-4c7d-906f-3a93215b4854"}, {"options": [], "question": "x"}]"#,
+            #"{ "425a9c27" : "wrong", "14cb54f0" : [0, 3], "ff59b04d" : 2, "fc011abb" : " The  Answer ", "1539ad2a" : true }"#,
+            #"["say \"hi\"", "back\\slash", "slash\/ok", "café ☕ 😀", "\u00e9t\u00e9 \ud83d\ude00", "tab\tnew\nline"]"#,
+            #"[-12, 0, 7, 2.5, -0.25, 1e3, 1.5E-2, 123456789012345678, null, false, true, {}, [], ""]"#,
+            #"  {"nested": {"deeper": [[1], {"k": null}]}}  "#,
+        ]
+        for text in texts {
+            let expected = try JSONValue.parse(Array(text.utf8))
+            #expect(try StoredJSON.parse(text) == expected, "\(text)")
+        }
+        for bad in [#"[1, 2"#, #"{"a" 1}"#, #""open"#, "tru", "[1,]x", "-", #"["\u12"]"#, "[1] 2", ""] {
+            #expect(throws: DatabaseError.self) { try StoredJSON.parse(bad) }
+        }
+    }
 }
