@@ -84,7 +84,11 @@ bench refresh
 TOKEN="$(bench token)"
 start_instance main 18096 manifest AUTH_RATE_LIMIT=100000r/s RATE_LIMIT_EXEMPT=127.0.0.1
 BASE="http://127.0.0.1:18096"
-WRK=(wrk -t2 -c16 -d"${DURATION}s" --timeout 10s --latency)
+WRK=(wrk -t2 -c16 --timeout 10s --latency)
+# Each run first warms up for WARMUP seconds on processes that have served at most a request or
+# two: its p99 is printed as "p99 at start" (a process's first requests connect, prepare
+# statements and fill its caches); the other figures come from the run after it.
+WARMUP=1
 # CPU time (clock ticks) of some processes: the function's FastCGI servers, this stack's
 # PostgreSQL (its server's children: backends and background processes).
 ticks() {
@@ -95,20 +99,21 @@ ticks() {
 function_pids() { pgrep -f -- "^$STACK/functions/leaderboards-get" || true; }
 postgres_pids() { pgrep -P "$(head -n 1 "$STACK/pg/postmaster.pid")" || true; }
 run() {
-  local name="$1" out function0 postgres0 function1 postgres1 requests tick; shift
+  local name="$1" out warm function0 postgres0 function1 postgres1 requests tick; shift
   tick=$((1000000 / $(getconf CLK_TCK)))
+  warm=$("${WRK[@]}" -d"${WARMUP}s" "$@")
   function0=$(ticks $(function_pids)) postgres0=$(ticks $(postgres_pids))
-  out=$("${WRK[@]}" "$@")
+  out=$("${WRK[@]}" -d"${DURATION}s" "$@")
   function1=$(ticks $(function_pids)) postgres1=$(ticks $(postgres_pids))
   requests=$(printf '%s\n' "$out" | awk '/requests in/ {print $1}')
-  printf '%-44s %6s req/s  p50 %8s  p99 %8s  CPU per request: function %4s us, PostgreSQL %4s us%s\n' "$name" \
-    "$(printf '%s\n' "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}')" "$(wrk_field "$out" 50%)" "$(wrk_field "$out" 99%)" \
-    "$(((function1 - function0) * tick / requests))" "$(((postgres1 - postgres0) * tick / requests))" \
+  printf '%-44s %6s req/s  p50 %8s  p99 %8s  CPU per request: function %4s us, PostgreSQL %4s us  (p99 at start %8s)%s\n' \
+    "$name" "$(printf '%s\n' "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}')" "$(wrk_field "$out" 50%)" "$(wrk_field "$out" 99%)" \
+    "$(((function1 - function0) * tick / requests))" "$(((postgres1 - postgres0) * tick / requests))" "$(wrk_field "$warm" 99%)" \
     "$(printf '%s\n' "$out" | awk '/Non-2xx/ {printf "  %s non-2xx", $NF}')"
 }
 curl -fsS -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/leaderboards?period=week&limit=10" | head -c 400
 echo
-echo "GET /api/v1/leaderboards through nginx, FastCGI, wrk 16 connections ${DURATION}s:"
+echo "GET /api/v1/leaderboards through nginx, FastCGI, wrk 16 connections, ${WARMUP}s warm-up then ${DURATION}s:"
 run "week top 10 + own rank (signed in)" -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/leaderboards?period=week&limit=10"
 run "week top 100 + own rank (signed in)" -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/leaderboards?period=week&limit=100"
 run "last week's snapshot + own rank (signed in)" -H "Authorization: Bearer $TOKEN" \

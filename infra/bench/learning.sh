@@ -14,13 +14,18 @@
 # request of each kind really ran (auto_explain: EXPLAIN ANALYZE with buffers): the position
 # save, the progress page warm and cold, the instructor's learner list and a submit.
 # Usage: [EXPLAIN=1] infra/bench/learning.sh [seconds per run]
-# LMS_BENCH_ATTEMPTS: unsubmitted attempts per learner (40); LMS_BENCH_HOLD=1: keep the stack
-# up afterwards (for perf) until interrupted.
+# Every row first runs wrk for WARMUP seconds (1) on processes that have served at most one
+# request: its p99 is printed as "p99 at start" (a process's first requests connect, prepare
+# statements and fill its caches); the row's other figures come from the run after it.
+# LMS_BENCH_ATTEMPTS: unsubmitted attempts per learner (15 per second of a run, at least 40:
+# more than the warm-up and the run score, so that no request finds its attempt already
+# scored); LMS_BENCH_HOLD=1: keep the stack up afterwards (for perf) until interrupted.
 source "$(dirname "$0")/../scripts/lib.sh"
 cd "$LMS_ROOT"
 DURATION="${1:-10}"
 LEARNERS=200
-ATTEMPTS_PER_LEARNER="${LMS_BENCH_ATTEMPTS:-40}"
+WARMUP=1
+ATTEMPTS_PER_LEARNER="${LMS_BENCH_ATTEMPTS:-$(( (DURATION + WARMUP) * 15 > 40 ? (DURATION + WARMUP) * 15 : 40 ))}"
 
 install_packages wrk openssl
 fetch_pg_static
@@ -157,19 +162,19 @@ for line in io.lines("$ATTEMPTS") do
   local id, token = line:match("(%S+) (%S+)")
   attempts[#attempts + 1] = { id = id, token = token }
 end
--- Thread n (of the two) takes attempts n, n + 2, n + 4, ...
+-- Thread n (of the two) takes attempts skip + n, skip + n + 2, ... (skip: the first argument,
+-- the attempts an earlier run scored); past the last, it goes round again (re-reading).
 local counter = 1
 function setup(thread)
   thread:set("first", counter)
   counter = counter + 1
 end
 function init(args)
-  next_index = first
+  next_index = first + tonumber(args[1] or "0")
 end
 function request()
-  local attempt = attempts[next_index]
+  local attempt = attempts[(next_index - 1) % #attempts + 1]
   next_index = next_index + 2
-  if attempt == nil then attempt = attempts[1] end
   return wrk.format("POST", "/api/v1/attempts/" .. attempt.id .. "/submit",
     { ["Authorization"] = "Bearer " .. attempt.token, ["Content-Type"] = "application/json" }, "{}")
 end
@@ -200,7 +205,7 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $TOKEN"
 LUA
 
-WRK=(wrk -t2 -c16 -d"${DURATION}s" --timeout 10s --latency)
+WRK=(wrk -t2 -c16 --timeout 10s --latency)
 # stack_cpu_ticks: CPU time (clock ticks) used so far by this stack's server processes: nginx,
 # the functions and PostgreSQL, found by the stack's folder in their command line, with their
 # children (workers, backends). Per request, it moves much less than req/s with what else the
@@ -212,33 +217,39 @@ stack_cpu_ticks() {
   (cd /proc && cat $(printf '%s/stat ' $pids) 2>/dev/null) | awk '{sub(/.*\) /, ""); total += $12 + $13} END {print total + 0}'
 }
 TICKS=$(getconf CLK_TCK)
+# row NAME WRK-ARGS... [-- SCRIPT-ARGS]: the warm-up, then the measured run. With SCRIPT_SKIP
+# set, the submit script's argument is recomputed after the warm-up (attempts it scored).
 row() {
-  local name="$1" out before after requests
+  local name="$1" out warm before after requests
   shift
+  warm=$("${WRK[@]}" -d"${WARMUP}s" "$@")
+  [ -z "${SCRIPT_SKIP:-}" ] || set -- "${@:1:$(($# - 1))}" "$(( $(eval "$SCRIPT_SKIP") + 100 ))"
   before=$(stack_cpu_ticks)
-  out=$("${WRK[@]}" "$@")
+  out=$("${WRK[@]}" -d"${DURATION}s" "$@")
   after=$(stack_cpu_ticks)
   requests=$(printf '%s\n' "$out" | awk '/requests in/ {print $1}')
-  printf '| %-52s | %9s | %9s | %9s | %9s |%s\n' "$name" "$(printf '%s\n' "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}')" \
+  printf '| %-52s | %9s | %9s | %9s | %9s | %11s |%s\n' "$name" "$(printf '%s\n' "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}')" \
     "$(wrk_field "$out" 50%)" "$(wrk_field "$out" 99%)" \
     "$(awk -v t=$((after - before)) -v n="$requests" -v hz="$TICKS" 'BEGIN {if (n > 0) printf "%.2fms", t * 1000 / hz / n}')" \
-    "$(wrk_problems "$out")"
+    "$(wrk_field "$warm" 99%)" "$(wrk_problems "$out")$(wrk_problems "$warm")"
 }
 echo
-echo "== through nginx, FastCGI, wrk -t2 -c16 ${DURATION}s per run ($(nproc) cores shared by everything; load average $(cut -d' ' -f1 /proc/loadavg) before)"
-echo "(CPU/req: CPU time of this stack's nginx, functions and PostgreSQL per request: steadier than req/s under another load)"
-printf '| %-52s | %9s | %9s | %9s | %9s |\n' "request" "req/s" "p50" "p99" "CPU/req"
-printf '|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..54})" "-----------" "-----------" "-----------" "-----------"
+echo "== through nginx, FastCGI, wrk -t2 -c16, ${WARMUP}s warm-up then ${DURATION}s per row ($(nproc) cores shared by everything; load average $(cut -d' ' -f1 /proc/loadavg) before)"
+echo "(CPU/req: CPU time of this stack's nginx, functions and PostgreSQL per request: steadier than req/s under another load;"
+echo " p99 at start: the warm-up's, on processes that had served at most one request)"
+printf '| %-52s | %9s | %9s | %9s | %9s | %11s |\n' "request" "req/s" "p50" "p99" "CPU/req" "p99 at start"
+printf '|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..54})" "-----------" "-----------" "-----------" "-----------" "-------------"
 hot_before=$(psql_ "SELECT n_tup_upd || ' ' || n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'lesson_progress'")
 row "PUT /lessons/{id}/position" -s "$BENCH/position.lua" "$BASE/api/v1/lessons/$LESSON/position"
 row "GET /courses/{id}/progress (200 lessons, half done)" -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/courses/$COURSE/progress"
 row "GET /courses/{id}/progress (10 lessons, half done)" -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/courses/$SMALL/progress"
 row "GET /courses/{id}/progress (200 lessons, cold)" -s "$BENCH/cold.lua" "$BASE/"
 submitted_before=$(psql_ "SELECT count(*) FROM quiz_attempts WHERE submitted_at IS NOT NULL")
-row "POST /attempts/{id}/submit (50 questions)" -s "$BENCH/submit.lua" "$BASE/"
+SCRIPT_SKIP='psql_ "SELECT count(*) FROM quiz_attempts WHERE submitted_at IS NOT NULL"' \
+  row "POST /attempts/{id}/submit (50 questions)" -s "$BENCH/submit.lua" "$BASE/" -- 0
 submitted=$(( $(psql_ "SELECT count(*) FROM quiz_attempts WHERE submitted_at IS NOT NULL") - submitted_before ))
 total=$(wc -l <"$ATTEMPTS")
-echo "(submit: $submitted attempts scored of $total prepared; past them, requests re-read a scored attempt)"
+echo "(submit: $submitted attempts scored, warm-up included, of $total prepared; past them, requests would re-read scored attempts)"
 sleep 1 # the statistics collector reports at most every 0.5 s
 hot_after=$(psql_ "SELECT n_tup_upd || ' ' || n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'lesson_progress'")
 echo "(position saves: $(( ${hot_after#* } - ${hot_before#* } )) of $(( ${hot_after% *} - ${hot_before% *} )) updates of lesson_progress were HOT)"
