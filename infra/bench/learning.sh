@@ -50,6 +50,7 @@ psql_() { as_service "$(pg_bin)/psql" "$DATABASE_URL" -v ON_ERROR_STOP=1 -Atqc "
 
 log "making a 200-lesson course, a 50-question quiz, $LEARNERS learners and their attempts"
 psql_ "
+SET statement_timeout = 0;
 -- No passwords: the benchmark signs its own access tokens.
 INSERT INTO users (email, name, role, email_verified_at)
 SELECT 'learner' || n || '@bench.test', 'Learner ' || n, 'student', now() FROM generate_series(1, $LEARNERS) n;
