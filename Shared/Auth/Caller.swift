@@ -38,6 +38,13 @@ public struct Caller: Sendable {
     /// The caller behind an access token: 401 for a bad, expired or revoked token, 403 for a
     /// suspended account. The runtime calls this once per request (`Context.user()`).
     public static func authenticate(token: String, config: Config, db: Connection) throws -> Caller {
+        let claims = try verify(token: token, config: config)
+        return try caller(claims, session: try db.query(session(claims)).first)
+    }
+
+    /// The claims of a well-signed, unexpired access token whose subject is a user id; 401
+    /// otherwise. Nothing is read from the database until this has passed.
+    public static func verify(token: String, config: Config) throws -> JWT.Claims {
         let secret = try Tokens.secret(config)
         let claims: JWT.Claims
         do {
@@ -48,7 +55,17 @@ public struct Caller: Sendable {
             throw invalidToken
         }
         guard isUUID(claims.sub) else { throw invalidToken }
-        let row = try db.query("SELECT \(fragment: sessionColumns) FROM users WHERE id = \(claims.sub)").first
+        return claims
+    }
+
+    /// The session check's statement: the user's `sessionColumns`.
+    public static func session(_ claims: JWT.Claims) -> SQL {
+        "SELECT \(fragment: sessionColumns) FROM users WHERE id = \(claims.sub)"
+    }
+
+    /// The caller, from the row the session check read (nil: no such user); 401 for a deleted
+    /// user or a revoked token, 403 for a suspended account.
+    public static func caller(_ claims: JWT.Claims, session row: Row?) throws -> Caller {
         guard let row, try row.string("status") != "deleted", try row.int("token_version") == claims.ver,
             let role = Role(rawValue: try row.string("role"))
         else { throw invalidToken }

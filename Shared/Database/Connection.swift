@@ -164,46 +164,72 @@ public final class Connection {
         }
     }
 
-    /// BEGIN and `sql` in one round trip, through libpq's pipeline mode: both are sent, then a
-    /// sync point, then the three answers are read in order. A statement that fails fails as it
-    /// would alone (the transaction is then aborted, and `transaction` rolls it back). Anything
-    /// else (a connection lost midway) gives up the connection: `unavailable`.
+    /// BEGIN and `sql` in one round trip (`pipeline`). A statement that fails fails as it would
+    /// alone (the transaction is then aborted, and `transaction` rolls it back).
     private func begin(with sql: SQL, reusePlan: Bool) throws -> QueryResult {
+        let results = try pipeline([("BEGIN", false), (sql, prepareStatements && reusePlan)])
+        _ = try results[0].get()
+        return try results[1].get()
+    }
+
+    /// Runs statements that only read in one round trip (libpq's pipeline mode), and returns
+    /// their rows in order; the first that fails is thrown. Outside a transaction they run in one
+    /// implicit transaction (one snapshot); inside one, they join it. For a handler's first read
+    /// beside the caller's session check (`Context.optionalCaller(reading:)`).
+    public func queries(_ statements: [SQL]) throws -> [QueryResult] {
+        let reopenable = mayReopenForBegin
+        mayReopenForBegin = false
+        var parts = statements.map { (sql: $0, prepared: prepareStatements) }
+        let begins = beginPending
+        beginPending = false
+        if begins { parts.insert(("BEGIN", false), at: 0) }
+        var results: [Result<QueryResult, Error>]
+        do {
+            results = try pipeline(parts)
+        } catch let error as DatabaseError where error.kind == .unavailable && reopenable {
+            // The request's first statements found the connection dead: they only read (or began a
+            // transaction that cannot have committed), so sending them again is safe.
+            try reopen()
+            if begins { transactionDepth = 1 }
+            results = try pipeline(parts)
+        }
+        if begins { results.removeFirst() }
+        return try results.map { try $0.get() }
+    }
+
+    /// Sends `statements` (prepared ones by name) and a sync point in one round trip, then reads
+    /// their results in order, each consumed as `query` consumes one. A round trip cut short (a
+    /// connection lost midway) gives up the connection: `unavailable`.
+    private func pipeline(_ statements: [(sql: SQL, prepared: Bool)]) throws -> [Result<QueryResult, Error>] {
         guard let handle else { throw DatabaseError(.unavailable, message: "connection closed") }
         // Preparing is a round trip of its own, once per statement and connection (not allowed in a pipeline).
-        let name = prepareStatements && reusePlan ? try statementName(for: sql) : nil
+        let names = try statements.map { $0.prepared ? try statementName(for: $0.sql) : nil }
         guard PQenterPipelineMode(handle) == 1 else { throw lost(handle) }
-        let sent =
-            PQsendQueryParams(handle, "BEGIN", 0, nil, nil, nil, nil, 0) == 1
-            && withParameters(sql.binds) { count, values in
-                if let name { return PQsendQueryPrepared(handle, name, count, values, nil, nil, 0) }
-                return PQsendQueryParams(handle, sql.text, count, nil, values, nil, nil, 0)
-            } == 1
-            && PQpipelineSync(handle) == 1
-        /// One query's result; the nil that ends its results is read with it.
-        func take() -> OpaquePointer? {
-            let result = PQgetResult(handle)
-            if result != nil { while let extra = PQgetResult(handle) { PQclear(extra) } }
-            return result
+        var sent = true
+        for (statement, name) in zip(statements, names) where sent {
+            sent =
+                withParameters(statement.sql.binds) { count, values in
+                    if let name { return PQsendQueryPrepared(handle, name, count, values, nil, nil, 0) }
+                    return PQsendQueryParams(handle, statement.sql.text, count, nil, values, nil, nil, 0)
+                } == 1
         }
-        let begun = sent ? take() : nil
-        let answer = sent ? take() : nil
+        sent = sent && PQpipelineSync(handle) == 1
+        // Each statement's result, then the nil that ends it; after them all, the sync point.
+        var raw: [OpaquePointer] = []
+        while sent, raw.count < statements.count, let result = PQgetResult(handle) {
+            while let extra = PQgetResult(handle) { PQclear(extra) }
+            raw.append(result)
+        }
         var synced = false
-        if sent, let sync = PQgetResult(handle) {
+        if raw.count == statements.count, let sync = PQgetResult(handle) {
             synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC
             PQclear(sync)
         }
-        guard synced, PQexitPipelineMode(handle) == 1, let begun, let answer else {
-            if let begun { PQclear(begun) }
-            if let answer { PQclear(answer) }
+        guard synced, PQexitPipelineMode(handle) == 1 else {
+            raw.forEach { PQclear($0) }
             throw lost(handle)
         }
-        guard PQresultStatus(begun) == PGRES_COMMAND_OK else {
-            PQclear(answer)
-            return try consume(begun, handle: handle)
-        }
-        PQclear(begun)
-        return try consume(answer, handle: handle)
+        return raw.map { result in Result { try consume(result, handle: handle) } }
     }
 
     /// The error for a connection given up midway (see `drop`).

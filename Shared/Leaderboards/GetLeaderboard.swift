@@ -70,28 +70,25 @@ public enum GetLeaderboard {
         }
         guard errors.isEmpty, let period else { throw APIError.invalid(errors) }
 
-        let caller = try context.optionalCaller()
-        let db = try context.db()
-        let optedOut = try caller?.row.bool("leaderboard_opt_out") ?? false
-        func read(withPage: Bool) throws -> Row {
-            try db.query(
-                page(
-                    period: period, board: course ?? globalBoard, course: course, limit: limit, after: after,
-                    me: optedOut ? nil : caller?.id, withPage: withPage)
-            ).one()
-        }
         // A page kept by this process is used while its ranking is still the board's: the
         // statement then reads only the board's state and the caller's place.
         let seconds = Double(context.config.int("LEADERBOARD_CACHE_SECONDS", default: 5))
         let key = [period.kind.rawValue, period.label, course ?? "", String(limit), request.queryValue("cursor") ?? ""]
             .joined(separator: " ")
         let kept = seconds > 0 ? pages.value(key, youngerThan: seconds) : nil
-        var row = try read(withPage: kept == nil)
+        func statement(withPage: Bool, me: String?) -> SQL {
+            page(period: period, board: course ?? globalBoard, course: course, limit: limit, after: after, me: me, withPage: withPage)
+        }
+        // The board is read in the session check's round trip (it is public; the caller's own
+        // place in it is dropped with the rest if the check refuses them).
+        let (caller, read) = try context.optionalCaller { me in statement(withPage: kept == nil, me: me) }
+        let optedOut = try caller?.row.bool("leaderboard_opt_out") ?? false
+        var row = try read.one()
         let shown: KeptPage
         if let kept, try row.optionalString("ranking") == kept.ranking {
             shown = kept
         } else {
-            if kept != nil { row = try read(withPage: true) }
+            if kept != nil { row = try context.db().query(statement(withPage: true, me: caller?.id)).one() }
             shown = KeptPage(
                 ranking: try row.optionalString("ranking"), entries: RawJSON(compacting: Array(try row.string("entries").utf8)),
                 nextCursor: try row.optionalString("next_cursor"))
@@ -141,8 +138,9 @@ public enum GetLeaderboard {
 
     /// The whole board in one statement: the board's state, the page of entries as JSON (keys
     /// sorted, as `encodeJSON` writes them), the next cursor, the caller's own rank and points
-    /// (`me`: nil for anonymous or opted-out callers) and, for a course board, the course's
-    /// status and instructor (whether the caller may see it, decided by the handler).
+    /// (`me`: nil for anonymous callers; an opted-out caller's is read and not shown) and, for
+    /// a course board, the course's status and instructor (whether the caller may see it,
+    /// decided by the handler).
     ///
     /// Each shape (cursor or not, caller or not, course or not) is its own statement text, and
     /// every part is an index look-up whatever the values, so the generic plan a FastCGI process

@@ -47,6 +47,24 @@ public final class Context {
         return caller
     }
 
+    /// The caller as `optionalCaller()` finds them, and the rows of `statement`, in one round
+    /// trip: the statement is sent beside the session check (`Connection.queries`), for the
+    /// caller id the token names (nil: no token). Only for a statement that reads what anyone
+    /// may read but for the caller's own part, whose rows are dropped unchecked when the session
+    /// check refuses the caller (401, 403). A bad signature is refused before anything is read.
+    public func optionalCaller(reading statement: (String?) -> SQL) throws -> (Caller?, QueryResult) {
+        if let authenticated { return (authenticated, try db().query(statement(authenticated?.id))) }
+        guard let token = accessToken else {
+            authenticated = .some(nil)
+            return (nil, try db().query(statement(nil)))
+        }
+        let claims = try Caller.verify(token: token, config: config)
+        let results = try db().queries([Caller.session(claims), statement(claims.sub)])
+        let caller = try Caller.caller(claims, session: results[0].first)
+        authenticated = .some(caller)
+        return (caller, results[1])
+    }
+
     /// The bearer token from `Authorization`, else the `access_token` cookie.
     public var accessToken: String? {
         if let header = request.header("authorization") {

@@ -45,4 +45,21 @@ import Testing
         try db.transaction { tx in try tx.execute("INSERT INTO notes VALUES (3, 'committed')") }
         #expect(try db.query("SELECT count(*)::int AS n FROM notes").one().int("n") == 2)
     }
+
+    /// `queries` sends several reads in one round trip and returns their rows in order; the
+    /// first that fails is thrown; outside a transaction they share one snapshot, inside one
+    /// (even as its first statements) they join it.
+    @Test(arguments: [false, true]) func readsSentTogetherComeBackInOrder(prepared: Bool) throws {
+        let db = try Connection(url: try TestEnvironment.databaseURL(), prepareStatements: prepared)
+        let results = try db.queries(["SELECT \(1) AS n, txid_current_if_assigned() AS x", "SELECT \(2) AS n, now()::text AS t"])
+        #expect(try results.map { try $0.one().int("n") } == [1, 2])
+        #expect(throws: DatabaseError.self) { try db.queries(["SELECT 1 AS n", "SELECT 1 / \(0) AS n", "SELECT 3 AS n"]) }
+        #expect(db.isHealthy)
+        let (first, second) = try db.transaction { tx in
+            let both = try tx.queries(["SELECT txid_current()::text AS id", "SELECT txid_current()::text AS id"])
+            return (try both[0].one().string("id"), try tx.query("SELECT txid_current()::text AS id").one().string("id"))
+        }
+        #expect(first == second)
+        #expect(db.isHealthy)
+    }
 }

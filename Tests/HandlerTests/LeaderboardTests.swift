@@ -260,4 +260,31 @@ import Testing
         #expect(anonymous.status == 200)
         #expect(anonymous.data["me"] == .null)
     }
+
+    /// The board is read in the same round trip as the caller's session check, and dropped when
+    /// the check refuses the caller: a suspended account is 403, a revoked or bad token 401,
+    /// with nothing of the board in the answer.
+    @Test func refusesSuspendedAndRevokedCallersWithNothingOfTheBoard() throws {
+        awayFromPeriodBoundary()
+        let db = try TestEnvironment.connect()
+        let courseId = try course(db)
+        let now = isoTime(unixTime())
+        let suspended = try Factory.user(db)
+        let revoked = try Factory.user(db)
+        for user in [suspended, revoked] { try award(db, user, points: 30, course: courseId, at: now) }
+        try Leaderboards.refresh(db, now: unixTime())
+        #expect(try board("period=month&course=\(courseId)", token: revoked.accessToken).data["me"]?["points"] == .number(30))
+        try db.execute("UPDATE users SET status = 'suspended' WHERE id = \(suspended.id)")
+        try db.execute("UPDATE users SET token_version = token_version + 1 WHERE id = \(revoked.id)")
+        for (token, status, code) in [
+            (suspended.accessToken, 403, "account_suspended"), (revoked.accessToken, 401, "invalid_token"),
+            ("not-a-token", 401, "invalid_token"),
+        ] {
+            let response = try board("period=month&course=\(courseId)", token: token)
+            #expect(response.status == status)
+            #expect(response.json["code"]?.string == code)
+            #expect(response.json["data"] == nil)
+            #expect(!response.text.contains(courseId) && !response.text.contains("entries"))
+        }
+    }
 }
