@@ -63,6 +63,12 @@ public struct Caller: Sendable {
         "SELECT \(fragment: sessionColumns) FROM users WHERE id = \(claims.sub)"
     }
 
+    /// True in SQL exactly while `caller(_:session:)` accepts the user's row: active, and the
+    /// token's version is the user's (a condition for a write sent beside the session check).
+    public static func sessionIsValid(_ claims: JWT.Claims) -> SQL {
+        "EXISTS (SELECT FROM users WHERE id = \(claims.sub) AND status = 'active' AND token_version = \(claims.ver))"
+    }
+
     /// The caller, from the row the session check read (nil: no such user); 401 for a deleted
     /// user or a revoked token, 403 for a suspended account.
     public static func caller(_ claims: JWT.Claims, session row: Row?) throws -> Caller {

@@ -172,12 +172,14 @@ public final class Connection {
         return try results[1].get()
     }
 
-    /// Runs statements that only read in one round trip (libpq's pipeline mode), and returns
-    /// their rows in order; the first that fails is thrown. Outside a transaction they run in one
-    /// implicit transaction (one snapshot); inside one, they join it. For a handler's first read
-    /// beside the caller's session check (`Context.optionalCaller(reading:)`).
-    public func queries(_ statements: [SQL]) throws -> [QueryResult] {
-        let reopenable = mayReopenForBegin
+    /// Runs statements in one round trip (libpq's pipeline mode), and returns their rows in
+    /// order; the first that fails is thrown. Outside a transaction they run in one implicit
+    /// transaction (one snapshot, committed together); inside one, they join it. For a
+    /// handler's first statement beside the caller's session check (`Context.user(with:)`,
+    /// `Context.optionalCaller(reading:)`). `onlyRead: false` when one writes: a connection
+    /// lost midway is then not tried again (the write may have committed).
+    public func queries(_ statements: [SQL], onlyRead: Bool = true) throws -> [QueryResult] {
+        let reopenable = mayReopenForBegin && (onlyRead || beginPending)
         mayReopenForBegin = false
         var parts = statements.map { (sql: $0, prepared: prepareStatements) }
         let begins = beginPending

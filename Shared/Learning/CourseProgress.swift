@@ -9,7 +9,8 @@ import Runtime
 /// the lesson to resume, and `completed_at` (kept once reached, whatever changes later).
 public enum GetCourseProgress {
     public static let endpoint = Endpoint(
-        .get, "/api/v1/courses/{id}/progress", access: .signedIn, mode: .fastcgi, processes: 2, handle)
+        .get, "/api/v1/courses/{id}/progress", access: .signedIn, session: .withFirstStatement, mode: .fastcgi, processes: 2,
+        handle)
 
     /// One statement reads the caller's own rows and the outline's version; the outline (the same
     /// for every learner) comes from this process's `outlines` when it has that version,
@@ -22,10 +23,11 @@ public enum GetCourseProgress {
     static let outlines = ProcessCache<CourseOutline>(capacity: 100)
 
     public static func handle(_ context: Context) throws -> Response {
-        let caller = try context.user()
         let courseId = try context.request.parameter("id")
+        // The caller's own rows are read in the session check's round trip.
+        let (caller, first) = try context.user { user, _ in LearnerProgress.statement(user: user, course: courseId) }
         let db = try context.db()
-        guard isUUID(courseId), var learner = try LearnerProgress.load(db, user: caller.id, course: courseId) else {
+        guard isUUID(courseId), var learner = try LearnerProgress.read(first.rows) else {
             // No enrollment in a course learners keep: say why (404 or 403).
             _ = try LearnerAccess.enrolled(db, courseId: courseId, caller: caller)
             throw APIError.notFound("Course")
@@ -85,7 +87,11 @@ struct LearnerProgress: Sendable {
 
     /// nil when `user` is not enrolled in `course` or the course is not one learners keep.
     static func load(_ db: Connection, user: String, course: String) throws -> LearnerProgress? {
-        let rows = try db.query(statement(user: user, course: course)).rows
+        try read(try db.query(statement(user: user, course: course)).rows)
+    }
+
+    /// From the rows of `statement`; nil as `load`.
+    static func read(_ rows: [Row]) throws -> LearnerProgress? {
         guard let head = rows.first, try head.string("kind") == "course" else { return nil }
         var learner = LearnerProgress(outlineVersion: try head.int("number"), completedAt: try head.optionalTimestamp("time"))
         for row in rows.dropFirst() {

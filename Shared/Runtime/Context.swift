@@ -20,8 +20,13 @@ public final class Context {
         self.log = Logger(component: component, requestId: requestId)
     }
 
-    /// The database connection; an unreachable database surfaces as 503.
-    public func db() throws -> Connection { try database.connection() }
+    /// The database connection; an unreachable database surfaces as 503. Refused (a bug, 500)
+    /// while the caller's session check waits for the handler's first statement
+    /// (`user(with:)`): nothing runs before that check.
+    public func db() throws -> Connection {
+        guard pending == nil else { throw APIError.internalError }
+        return try database.connection()
+    }
 
     /// Runs `body` in one transaction that rolls back on any thrown error: the one way to
     /// open a transaction in a handler.
@@ -31,6 +36,17 @@ public final class Context {
 
     /// The caller, authenticated at most once per request.
     private var authenticated: Caller??
+    /// On an endpoint declared `session: .withFirstStatement`: the verified token whose session
+    /// is checked in the same round trip as the handler's first statement.
+    private var pending: JWT.Claims?
+
+    /// Verifies the token now (401 without a good one) and leaves the session check to the
+    /// handler's first statement (`Endpoint.Session.withFirstStatement`).
+    func deferSessionCheck() throws {
+        guard authenticated == nil else { return }
+        guard let token = accessToken else { throw APIError.unauthorized }
+        pending = try Caller.verify(token: token, config: config)
+    }
 
     /// The signed-in caller: 401 without a valid session, 403 for a suspended account. On an
     /// endpoint that is not `.anyone` the runtime has already called it, so it cannot throw there.
@@ -42,6 +58,12 @@ public final class Context {
     /// The caller when a token was sent, nil for anonymous; a bad token is still a 401.
     public func optionalCaller() throws -> Caller? {
         if let authenticated { return authenticated }
+        if let pending {
+            let caller = try Caller.caller(pending, session: try database.connection().query(Caller.session(pending)).first)
+            self.pending = nil
+            authenticated = .some(caller)
+            return caller
+        }
         let caller = try accessToken.map { try Caller.authenticate(token: $0, config: config, db: db()) }
         authenticated = .some(caller)
         return caller
@@ -61,6 +83,27 @@ public final class Context {
         let claims = try Caller.verify(token: token, config: config)
         let results = try db().queries([Caller.session(claims), statement(claims.sub)])
         let caller = try Caller.caller(claims, session: results[0].first)
+        authenticated = .some(caller)
+        return (caller, results[1])
+    }
+
+    /// The signed-in caller and the rows of the handler's first statement, in one round trip
+    /// where the endpoint allows it (`session: .withFirstStatement`): the statement is sent
+    /// beside the session check, for the user the verified token names, and runs in the same
+    /// implicit transaction. `statement(user id, valid)`: a statement that writes must hold
+    /// `valid` in its condition (true only while that session is valid: active, token not
+    /// revoked), so it changes nothing for a caller the check refuses; one that reads only the
+    /// caller's own rows may leave it out (its rows are dropped unread when the check refuses).
+    /// Elsewhere, the caller as `user()` and then the statement.
+    public func user(with statement: (_ user: String, _ valid: SQL) -> SQL) throws -> (Caller, QueryResult) {
+        guard let claims = pending else {
+            let caller = try user()
+            return (caller, try db().query(statement(caller.id, "true")))
+        }
+        let results = try database.connection().queries(
+            [Caller.session(claims), statement(claims.sub, Caller.sessionIsValid(claims))], onlyRead: false)
+        let caller = try Caller.caller(claims, session: results[0].first)
+        pending = nil
         authenticated = .some(caller)
         return (caller, results[1])
     }

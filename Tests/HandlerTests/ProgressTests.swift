@@ -90,6 +90,59 @@ import Testing
         #expect(try complete(lesson, stranger.accessToken).status == 404)
     }
 
+    /// Position saves and the progress page check the caller's session in the round trip of
+    /// their first statement: a suspended account is still 403 (also before a bad body's 422),
+    /// a revoked token or a deleted account 401, and the save is not made.
+    @Test func theSessionCheckedWithTheFirstStatementRefusesAndSavesNothing() throws {
+        let db = try TestEnvironment.connect()
+        let course = try LearningCourse.make(db, duration: 300)
+        let lesson = course.lessons[0]
+        func saved(_ user: TestUser) throws -> Int? {
+            try db.query("SELECT position_seconds FROM lesson_progress WHERE user_id = \(user.id) AND lesson_id = \(lesson)")
+                .first?.int("position_seconds")
+        }
+        let suspended = try course.learner(db)
+        let revoked = try course.learner(db)
+        let deleted = try course.learner(db)
+        for user in [suspended, revoked, deleted] {
+            #expect(try position(lesson, #"{"seconds":5}"#, user.accessToken).status == 200)
+            #expect(try progress(course.id, user.accessToken).status == 200)
+        }
+        try db.execute("UPDATE users SET status = 'suspended' WHERE id = \(suspended.id)")
+        try db.execute("UPDATE users SET token_version = token_version + 1 WHERE id = \(revoked.id)")
+        try db.execute("UPDATE users SET status = 'deleted', deleted_at = now() WHERE id = \(deleted.id)")
+        for (user, status) in [(suspended, 403), (revoked, 401), (deleted, 401)] {
+            #expect(try position(lesson, #"{"seconds":60}"#, user.accessToken).status == status)
+            #expect(try position(lesson, #"{"seconds":-1}"#, user.accessToken).status == status)
+            #expect(try position("nope", #"{"seconds":60}"#, user.accessToken).status == status)
+            let page = try progress(course.id, user.accessToken)
+            #expect(page.status == status)
+            #expect(page.json["data"] == nil)
+            #expect(try saved(user) == 5)
+        }
+        #expect(try position(lesson, #"{"seconds":60}"#, "not-a-token").status == 401)
+    }
+
+    /// On such an endpoint nothing reaches the database before the session check: a handler
+    /// that asks for the connection first is a bug, answered 500, and runs no statement.
+    @Test func aHandlerCannotSkipTheDeferredSessionCheck() throws {
+        let db = try TestEnvironment.connect()
+        let student = try Factory.user(db)
+        let careless = Endpoint(.get, "/api/v1/careless", access: .signedIn, session: .withFirstStatement) { context in
+            _ = try context.db().query("SELECT 1 AS n")
+            return .message("Ran.")
+        }
+        #expect(try call(careless, "GET", "/api/v1/careless", token: student.accessToken).status == 500)
+        let careful = Endpoint(.get, "/api/v1/careful", access: .signedIn, session: .withFirstStatement) { context in
+            let (caller, rows) = try context.user { user, valid in "SELECT \(fragment: valid) AS valid, \(user)::text AS user_id" }
+            _ = try context.db().query("SELECT 1 AS n")
+            return .ok(["caller": caller.id, "user": try rows.one().string("user_id"), "valid": String(try rows.one().bool("valid"))])
+        }
+        let answer = try call(careful, "GET", "/api/v1/careful", token: student.accessToken)
+        #expect(answer.data == .object(["caller": .string(student.id), "user": .string(student.id), "valid": .string("true")]))
+        #expect(try call(careful, "GET", "/api/v1/careful", token: nil).status == 401)
+    }
+
     @Test func positionsAreClampedRefusedWhenNegativeAndResumeWhereLeft() throws {
         let db = try TestEnvironment.connect()
         let course = try LearningCourse.make(db, duration: 300)
