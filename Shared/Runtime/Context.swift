@@ -81,7 +81,14 @@ public final class Context {
             return (nil, try db().query(statement(nil)))
         }
         let claims = try Caller.verify(token: token, config: config)
-        let results = try db().queries([Caller.session(claims), statement(claims.sub)])
+        let results: [QueryResult]
+        do {
+            results = try db().queries([Caller.session(claims), statement(claims.sub)])
+        } catch {
+            // A refused caller hears that rather than the statement's failure.
+            _ = try optionalCaller()
+            throw error
+        }
         let caller = try Caller.caller(claims, session: results[0].first)
         authenticated = .some(caller)
         return (caller, results[1])
@@ -100,8 +107,15 @@ public final class Context {
             let caller = try user()
             return (caller, try db().query(statement(caller.id, "true")))
         }
-        let results = try database.connection().queries(
-            [Caller.session(claims), statement(claims.sub, Caller.sessionIsValid(claims))], onlyRead: false)
+        let results: [QueryResult]
+        do {
+            results = try database.connection().queries(
+                [Caller.session(claims), statement(claims.sub, Caller.sessionIsValid(claims))], onlyRead: false)
+        } catch {
+            // A refused caller hears that rather than the statement's failure (the check alone).
+            _ = try user()
+            throw error
+        }
         let caller = try Caller.caller(claims, session: results[0].first)
         pending = nil
         authenticated = .some(caller)

@@ -141,6 +141,14 @@ import Testing
         let answer = try call(careful, "GET", "/api/v1/careful", token: student.accessToken)
         #expect(answer.data == .object(["caller": .string(student.id), "user": .string(student.id), "valid": .string("true")]))
         #expect(try call(careful, "GET", "/api/v1/careful", token: nil).status == 401)
+        // A first statement that fails: a refused caller hears the refusal, not the failure.
+        let failing = Endpoint(.get, "/api/v1/failing", access: .signedIn, session: .withFirstStatement) { context in
+            _ = try context.user { _, _ in "SELECT 1 / \(0) AS n" }
+            return .message("Ran.")
+        }
+        #expect(try call(failing, "GET", "/api/v1/failing", token: student.accessToken).status == 500)
+        try db.execute("UPDATE users SET status = 'suspended' WHERE id = \(student.id)")
+        #expect(try call(failing, "GET", "/api/v1/failing", token: student.accessToken).status == 403)
     }
 
     @Test func positionsAreClampedRefusedWhenNegativeAndResumeWhereLeft() throws {
