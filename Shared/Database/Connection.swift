@@ -102,20 +102,9 @@ public final class Connection {
     /// depends on the values (how many courses a search word matches), never a generic plan.
     @discardableResult
     public func query(_ sql: SQL, reusePlan: Bool = true) throws -> QueryResult {
-        let reopenable = mayReopenForBegin
+        // A transaction's first statement carries its BEGIN.
+        if beginPending { return try send([sql], prepared: prepareStatements && reusePlan, onlyRead: false)[0] }
         mayReopenForBegin = false
-        if beginPending {
-            beginPending = false
-            do {
-                return try begin(with: sql, reusePlan: reusePlan)
-            } catch let error as DatabaseError where error.kind == .unavailable && reopenable {
-                // The request's first statement found the connection dead. Nothing it sent can have
-                // taken effect (BEGIN came first, and no COMMIT), so sending both again is safe.
-                try reopen()
-                transactionDepth = 1
-                return try begin(with: sql, reusePlan: reusePlan)
-            }
-        }
         guard let handle else { throw DatabaseError(.unavailable, message: "connection closed") }
         let result: OpaquePointer?
         if prepareStatements && reusePlan {
@@ -141,7 +130,7 @@ public final class Connection {
     /// Nested calls join the outer transaction.
     ///
     /// BEGIN is not sent on its own: it goes with the transaction's first statement, in one
-    /// round trip (`begin(with:reusePlan:)`). A separate BEGIN was a round trip on every
+    /// round trip (`send`). A separate BEGIN was a round trip on every
     /// transaction: a twentieth of a quiz submit's CPU time, PostgreSQL's and ours.
     public func transaction<T>(_ body: (Connection) throws -> T) throws -> T {
         if transactionDepth > 0 {
@@ -164,14 +153,6 @@ public final class Connection {
         }
     }
 
-    /// BEGIN and `sql` in one round trip (`pipeline`). A statement that fails fails as it would
-    /// alone (the transaction is then aborted, and `transaction` rolls it back).
-    private func begin(with sql: SQL, reusePlan: Bool) throws -> QueryResult {
-        let results = try pipeline([("BEGIN", false), (sql, prepareStatements && reusePlan)])
-        _ = try results[0].get()
-        return try results[1].get()
-    }
-
     /// Runs statements in one round trip (libpq's pipeline mode), and returns their rows in
     /// order; the first that fails is thrown. Outside a transaction they run in one implicit
     /// transaction (one snapshot, committed together); inside one, they join it. For a
@@ -179,9 +160,17 @@ public final class Connection {
     /// `Context.optionalCaller(reading:)`). `onlyRead: false` when one writes: a connection
     /// lost midway is then not tried again (the write may have committed).
     public func queries(_ statements: [SQL], onlyRead: Bool = true) throws -> [QueryResult] {
+        try send(statements, prepared: prepareStatements, onlyRead: onlyRead)
+    }
+
+    /// `statements` in one round trip, led by the transaction's BEGIN when it is still to be
+    /// sent; a BEGIN that fails is thrown as itself. If the request's first round trip finds the
+    /// connection dead, it is reopened and the round trip sent again when nothing in it can have
+    /// taken effect: it only read, or began a transaction that cannot have committed.
+    private func send(_ statements: [SQL], prepared: Bool, onlyRead: Bool) throws -> [QueryResult] {
         let reopenable = mayReopenForBegin && (onlyRead || beginPending)
         mayReopenForBegin = false
-        var parts = statements.map { (sql: $0, prepared: prepareStatements) }
+        var parts = statements.map { (sql: $0, prepared: prepared) }
         let begins = beginPending
         beginPending = false
         if begins { parts.insert(("BEGIN", false), at: 0) }
@@ -189,13 +178,11 @@ public final class Connection {
         do {
             results = try pipeline(parts)
         } catch let error as DatabaseError where error.kind == .unavailable && reopenable {
-            // The request's first statements found the connection dead: they only read (or began a
-            // transaction that cannot have committed), so sending them again is safe.
             try reopen()
             if begins { transactionDepth = 1 }
             results = try pipeline(parts)
         }
-        if begins { results.removeFirst() }
+        if begins { _ = try results.removeFirst().get() }
         return try results.map { try $0.get() }
     }
 

@@ -81,17 +81,7 @@ public final class Context {
             return (nil, try db().query(statement(nil)))
         }
         let claims = try Caller.verify(token: token, config: config)
-        let results: [QueryResult]
-        do {
-            results = try db().queries([Caller.session(claims), statement(claims.sub)])
-        } catch {
-            // A refused caller hears that rather than the statement's failure.
-            _ = try optionalCaller()
-            throw error
-        }
-        let caller = try Caller.caller(claims, session: results[0].first)
-        authenticated = .some(caller)
-        return (caller, results[1])
+        return try check(claims, beside: statement(claims.sub), onlyRead: true)
     }
 
     /// The signed-in caller and the rows of the handler's first statement, in one round trip
@@ -107,13 +97,19 @@ public final class Context {
             let caller = try user()
             return (caller, try db().query(statement(caller.id, "true")))
         }
+        return try check(claims, beside: statement(claims.sub, Caller.sessionIsValid(claims)), onlyRead: false)
+    }
+
+    /// The session check of `claims` and `statement` in one round trip; the caller is then
+    /// authenticated for the request. When the statement fails, the session is checked alone
+    /// first: a refused caller hears that rather than the statement's failure.
+    private func check(_ claims: JWT.Claims, beside statement: SQL, onlyRead: Bool) throws -> (Caller, QueryResult) {
+        let connection = try database.connection()
         let results: [QueryResult]
         do {
-            results = try database.connection().queries(
-                [Caller.session(claims), statement(claims.sub, Caller.sessionIsValid(claims))], onlyRead: false)
+            results = try connection.queries([Caller.session(claims), statement], onlyRead: onlyRead)
         } catch {
-            // A refused caller hears that rather than the statement's failure (the check alone).
-            _ = try user()
+            _ = try Caller.caller(claims, session: try connection.query(Caller.session(claims)).first)
             throw error
         }
         let caller = try Caller.caller(claims, session: results[0].first)
