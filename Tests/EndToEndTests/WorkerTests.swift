@@ -45,8 +45,10 @@ import Testing
         let (db, queue) = try setUp()
         let count = 300
         try Queue.enqueueMany(
-            db, kind: "probe.effect", payloads: (0..<count).map { ["key": .string("\(queue)-\($0)"), "sleep_ms": JSONValue.number(20)] },
+            db, kind: "probe.effect", payloads: (0..<count).map { ["key": .string("\(queue)-\($0)"), "sleep_ms": JSONValue.number(100)] },
             options: .init(queue: queue))
+        // Jobs long enough that the queue is still being worked when the kill lands, however
+        // slowly a loaded machine gets there (at 20 ms the two workers could drain it first).
         let doomed = try worker(queue)
         let survivor = try worker(queue)
         #expect(
